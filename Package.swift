@@ -1,0 +1,31 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// The product depends on the Swift standard library, Glibc and the system OpenSSL only (see ../shared/DESIGN.md):
+// no Foundation, no Swift packages. Tests may use Foundation.
+let package = Package(
+    name: "web2ftp",
+    products: [
+        .library(name: "WebToFTP", targets: ["WebToFTP"]),
+        .executable(name: "web2ftp", targets: ["web2ftp"]),
+    ],
+    targets: [
+        .target(name: "CLinux"),
+        .target(
+            name: "COpenSSL",
+            linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
+        ),
+        .target(name: "Reactor", dependencies: ["CLinux"]),
+        .target(name: "TLS", dependencies: ["Reactor", "COpenSSL"]),
+        .target(name: "WebToFTP", dependencies: ["Reactor", "TLS"]),
+        .executableTarget(name: "web2ftp", dependencies: ["WebToFTP"]),
+
+        // Runs loop scenarios in a process of its own so that tests can count its file descriptors alone.
+        .executableTarget(name: "web2ftp-fdcheck", dependencies: ["Reactor", "TLS"], path: "Tests/FDCheck"),
+        .target(name: "TestSupport", dependencies: ["Reactor", "TLS"], path: "Tests/TestSupport"),
+        .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
+        .testTarget(name: "TLSTests", dependencies: ["TLS", "Reactor", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "web2ftp", "web2ftp-fdcheck"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

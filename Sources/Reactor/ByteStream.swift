@@ -1,0 +1,53 @@
+/// How a stream's inbound side ended.
+public enum StreamEnd: Sendable {
+    /// The peer finished cleanly (TCP FIN; for TLS, close_notify).
+    case eof
+    /// The stream broke. The error says how: `ReactorError`, or the TLS layer's error.
+    case failed(any Error & Sendable)
+}
+
+/// Receives a stream's events on the loop thread. After the owner calls `close()`, no further events arrive.
+public protocol ByteStreamDelegate: AnyObject {
+    /// Bytes arrived. The buffer is valid only during the call: copy what must outlive it.
+    func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer)
+    /// The write queue drained to its low watermark after having reached the high one: write more.
+    func streamDidBecomeWritable(_ stream: any ByteStream)
+    /// The inbound side ended. The outbound side may still be open (half-close); call `close()` when done.
+    func stream(_ stream: any ByteStream, didEnd end: StreamEnd)
+}
+
+/// A bidirectional, loop-bound byte stream: plain TCP, or TLS stacked on another stream. Writes are queued and never
+/// refused; `isWritable` turns false above the high watermark, and callers that respect it keep memory bounded.
+public protocol ByteStream: AnyObject {
+    var loop: EventLoop { get }
+    var delegate: (any ByteStreamDelegate)? { get set }
+    /// Who is on the other end, for messages.
+    var peerDescription: String { get }
+
+    /// Queues `bytes` for sending (copying what cannot be sent at once).
+    func write(_ bytes: UnsafeRawBufferPointer)
+    /// Bytes accepted by `write` and not yet handed to the kernel (for TLS: ciphertext).
+    var pendingWriteBytes: Int { get }
+    /// False once the queue has reached the high watermark, until it drains to the low one.
+    var isWritable: Bool { get }
+
+    /// While paused, the stream reads nothing from its source, so the peer is slowed by TCP flow control.
+    func pauseReading()
+    func resumeReading()
+
+    /// Sends the end of the outbound stream once the queue is flushed (TCP: FIN; TLS: close_notify then FIN).
+    func shutdownOutput()
+    /// Releases the stream at once: queued bytes are dropped and the delegate hears nothing more.
+    func close()
+}
+
+extension ByteStream {
+    public func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { write($0) }
+    }
+
+    public func write(_ text: String) {
+        var text = text
+        text.withUTF8 { write(UnsafeRawBufferPointer($0)) }
+    }
+}

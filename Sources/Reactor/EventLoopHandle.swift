@@ -1,0 +1,59 @@
+import Synchronization
+
+/// The only door into an event loop from other threads: a locked queue of tasks and an eventfd that wakes the loop.
+/// Tasks receive the loop as their argument, so loop-bound state never has to cross threads.
+public final class EventLoopHandle: Sendable {
+    public typealias Task = @Sendable (EventLoop) -> Void
+
+    private struct State {
+        var tasks: [Task] = []
+        /// -1 once the loop has closed: posting then fails instead of writing to a reused descriptor.
+        var eventFD: Int32
+    }
+
+    private let state: Mutex<State>
+    /// Read by the loop thread only, while the loop is open.
+    let eventFD: Int32
+
+    init(eventFD: Int32) {
+        self.eventFD = eventFD
+        state = Mutex(State(eventFD: eventFD))
+    }
+
+    /// Queues `task` to run on the loop thread. Returns false when the loop has already closed (the task is dropped).
+    @discardableResult
+    public func execute(_ task: @escaping Task) -> Bool {
+        state.withLock { state in
+            guard state.eventFD >= 0 else { return false }
+            let wasEmpty = state.tasks.isEmpty
+            state.tasks.append(task)
+            // One wake-up per batch: the loop takes the whole queue each time it wakes.
+            if wasEmpty {
+                do {
+                    try Sys.eventFDSignal(state.eventFD)
+                } catch {
+                    preconditionFailure("waking the event loop: \(error)")
+                }
+            }
+            return true
+        }
+    }
+
+    func takeTasks() -> [Task] {
+        state.withLock { state in
+            if state.tasks.isEmpty { return [] }
+            let tasks = state.tasks
+            state.tasks = []
+            return tasks
+        }
+    }
+
+    func closeEventFD() {
+        state.withLock { state in
+            guard state.eventFD >= 0 else { return }
+            Sys.close(state.eventFD)
+            state.eventFD = -1
+            state.tasks = []
+        }
+    }
+}

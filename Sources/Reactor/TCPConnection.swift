@@ -1,0 +1,256 @@
+import Glibc
+
+/// Buffer and watermark sizes for a connection.
+public struct StreamLimits: Sendable {
+    /// Bytes read per read(2); one buffer per connection, reused for every read.
+    public var readBufferSize: Int
+    /// Above this many queued bytes, `isWritable` turns false.
+    public var highWatermark: Int
+    /// Once the queue drains to this, the delegate hears `streamDidBecomeWritable`.
+    public var lowWatermark: Int
+
+    public init(readBufferSize: Int = 64 * 1024, highWatermark: Int = 256 * 1024, lowWatermark: Int = 64 * 1024) {
+        precondition(readBufferSize > 0 && lowWatermark >= 0 && lowWatermark < highWatermark)
+        self.readBufferSize = readBufferSize
+        self.highWatermark = highWatermark
+        self.lowWatermark = lowWatermark
+    }
+}
+
+/// A connected, nonblocking TCP socket on an event loop. It owns its descriptor: `close()` (or deinit) closes it.
+public final class TCPConnection: ByteStream, IOHandler {
+    public let loop: EventLoop
+    public weak var delegate: (any ByteStreamDelegate)?
+    public let peer: SocketAddress
+    public let local: SocketAddress
+    public var limits: StreamLimits
+
+    private var fd: Int32
+    private var queue = WriteQueue()
+    private var readBuffer: UnsafeMutableRawBufferPointer
+    private var readingPaused = false
+    private var inputEnded = false
+    private var outputShutdownRequested = false
+    private var outputShutDown = false
+    /// Set when the queue reached the high watermark; the next drain to the low one tells the delegate.
+    private var owesWritable = false
+    private var pendingFailure: TimerID?
+    private var registered = true
+
+    /// Takes ownership of `fd`, a connected nonblocking socket, and registers it on `loop`.
+    public init(loop: EventLoop, adopting fd: Int32, limits: StreamLimits = StreamLimits()) throws(ReactorError) {
+        self.loop = loop
+        self.fd = fd
+        self.limits = limits
+        readBuffer = .allocate(byteCount: limits.readBufferSize, alignment: 16)
+        do {
+            peer = try Sys.peerAddress(fd)
+            local = try Sys.localAddress(fd)
+            try loop.register(fd, interest: .read, handler: self)
+        } catch {
+            readBuffer.deallocate()
+            Sys.close(fd)
+            self.fd = -1
+            throw error
+        }
+    }
+
+    deinit {
+        if fd >= 0 { Sys.close(fd) }
+        readBuffer.deallocate()
+    }
+
+    public var isOpen: Bool { fd >= 0 }
+    public var peerDescription: String { peer.description }
+    public var descriptor: Int32 { fd }
+    public var pendingWriteBytes: Int { queue.count }
+    public var isWritable: Bool { fd >= 0 && queue.count < limits.highWatermark }
+
+    // MARK: writing
+
+    public func write(_ bytes: UnsafeRawBufferPointer) {
+        loop.assertInLoop()
+        guard fd >= 0, !outputShutdownRequested, pendingFailure == nil else { return }
+        var rest = bytes
+        if queue.isEmpty {
+            // The common case: the kernel takes it all and nothing is copied.
+            do {
+                while !rest.isEmpty, case .processed(let sent) = try Sys.send(fd, rest) {
+                    rest = UnsafeRawBufferPointer(rebasing: rest[sent...])
+                }
+            } catch {
+                failSoon(error)
+                return
+            }
+        }
+        guard !rest.isEmpty else { return }
+        queue.append(rest)
+        if queue.count >= limits.highWatermark { owesWritable = true }
+        updateInterest()
+    }
+
+    private func flush() {
+        do {
+            try queue.flush { (chunk) throws(ReactorError) -> Int? in
+                switch try Sys.send(fd, chunk) {
+                case .processed(let sent): return sent
+                case .wouldBlock: return nil
+                }
+            }
+        } catch {
+            fail(error)
+            return
+        }
+        if queue.isEmpty && outputShutdownRequested && !outputShutDown { shutDownNow() }
+        updateInterest()
+        if owesWritable && queue.count <= limits.lowWatermark {
+            owesWritable = false
+            delegate?.streamDidBecomeWritable(self)
+        }
+    }
+
+    public func shutdownOutput() {
+        loop.assertInLoop()
+        guard fd >= 0, !outputShutdownRequested else { return }
+        outputShutdownRequested = true
+        if queue.isEmpty { shutDownNow() }
+    }
+
+    private func shutDownNow() {
+        outputShutDown = true
+        do {
+            try Sys.shutdown(fd, how: Int32(SHUT_WR))
+        } catch {
+            failSoon(error)
+        }
+    }
+
+    // MARK: reading
+
+    public func pauseReading() {
+        loop.assertInLoop()
+        readingPaused = true
+        updateInterest()
+    }
+
+    public func resumeReading() {
+        loop.assertInLoop()
+        readingPaused = false
+        updateInterest()
+    }
+
+    public var isReadingPaused: Bool { readingPaused }
+
+    private func readAvailable() {
+        // A few reads per wake-up, then back to the loop so that one fast peer cannot starve the others.
+        for _ in 0..<4 {
+            guard fd >= 0, !readingPaused, !inputEnded else { return }
+            let result: IOResult<Int>
+            do {
+                result = try Sys.read(fd, readBuffer)
+            } catch {
+                fail(error)
+                return
+            }
+            switch result {
+            case .wouldBlock:
+                return
+            case .processed(0):
+                inputEnded = true
+                updateInterest()
+                delegate?.stream(self, didEnd: .eof)
+                return
+            case .processed(let count):
+                delegate?.stream(self, didRead: UnsafeRawBufferPointer(rebasing: readBuffer[..<count]))
+                if count < readBuffer.count { return }
+            }
+        }
+    }
+
+    // MARK: events
+
+    public func handleIO(_ readiness: Readiness) {
+        if readiness.contains(.write) || (readiness.contains(.error) && !queue.isEmpty) { flush() }
+        guard fd >= 0 else { return }
+        if readiness.contains(.read) || readiness.contains(.error) {
+            if !readingPaused && !inputEnded {
+                readAvailable()
+            } else if readiness.contains(.error) && !readiness.contains(.read) {
+                // Nothing to read and not reading: only a pending socket error can be behind this event.
+                reportSocketError()
+            }
+        }
+    }
+
+    private func reportSocketError() {
+        let code = (try? Sys.socketError(fd)) ?? 0
+        if code != 0 {
+            fail(.syscall("socket", errno: code))
+        } else {
+            // EPOLLHUP without an error while paused: stop listening for it until reading resumes.
+            updateInterest(forceQuiet: true)
+        }
+    }
+
+    /// Keeps epoll's interest in step with the state. A socket wanting nothing after its input ended (or a hang-up
+    /// while paused) leaves epoll entirely: EPOLLHUP is reported whatever the interest and would spin the loop.
+    private func updateInterest(forceQuiet: Bool = false) {
+        guard fd >= 0 else { return }
+        var interest: Interest = []
+        if !readingPaused && !inputEnded && !forceQuiet { interest.insert(.read) }
+        if !queue.isEmpty { interest.insert(.write) }
+        do {
+            if interest.isEmpty && (inputEnded || forceQuiet) {
+                if registered { loop.deregister(fd) }
+                registered = false
+            } else if !registered {
+                try loop.register(fd, interest: interest, handler: self)
+                registered = true
+            } else {
+                try loop.setInterest(interest, for: fd)
+            }
+        } catch {
+            failSoon(error)
+        }
+    }
+
+    // MARK: failure and closing
+
+    private func translate(_ error: ReactorError) -> ReactorError {
+        if case .syscall(_, let code) = error, code == ECONNRESET || code == EPIPE {
+            return .connectionReset(peer: peer.description)
+        }
+        return error
+    }
+
+    /// Reports a failure that happened inside a call from the owner (write, shutdown) on the next loop turn, so the
+    /// owner never hears about it re-entrantly in the middle of its own call.
+    private func failSoon(_ error: ReactorError) {
+        guard pendingFailure == nil, fd >= 0 else { return }
+        queue.removeAll()
+        pendingFailure = loop.scheduleTimer(afterMilliseconds: 0) { [weak self] in
+            guard let self else { return }
+            self.pendingFailure = nil
+            self.fail(error)
+        }
+    }
+
+    private func fail(_ error: ReactorError) {
+        guard fd >= 0 else { return }
+        let delegate = delegate
+        close()
+        delegate?.stream(self, didEnd: .failed(translate(error)))
+    }
+
+    public func close() {
+        guard fd >= 0 else { return }
+        if let pendingFailure { loop.cancelTimer(pendingFailure) }
+        pendingFailure = nil
+        if registered { loop.deregister(fd) }
+        registered = false
+        Sys.close(fd)
+        fd = -1
+        queue.removeAll()
+        delegate = nil
+    }
+}

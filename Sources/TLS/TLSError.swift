@@ -1,0 +1,62 @@
+import Reactor
+
+/// Why a certificate was not accepted, in the terms a person can act on.
+public enum VerificationFailure: Equatable, Sendable, CustomStringConvertible {
+    /// The chain does not lead to a CA we trust (a private CA needs `--cacert`).
+    case unknownCA(detail: String)
+    /// The certificate is valid but for other names.
+    case nameMismatch(expected: String)
+    case expired
+    case notYetValid
+    case other(code: Int, detail: String)
+
+    public var description: String {
+        switch self {
+        case .unknownCA(let detail):
+            return "certificate issuer is not trusted (\(detail)); pass the CA with --cacert if it is a private one"
+        case .nameMismatch(let expected):
+            return "certificate does not match the name '\(expected)'"
+        case .expired:
+            return "certificate has expired"
+        case .notYetValid:
+            return "certificate is not yet valid (check the clock)"
+        case .other(let code, let detail):
+            return "certificate rejected: \(detail) (X509 error \(code))"
+        }
+    }
+}
+
+/// Everything the TLS layer can fail with; `host` is the name the connection was made for.
+public enum TLSError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The context could not be set up (bad CA file, key, protocol settings …).
+    case configuration(String)
+    case verificationFailed(host: String, reason: VerificationFailure)
+    /// The handshake failed for a reason other than the certificate (no shared cipher, protocol version, alert …).
+    case handshakeFailed(host: String, reason: String)
+    case handshakeTimeout(host: String, milliseconds: Int)
+    /// The transport below TLS broke.
+    case transport(host: String, ReactorError)
+    /// The peer closed the connection without close_notify: what was received may be truncated (RFC 8446 §6.1).
+    case closedWithoutCloseNotify(host: String)
+    /// Corrupt or unexpected records after the handshake.
+    case protocolError(host: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .configuration(let reason):
+            return "TLS set-up failed: \(reason)"
+        case let .verificationFailed(host, reason):
+            return "TLS verification of \(host) failed: \(reason)"
+        case let .handshakeFailed(host, reason):
+            return "TLS handshake with \(host) failed: \(reason)"
+        case let .handshakeTimeout(host, ms):
+            return "TLS handshake with \(host) timed out after \(ms) ms"
+        case let .transport(host, error):
+            return "connection to \(host) failed under TLS: \(error)"
+        case .closedWithoutCloseNotify(let host):
+            return "\(host) closed the TLS connection without close_notify: the data may be truncated"
+        case let .protocolError(host, reason):
+            return "TLS error from \(host): \(reason)"
+        }
+    }
+}
