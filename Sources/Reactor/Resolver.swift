@@ -23,16 +23,16 @@ public final class Resolver {
             loop.scheduleTimer(afterMilliseconds: 0) { completion(.success([numeric])) }
             return
         }
-        let finish = loop.makeCallback { [weak self] (result: Result<[SocketAddress], ReactorError>) in
-            guard let self else { return }
+        // The callback and the timer hold the resolver until the lookup ends, so a caller need not keep it.
+        let finish = loop.makeCallback { (result: Result<[SocketAddress], ReactorError>) in
             if let timer = self.timer { self.loop.cancelTimer(timer) }
             self.timer = nil
             self.callback = nil
             completion(result)
         }
         callback = finish
-        timer = loop.scheduleTimer(afterMilliseconds: timeoutMS) { [weak self] in
-            guard let self, let pending = self.callback else { return }
+        timer = loop.scheduleTimer(afterMilliseconds: timeoutMS) {
+            guard let pending = self.callback else { return }
             self.loop.cancelCallback(pending)
             self.callback = nil
             self.timer = nil

@@ -50,10 +50,8 @@ public final class TCPConnector {
         self.host = host
         self.port = port
         self.completion = completion
+        armDeadline()
         let timeout = options.connectTimeoutMS
-        deadline = loop.scheduleTimer(afterMilliseconds: timeout) { [weak self] in
-            self?.finish(.failure(.connectTimeout(host: host, port: port, milliseconds: timeout)))
-        }
         let resolver = Resolver(loop: loop)
         self.resolver = resolver
         // The resolver gets the whole budget; the deadline above ends both phases.
@@ -74,12 +72,18 @@ public final class TCPConnector {
         self.host = host
         self.port = addresses[0].port
         self.completion = completion
-        let timeout = options.connectTimeoutMS
-        let port = port
-        deadline = loop.scheduleTimer(afterMilliseconds: timeout) { [weak self] in
-            self?.finish(.failure(.connectTimeout(host: host, port: port, milliseconds: timeout)))
-        }
+        armDeadline()
         start(with: addresses)
+    }
+
+    /// One deadline for resolve and connect. Its closure holds the connector until the connect ends, so a caller
+    /// need not keep it.
+    private func armDeadline() {
+        let (host, port, timeout) = (host, port, options.connectTimeoutMS)
+        deadline = loop.scheduleTimer(afterMilliseconds: timeout) {
+            self.deadline = nil
+            self.finish(.failure(.connectTimeout(host: host, port: port, milliseconds: timeout)))
+        }
     }
 
     /// Gives up; the completion does not run.

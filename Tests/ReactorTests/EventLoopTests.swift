@@ -1,0 +1,116 @@
+import Foundation
+import Reactor
+import Synchronization
+import Testing
+import TestSupport
+
+@Suite("Event loop: timers and cross-thread tasks")
+struct EventLoopTests {
+    @Test("timers fire in deadline order, ties in scheduling order, cancelled ones never")
+    func timersFireInDeadlineOrder() async throws {
+        let order: [String] = try await onLoop { loop, done in
+            var fired: [String] = []
+            loop.scheduleTimer(afterMilliseconds: 60) { fired.append("60") }
+            loop.scheduleTimer(afterMilliseconds: 20) { fired.append("20a") }
+            let cancelled = loop.scheduleTimer(afterMilliseconds: 30) { fired.append("cancelled") }
+            loop.scheduleTimer(afterMilliseconds: 40) { fired.append("40") }
+            loop.scheduleTimer(afterMilliseconds: 20) { fired.append("20b") }
+            loop.scheduleTimer(afterMilliseconds: 0) { fired.append("0") }
+            loop.cancelTimer(cancelled)
+            loop.scheduleTimer(afterMilliseconds: 100) { done(.success(fired)) }
+        }
+        #expect(order == ["0", "20a", "20b", "40", "60"])
+    }
+
+    @Test("a timer fires no earlier than its deadline")
+    func timerWaitsForDeadline() async throws {
+        let elapsed: UInt64 = try await onLoop { loop, done in
+            let start = DispatchTime.now().uptimeNanoseconds
+            loop.scheduleTimer(afterMilliseconds: 50) {
+                done(.success((DispatchTime.now().uptimeNanoseconds - start) / 1_000_000))
+            }
+        }
+        #expect(elapsed >= 50)
+    }
+
+    @Test("a repeating timer fires until cancelled, and a timer can cancel another from its body")
+    func repeatingTimer() async throws {
+        let (ticks, pending): (Int, Int) = try await onLoop { loop, done in
+            let baseline = loop.pendingTimerCount  // the test's watchdog
+            var ticks = 0
+            var id: TimerID?
+            id = loop.scheduleTimer(afterMilliseconds: 5, repeating: 5) {
+                ticks += 1
+                if ticks == 5, let id { loop.cancelTimer(id) }
+            }
+            loop.scheduleTimer(afterMilliseconds: 150) { done(.success((ticks, loop.pendingTimerCount - baseline))) }
+        }
+        #expect(ticks == 5)
+        #expect(pending == 0)
+    }
+
+    @Test("thousands of timers scheduled and cancelled leave nothing behind")
+    func manyCancelledTimers() async throws {
+        let pending: Int = try await onLoop { loop, done in
+            let baseline = loop.pendingTimerCount  // the test's watchdog
+            for round in 0..<5000 {
+                let id = loop.scheduleTimer(afterMilliseconds: 10_000 + round) {}
+                loop.cancelTimer(id)
+            }
+            done(.success(loop.pendingTimerCount - baseline))
+        }
+        #expect(pending == 0)
+    }
+
+    @Test("tasks posted from other threads run on the loop thread, all of them")
+    func crossThreadWakeUps() async throws {
+        let thread = try EventLoopThread()
+        defer { thread.shutdown() }
+        let counts = Locked([0, 0])  // on the loop thread, off it
+        let posters = 8
+        let perPoster = 2000
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<posters {
+                group.addTask {
+                    for _ in 0..<perPoster {
+                        thread.handle.execute { loop in
+                            let inLoop = loop.inLoopThread
+                            counts.withLock { $0[inLoop ? 0 : 1] += 1 }
+                        }
+                    }
+                }
+            }
+        }
+        // A last task, posted after all others, tells us the queue has drained.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            thread.handle.execute { _ in continuation.resume() }
+        }
+        let final = counts.value
+        #expect(final[0] == posters * perPoster)
+        #expect(final[1] == 0)
+    }
+
+    @Test("a loop callback fulfilled on another thread runs on the loop, once")
+    func loopCallbackFromWorker() async throws {
+        let result: [Int] = try await onLoop { loop, done in
+            var seen: [Int] = []
+            let callback = loop.makeCallback { (value: Int) in
+                precondition(loop.inLoopThread)
+                seen.append(value)
+            }
+            Thread.detachNewThread {
+                callback.fulfill(7)
+                callback.fulfill(8)  // ignored: a callback runs once
+            }
+            loop.scheduleTimer(afterMilliseconds: 100) { done(.success(seen)) }
+        }
+        #expect(result == [7])
+    }
+
+    @Test("posting to a closed loop is refused rather than lost silently")
+    func postToClosedLoop() throws {
+        let thread = try EventLoopThread()
+        thread.shutdown()
+        #expect(thread.handle.execute { _ in } == false)
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Reactor
+import Synchronization
+
+/// Runs a scenario on a fresh event loop thread and awaits its result. The scenario gets the loop and a `done`
+/// function to call once, on the loop; a watchdog fails the test if it never does.
+public func onLoop<T: Sendable>(
+    timeoutMS: Int = 30_000,
+    _ scenario: @escaping @Sendable (EventLoop, @escaping @Sendable (Result<T, TestFailure>) -> Void) -> Void
+) async throws -> T {
+    let thread = try EventLoopThread()
+    defer { thread.shutdown() }
+    let result: Result<T, TestFailure> = await withCheckedContinuation { continuation in
+        let once = Locked(false)
+        let finish: @Sendable (Result<T, TestFailure>) -> Void = { result in
+            let first = once.withLock { done in
+                defer { done = true }
+                return !done
+            }
+            if first { continuation.resume(returning: result) }
+        }
+        thread.handle.execute { loop in
+            loop.scheduleTimer(afterMilliseconds: timeoutMS) {
+                finish(.failure(TestFailure("scenario did not finish within \(timeoutMS) ms")))
+            }
+            scenario(loop, finish)
+        }
+    }
+    return try result.get()
+}
+
+extension EventLoop {
+    /// Keeps objects alive until the loop goes away: delegates are held weakly, and a test's scenario object often
+    /// has no other owner.
+    public func keepAlive(_ object: AnyObject) {
+        scheduleTimer(afterMilliseconds: 24 * 3600 * 1000) { _ = object }
+    }
+}
+
+/// Collects a stream's events, for tests: bytes read, how it ended.
+public final class RecordingDelegate: ByteStreamDelegate {
+    public var received: [UInt8] = []
+    public var end: StreamEnd?
+    public var onRead: ((RecordingDelegate) -> Void)?
+    public var onEnd: ((StreamEnd) -> Void)?
+
+    public init() {}
+
+    public func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) {
+        received.append(contentsOf: bytes)
+        onRead?(self)
+    }
+
+    public func streamDidBecomeWritable(_ stream: any ByteStream) {}
+
+    public func stream(_ stream: any ByteStream, didEnd end: StreamEnd) {
+        self.end = end
+        onEnd?(end)
+    }
+
+    public var text: String { String(decoding: received, as: UTF8.self) }
+}
+
+/// A value shared between threads in tests, behind a lock.
+public final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    public init(_ value: Value) { mutex = Mutex(value) }
+    public func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
+    public var value: Value { mutex.withLock { $0 } }
+}
