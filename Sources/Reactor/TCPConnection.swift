@@ -39,18 +39,26 @@ public final class TCPConnection: ByteStream, IOHandler {
 
     /// Takes ownership of `fd`, a connected nonblocking socket, and registers it on `loop`.
     public init(loop: EventLoop, adopting fd: Int32, limits: StreamLimits = StreamLimits()) throws(ReactorError) {
-        self.loop = loop
-        self.fd = fd
-        self.limits = limits
-        readBuffer = .allocate(byteCount: limits.readBufferSize, alignment: 16)
+        let peer: SocketAddress
+        let local: SocketAddress
         do {
             peer = try Sys.peerAddress(fd)
             local = try Sys.localAddress(fd)
+        } catch {
+            Sys.close(fd)
+            throw error
+        }
+        self.loop = loop
+        self.fd = fd
+        self.limits = limits
+        self.peer = peer
+        self.local = local
+        readBuffer = .allocate(byteCount: limits.readBufferSize, alignment: 16)
+        do {
             try loop.register(fd, interest: .read, handler: self)
         } catch {
-            readBuffer.deallocate()
-            Sys.close(fd)
-            self.fd = -1
+            // Fully initialised by now, so deinit runs and closes the descriptor.
+            registered = false
             throw error
         }
     }

@@ -16,12 +16,8 @@ public final class TLSContext: @unchecked Sendable {
             throw .configuration("SSL_CTX_new: \(OpenSSLErrors.drain())")
         }
         self.context = context
-        do {
-            try configure()
-        } catch {
-            SSL_CTX_free(context)
-            throw error
-        }
+        // Every property is set: if configure() throws, deinit runs and frees the context.
+        try configure()
     }
 
     deinit { SSL_CTX_free(context) }

@@ -249,3 +249,26 @@ public final class TLSStream: ByteStream, ByteStreamDelegate {
         delegate?.stream(self, didEnd: .failed(error))
     }
 }
+
+extension TLSStream {
+    /// Connects over TCP and then TLS in one step. `serverName` is the name the certificate must carry (defaults to
+    /// `host`); the FTP data channel connects to an address but checks the control connection's host name.
+    /// Failures below TLS come back as `TLSError.transport`.
+    public static func connect(
+        loop: EventLoop, host: String, port: Int, serverName: String? = nil, context: TLSContext,
+        session: TLSSession? = nil, tcpOptions: TCPConnector.Options = .init(), handshakeTimeoutMS: Int = 10_000,
+        completion: @escaping Completion
+    ) {
+        let name = serverName ?? host
+        TCPConnector(loop: loop, options: tcpOptions).connect(host: host, port: port) { result in
+            switch result {
+            case .failure(let error):
+                completion(.failure(.transport(host: name, error)))
+            case .success(let connection):
+                connect(
+                    over: connection, context: context, serverName: name, session: session,
+                    handshakeTimeoutMS: handshakeTimeoutMS, completion: completion)
+            }
+        }
+    }
+}
