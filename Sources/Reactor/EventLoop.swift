@@ -188,14 +188,16 @@ public final class EventLoop {
         owner = pthread_self()
         stopRequested = false
         while !stopRequested {
-            try runOnce(timeoutMS: timers.millisecondsUntilNext(now: Sys.monotonicNanoseconds()))
+            try runOnce()
         }
     }
 
-    /// Waits at most `timeoutMS` (-1: until something happens), then handles what happened: I/O first, then due
-    /// timers, then tasks posted from other threads.
-    public func runOnce(timeoutMS: Int32) throws(ReactorError) {
-        let count = try Sys.epollWait(epollFD, events, capacity: eventCapacity, timeoutMS: timeoutMS)
+    /// Waits until the next timer is due, something happens, or `maxWaitMS` passes (-1: no limit), then handles
+    /// what happened: I/O first, then due timers, then tasks posted from other threads.
+    public func runOnce(maxWaitMS: Int32 = -1) throws(ReactorError) {
+        var timeout = timers.millisecondsUntilNext(now: Sys.monotonicNanoseconds())
+        if maxWaitMS >= 0 && (timeout < 0 || maxWaitMS < timeout) { timeout = maxWaitMS }
+        let count = try Sys.epollWait(epollFD, events, capacity: eventCapacity, timeoutMS: timeout)
         now = Sys.monotonicNanoseconds()
         var woken = false
         for index in 0..<count {

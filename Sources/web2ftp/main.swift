@@ -1,1 +1,42 @@
-print("web2ftp")
+import Glibc
+import WebToFTP
+
+/// Writes to a file descriptor directly: Swift 6 rejects the C `stderr` global (PLATFORM.md).
+func writeOut(_ text: String, to fd: Int32) {
+    var text = text
+    text.withUTF8 { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if written <= 0 { return }
+            offset += written
+        }
+    }
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+
+if arguments.contains("--help") || arguments.contains("-h") {
+    writeOut(Usage.text + "\n", to: 1)
+    exit(0)
+}
+if arguments.contains("--version") || arguments.contains("-V") {
+    writeOut("web2ftp \(WebToFTP.version)\n", to: 1)
+    exit(0)
+}
+
+guard let mode = arguments.first else {
+    writeOut("web2ftp: missing mode (manual or schedule)\n\n" + Usage.text + "\n", to: 2)
+    exit(2)
+}
+guard mode == "manual" || mode == "schedule" else {
+    writeOut("web2ftp: unknown mode '\(mode)': expected manual or schedule (see --help)\n", to: 2)
+    exit(2)
+}
+guard arguments.count >= 2, ["sequential", "parallel"].contains(arguments[1]) else {
+    writeOut("web2ftp: '\(mode)' needs sequential or parallel (see --help)\n", to: 2)
+    exit(2)
+}
+writeOut(
+    "web2ftp: the pipeline is not built yet: this build carries the engine (event loop, TCP, TLS) only.\n", to: 2)
+exit(2)

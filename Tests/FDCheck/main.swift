@@ -1,1 +1,231 @@
-print("x")
+// Runs the engine's scenarios in a process of its own and compares its open file descriptors before and after, so
+// that a leak shows without the noise of other tests running in parallel. Prints one line per scenario and a last
+// line `fds before=N after=M`; exits 0 when every scenario passed and nothing leaked. `--leak` leaks one descriptor
+// on purpose (the test of the test).
+import Glibc
+import Reactor
+import TLS
+
+func openDescriptors() -> [String] {
+    guard let directory = opendir("/proc/self/fd") else { return [] }
+    defer { closedir(directory) }
+    var names: [String] = []
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names.sorted()
+}
+
+func env(_ name: String, _ fallback: String) -> String {
+    guard let value = getenv(name) else { return fallback }
+    return String(cString: value)
+}
+
+let testDirectory = env("W2F_TEST_DIR", "/tmp/web2ftp-test-servers")
+let httpsPort = Int(env("W2F_HTTPS_PORT", "18443"))!
+var failures = 0
+
+@MainActor func report(_ name: String, _ outcome: String?) {
+    if let outcome {
+        failures += 1
+        print("scenario \(name) FAILED: \(outcome)")
+    } else {
+        print("scenario \(name) ok")
+    }
+}
+
+/// Runs `body` on a fresh loop on this thread until it calls `finish` (nil = passed, else what went wrong).
+@MainActor func scenario(_ name: String, timeoutMS: Int = 10_000, _ body: (EventLoop, @escaping (String?) -> Void) -> Void) {
+    do {
+        let loop = try EventLoop()
+        var outcome: String??
+        let watchdog = loop.scheduleTimer(afterMilliseconds: timeoutMS) { outcome = .some("timed out") }
+        body(loop) { result in if outcome == nil { outcome = .some(result) } }
+        while outcome == nil { try loop.runOnce(maxWaitMS: 100) }
+        loop.cancelTimer(watchdog)
+        // Let closes queued on timers (graceful closes, failure reports) finish before the loop goes.
+        for _ in 0..<5 { try loop.runOnce(maxWaitMS: 10) }
+        if loop.registeredCount != 0 {
+            report(name, "\(loop.registeredCount) descriptors still registered")
+        } else {
+            report(name, outcome!)
+        }
+        loop.close()
+    } catch {
+        report(name, "\(error)")
+    }
+}
+
+let before = openDescriptors()
+let loopback = SocketAddress(numericHost: "127.0.0.1", port: 0)!
+
+scenario("timers") { loop, finish in
+    var fired = 0
+    let repeating = loop.scheduleTimer(afterMilliseconds: 1, repeating: 1) { fired += 1 }
+    loop.scheduleTimer(afterMilliseconds: 30) {
+        loop.cancelTimer(repeating)
+        finish(fired > 3 ? nil : "repeating timer fired \(fired) times")
+    }
+}
+
+scenario("tcp echo and graceful close") { loop, finish in
+    do {
+        final class Echo: ByteStreamDelegate {
+            func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) { stream.write(bytes) }
+            func streamDidBecomeWritable(_ stream: any ByteStream) {}
+            func stream(_ stream: any ByteStream, didEnd end: StreamEnd) { stream.close() }
+        }
+        let echo = Echo()
+        let listener = try TCPListener(loop: loop, address: loopback)
+        try listener.startAccepting { $0.delegate = echo }
+        TCPConnector(loop: loop).connect(host: "127.0.0.1", port: listener.localAddress.port) { result in
+            guard case .success(let connection) = result else { return finish("connect: \(result)") }
+            connection.write("ping")
+            connection.closeGracefully(timeoutMS: 2000) { end in
+                listener.close()
+                _ = echo
+                finish(end == nil ? "graceful close timed out" : nil)
+            }
+        }
+    } catch {
+        finish("\(error)")
+    }
+}
+
+scenario("connect refused") { loop, finish in
+    do {
+        let probe = try TCPListener(loop: loop, address: loopback)
+        let port = probe.localAddress.port
+        probe.close()
+        TCPConnector(loop: loop).connect(host: "127.0.0.1", port: port) { result in
+            guard case .failure(.connectionRefused) = result else { return finish("expected refused: \(result)") }
+            finish(nil)
+        }
+    } catch {
+        finish("\(error)")
+    }
+}
+
+scenario("connect timeout") { loop, finish in
+    do {
+        let listener = try TCPListener(loop: loop, address: loopback, backlog: 0)
+        var held: [TCPConnection] = []
+        func attempt(_ remaining: Int) {
+            TCPConnector(loop: loop, options: .init(connectTimeoutMS: 300)).connect(
+                to: [listener.localAddress], host: "127.0.0.1"
+            ) { result in
+                switch result {
+                case .success(let connection):
+                    held.append(connection)
+                    remaining > 0 ? attempt(remaining - 1) : finish("the accept queue never filled")
+                case .failure(.connectTimeout):
+                    for connection in held { connection.close() }
+                    listener.close()
+                    finish(nil)
+                case .failure(let error):
+                    finish("\(error)")
+                }
+            }
+        }
+        attempt(16)
+    } catch {
+        finish("\(error)")
+    }
+}
+
+scenario("resolve localhost") { loop, finish in
+    Resolver(loop: loop).resolve(host: "localhost", port: 80, timeoutMS: 5000) { result in
+        guard case .success(let addresses) = result, !addresses.isEmpty else { return finish("\(result)") }
+        finish(nil)
+    }
+}
+
+let context = try! TLSContext(.client(additionalCAFile: testDirectory + "/ca.pem"))
+
+scenario("tls request to nginx, resumed, closed with close_notify") { loop, finish in
+    func get(session: TLSSession?, then: @escaping (TLSSession?, Bool) -> Void) {
+        TLSStream.connect(loop: loop, host: "127.0.0.1", port: httpsPort, context: context, session: session) {
+            result in
+            guard case .success(let stream) = result else { return finish("\(result)") }
+            final class Reader: ByteStreamDelegate {
+                var onEnd: () -> Void = {}
+                func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) {}
+                func streamDidBecomeWritable(_ stream: any ByteStream) {}
+                func stream(_ stream: any ByteStream, didEnd end: StreamEnd) { onEnd() }
+            }
+            let reader = Reader()
+            reader.onEnd = {
+                _ = reader
+                let next = stream.resumableSession
+                let resumed = stream.isResumed
+                stream.close()
+                then(next, resumed)
+            }
+            stream.delegate = reader
+            stream.write("GET /small.csv HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        }
+    }
+    get(session: nil) { session, _ in
+        get(session: session) { _, resumed in finish(resumed ? nil : "second connection not resumed") }
+    }
+}
+
+scenario("tls handshake failure closes its socket") { loop, finish in
+    let untrusting = try! TLSContext(.client())
+    TLSStream.connect(loop: loop, host: "127.0.0.1", port: httpsPort, context: untrusting) { result in
+        guard case .failure(.verificationFailed) = result else { return finish("expected a verification failure") }
+        finish(nil)
+    }
+}
+
+scenario("event loop thread") { _, finish in
+    do {
+        for _ in 0..<5 {
+            let thread = try EventLoopThread()
+            thread.shutdown()
+        }
+        finish(nil)
+    } catch {
+        finish("\(error)")
+    }
+}
+
+// Signals: blocked before the watcher exists, then delivered through the signalfd.
+do {
+    try ProcessSignals.blockForWatching([SIGHUP, SIGUSR1])
+    scenario("signals reach the loop through signalfd") { loop, finish in
+        do {
+            var seen: [Int32] = []
+            let watcher = try SignalWatcher(loop: loop, signals: [SIGHUP, SIGUSR1]) { signal in
+                seen.append(signal)
+                if seen.count == 2 {
+                    finish(seen.sorted() == [SIGHUP, SIGUSR1].sorted() ? nil : "saw \(seen)")
+                }
+            }
+            loop.scheduleTimer(afterMilliseconds: 2000) { watcher.close() }
+            kill(getpid(), SIGHUP)
+            kill(getpid(), SIGUSR1)
+            loop.scheduleTimer(afterMilliseconds: 50) { watcher.close() }
+        } catch {
+            finish("\(error)")
+        }
+    }
+} catch {
+    report("signals", "\(error)")
+}
+
+if CommandLine.arguments.contains("--leak") {
+    _ = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+}
+
+// Resolver threads are detached and may still be closing getaddrinfo's files: give them a moment.
+usleep(200_000)
+let after = openDescriptors()
+print("fds before=\(before.count) after=\(after.count)")
+if after != before {
+    print("leaked: \(Set(after).subtracting(before).sorted())")
+}
+exit(failures == 0 && after == before ? 0 : 1)

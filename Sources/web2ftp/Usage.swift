@@ -1,0 +1,41 @@
+import WebToFTP
+
+/// The command line as it will be once the pipeline lands; --help already describes all of it.
+enum Usage {
+    static let text = """
+        web2ftp \(WebToFTP.version): stream CSV files from web servers into FTP servers over explicit FTPS,
+        transforming them on the way, with no temp files.
+
+        USAGE
+          web2ftp manual   sequential|parallel [options]   run every source once, now
+          web2ftp schedule sequential|parallel [options]   stay up and run daily (22:23 local time by default)
+          web2ftp --help | --version
+
+        OPTIONS
+          --config PATH          sources file (default ./config.json): {"name": {"URL": "...", "PARAMS": {...}}}
+          --workers N            transfers at once in parallel mode (default 4)
+          --log PATH             log file, appended (default ./etl_pipeline.log)
+          --only NAME            run only this source (repeatable)
+          --retries N            retries after the first attempt (default 2)
+          --at HH:MM             schedule: run at this local time (repeatable; default 22:23)
+          --run-now              schedule: also run once at start
+          --dry-run              check config, env, DNS, FTP login and each source; transfer nothing
+          --quiet | --verbose    less or more on stderr
+          --summary-json PATH    write the run's summary as JSON
+          --cacert PATH          extra CA certificates (PEM), added to the system store, for HTTPS and FTPS
+          --insecure             do not verify TLS certificates (logged as a warning)
+          --ftp-tls MODE         explicit (default), implicit or none; env FTPTLS
+          --ftp-use-pasv-ip      trust the address in the server's PASV reply
+
+        ENVIRONMENT
+          FTPHOST    host, host:port or [IPv6]:port of the FTP server
+          FTPUSER    FTP user name
+          FTPPASS    FTP password (never logged)
+          FTPTARGET  remote directory to publish into
+          FTPTLS     same as --ftp-tls
+
+        EXIT CODES
+          0 all sources published   1 some sources failed   2 usage or config error, nothing ran
+          3 another run of this config is in progress   130 interrupted (SIGINT)   143 terminated (SIGTERM)
+        """
+}

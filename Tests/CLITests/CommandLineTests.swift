@@ -1,0 +1,54 @@
+import Testing
+import TestSupport
+
+@Suite("web2ftp command line")
+struct CommandLineTests {
+    @Test("--version prints the version")
+    func version() throws {
+        let run = try runProduct("web2ftp", ["--version"])
+        #expect(run.status == 0)
+        #expect(run.output.hasPrefix("web2ftp 0."))
+    }
+
+    @Test("--help describes the whole command line: modes, options, environment, exit codes")
+    func help() throws {
+        let run = try runProduct("web2ftp", ["--help"])
+        #expect(run.status == 0)
+        for word in [
+            "manual", "schedule", "sequential|parallel", "--config", "--workers", "--log", "--only", "--retries",
+            "--dry-run", "--summary-json", "--cacert", "--insecure", "--ftp-tls", "--ftp-use-pasv-ip", "FTPHOST",
+            "FTPUSER", "FTPPASS", "FTPTARGET", "EXIT CODES",
+        ] {
+            #expect(run.output.contains(word), "help does not mention \(word)")
+        }
+    }
+
+    @Test("a wrong mode is a usage error: exit 2 and a message on stderr")
+    func usageError() throws {
+        let run = try runProduct("web2ftp", ["sometimes"])
+        #expect(run.status == 2)
+        #expect(run.error.contains("unknown mode 'sometimes'"))
+        #expect(run.output.isEmpty)
+    }
+}
+
+@Suite("Engine resources, counted in a child process")
+struct DescriptorLeakTests {
+    @Test("loop, timers, TCP, TLS, resolver, threads and signals leave no descriptor open")
+    func noDescriptorLeaks() throws {
+        try TestEnv.requireServer(port: TestEnv.httpsPort, "nginx (HTTPS)")
+        let run = try runProduct("web2ftp-fdcheck", [])
+        #expect(run.status == 0, "\(run.output)\(run.error)")
+        #expect(!run.output.contains("FAILED"), "\(run.output)")
+        #expect(run.output.contains("scenario signals reach the loop through signalfd ok"))
+        #expect(run.output.range(of: #"fds before=(\d+) after=\1\b"#, options: .regularExpression) != nil, "\(run.output)")
+    }
+
+    @Test("the check itself notices a leaked descriptor")
+    func leakIsNoticed() throws {
+        try TestEnv.requireServer(port: TestEnv.httpsPort, "nginx (HTTPS)")
+        let run = try runProduct("web2ftp-fdcheck", ["--leak"])
+        #expect(run.status == 1)
+        #expect(run.output.contains("leaked:"))
+    }
+}

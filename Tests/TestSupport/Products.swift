@@ -1,0 +1,32 @@
+import Foundation
+
+/// Runs one of the package's executables (built next to the test bundle) and collects what it printed.
+public struct ProductRun: Sendable {
+    public let status: Int32
+    public let output: String
+    public let error: String
+}
+
+public func runProduct(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ProductRun {
+    let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+    let executable = bundle.deletingLastPathComponent().appendingPathComponent(name)
+    guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+        throw TestFailure("\(executable.path) is not built: run the tests with `swift test` from the package root")
+    }
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Read both pipes before waiting, so a chatty child cannot block on a full pipe.
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return ProductRun(
+        status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
+        error: String(decoding: errData, as: UTF8.self))
+}
