@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what building and testing web2ftp needs on a fresh Debian 12 machine, and nothing when it is all there.
+# The Swift toolchain itself is expected at /opt/swift or on PATH (this project's machines ship it).
+# Budget: ~1 min when packages must be fetched, ~0 s otherwise.
+set -euo pipefail
+
+need=()
+dpkg -s libssl-dev >/dev/null 2>&1 || need+=(libssl-dev)
+dpkg -s ca-certificates >/dev/null 2>&1 || need+=(ca-certificates)
+command -v openssl >/dev/null || need+=(openssl)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+[ -x /usr/sbin/vsftpd ] || need+=(vsftpd)
+command -v curl >/dev/null || need+=(curl)
+command -v setsid >/dev/null || need+=(util-linux)
+command -v useradd >/dev/null || need+=(passwd)
+
+if [ ${#need[@]} -gt 0 ]; then
+  echo "install-deps: installing ${need[*]}" >&2
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd=sudo
+  # Keep the packages' maintainer scripts from starting system-wide nginx/vsftpd on ports 80/21.
+  policy=/usr/sbin/policy-rc.d made_policy=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo_cmd tee "$policy" >/dev/null
+    $sudo_cmd chmod +x "$policy"
+    made_policy=1
+  fi
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  [ -z "$made_policy" ] || $sudo_cmd rm -f "$policy"
+fi
+
+if ! command -v swift >/dev/null && [ ! -x /opt/swift/usr/bin/swift ]; then
+  echo "install-deps: no Swift toolchain found (expected swift on PATH or /opt/swift/usr/bin/swift)" >&2
+  exit 1
+fi
