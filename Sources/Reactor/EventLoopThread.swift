@@ -37,7 +37,12 @@ public final class EventLoopThread: Sendable {
             return state
         }) else { return }
         handle.execute { $0.stop() }
-        Sys.joinThread(running)
+        if pthread_equal(running, pthread_self()) != 0 {
+            // Released from a task on its own loop: it cannot wait for itself; the loop stops after this task.
+            pthread_detach(running)
+        } else {
+            Sys.joinThread(running)
+        }
     }
 
     deinit { shutdown() }

@@ -17,10 +17,13 @@ public final class Resolver {
         completion: @escaping (Result<[SocketAddress], ReactorError>) -> Void
     ) {
         loop.assertInLoop()
-        precondition(callback == nil, "one lookup at a time per Resolver")
+        precondition(callback == nil && timer == nil, "one lookup at a time per Resolver")
         if let numeric = SocketAddress(numericHost: host, port: port) {
             // Still asynchronous, so that callers see one completion order whatever the host looks like.
-            loop.scheduleTimer(afterMilliseconds: 0) { completion(.success([numeric])) }
+            timer = loop.scheduleTimer(afterMilliseconds: 0) {
+                self.timer = nil
+                completion(.success([numeric]))
+            }
             return
         }
         // The callback and the timer hold the resolver until the lookup ends, so a caller need not keep it.
