@@ -17,7 +17,8 @@ let package = Package(
         ),
         .target(name: "Reactor", dependencies: ["CLinux"]),
         .target(name: "TLS", dependencies: ["Reactor", "COpenSSL"]),
-        .target(name: "WebToFTP", dependencies: ["Reactor", "TLS"]),
+        .target(name: "HTTP1", dependencies: ["Reactor", "TLS"]),
+        .target(name: "WebToFTP", dependencies: ["Reactor", "TLS", "HTTP1"]),
         .executableTarget(name: "web2ftp", dependencies: ["WebToFTP"]),
 
         // Runs loop scenarios in a process of its own so that tests can count its file descriptors alone.
@@ -25,6 +26,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Reactor", "TLS"], path: "Tests/TestSupport"),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "Reactor", "TestSupport"]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "web2ftp", "web2ftp-fdcheck"]),
     ],
     swiftLanguageModes: [.v6]
