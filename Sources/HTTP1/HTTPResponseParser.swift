@@ -80,29 +80,36 @@ public struct HTTPResponseParser {
 
     // MARK: feeding
 
+    /// Parses `bytes`, reporting events to `emit`. When `emit` returns false (its consumer paused), parsing stops
+    /// right after that event; the return value is how many bytes were consumed, and the caller feeds the rest later.
+    @discardableResult
     public mutating func feed(
-        _ bytes: UnsafeRawBufferPointer, _ emit: (Event) throws(HTTPParseError) -> Void
-    ) throws(HTTPParseError) {
+        _ bytes: UnsafeRawBufferPointer, _ emit: (Event) throws(HTTPParseError) -> Bool
+    ) throws(HTTPParseError) -> Int {
         var index = 0
         let count = bytes.count
-        while index < count {
+        var goOn = true
+        func forward(_ event: Event) throws(HTTPParseError) {
+            if try !emit(event) { goOn = false }
+        }
+        while index < count && goOn {
             switch state {
             case .fixedBody(let remaining):
                 let take = Int(min(remaining, UInt64(count - index)))
-                try emit(.body(UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)])))
+                try forward(.body(UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)])))
                 advance(&index, by: take)
                 if remaining == UInt64(take) {
-                    try finishMessage(emit)
+                    try finishMessage(forward)
                 } else {
                     state = .fixedBody(remaining: remaining - UInt64(take))
                 }
             case .chunkData(let remaining):
                 let take = Int(min(remaining, UInt64(count - index)))
-                try emit(.body(UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)])))
+                try forward(.body(UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)])))
                 advance(&index, by: take)
                 state = remaining == UInt64(take) ? .chunkDataEnd : .chunkData(remaining: remaining - UInt64(take))
             case .bodyUntilClose:
-                try emit(.body(UnsafeRawBufferPointer(rebasing: bytes[index...])))
+                try forward(.body(UnsafeRawBufferPointer(rebasing: bytes[index...])))
                 advance(&index, by: count - index)
             case .complete:
                 throw HTTPParseError(.unexpectedData, at: offset, "the server sent data after the end of the response")
@@ -117,23 +124,25 @@ public struct HTTPResponseParser {
                 }
                 line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<end]))
                 advance(&index, by: end - index)
-                guard end < count else { return }
+                guard end < count else { return index }
                 advance(&index, by: 1)
                 if line.last == 13 { line.removeLast() }
-                try handleLine(emit)
+                try handleLine(forward)
                 line.removeAll(keepingCapacity: true)
             }
         }
+        return index
     }
 
     /// The connection reached its end (EOF). Ends a close-delimited body; anything else unfinished is an error.
-    public mutating func finish(_ emit: (Event) throws(HTTPParseError) -> Void) throws(HTTPParseError) {
+    public mutating func finish(_ emit: (Event) throws(HTTPParseError) -> Bool) throws(HTTPParseError) {
+        func forward(_ event: Event) throws(HTTPParseError) { _ = try emit(event) }
         switch state {
         case .complete:
             return
         case .bodyUntilClose:
             state = .complete
-            try emit(.end(keepAlive: false))
+            try forward(.end(keepAlive: false))
         case .statusLine where offset == 0:
             throw HTTPParseError(.closedBeforeResponse, at: 0, "the server closed the connection before responding")
         case .statusLine, .headerLine:
@@ -277,7 +286,10 @@ public struct HTTPResponseParser {
             head.version.minor >= 1 ? !connection.contains("close") : connection.contains("keep-alive")
         try emit(.head(head))
 
-        if requestMethod == "HEAD" || status == 204 || status == 304 {
+        // A 2xx to CONNECT opens a tunnel: what follows belongs to the tunnel (RFC 9110 §9.3.6).
+        if requestMethod == "HEAD" || status == 204 || status == 304
+            || (requestMethod == "CONNECT" && status >= 200 && status < 300)
+        {
             return try finishMessage(emit)
         }
         let codings = head.headers.values("Transfer-Encoding").map { $0.lowercasedASCII() }

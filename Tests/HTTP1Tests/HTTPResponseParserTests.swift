@@ -24,9 +24,9 @@ func parse(_ pieces: [[UInt8]], method: String = "GET", eof: Bool = false) -> [S
     }
     do {
         for piece in pieces {
-            try piece.withUnsafeBytes { try parser.feed($0) { record($0) } }
+            _ = try piece.withUnsafeBytes { try parser.feed($0) { record($0); return true } }
         }
-        if eof { try parser.finish { record($0) } }
+        if eof { try parser.finish { record($0); return true } }
     } catch let error as HTTPParseError {
         events.append("error \(error.kind) @\(error.offset): \(error.detail)")
     } catch {
@@ -111,8 +111,8 @@ struct HTTPResponseParserTests {
         var head: HTTPResponseHead?
         var parser = HTTPResponseParser()
         let text = "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\nContent-Length: 3, 3\r\ncontent-length: 3\r\nX-Empty:\r\n\r\nabc"
-        try? Array(text.utf8).withUnsafeBytes { bytes in
-            try parser.feed(bytes) { if case .head(let h) = $0 { head = h } }
+        _ = try? Array(text.utf8).withUnsafeBytes { bytes in
+            try parser.feed(bytes) { if case .head(let h) = $0 { head = h }; return true }
         }
         #expect(head?.headers.values("SET-COOKIE") == ["a=1", "b=2"])
         #expect(head?.headers["x-empty"] == "")
@@ -124,13 +124,43 @@ struct HTTPResponseParserTests {
         #expect(events("HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n").first == "head 1.1 200 [] Content-Length=0")
     }
 
+    @Test("a consumer that pauses stops the parser right after that event; the rest is fed later")
+    func pausing() throws {
+        let text = Array("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabcdef".utf8)
+        var parser = HTTPResponseParser()
+        var seen: [String] = []
+        let consumed = try text.withUnsafeBytes { bytes in
+            try parser.feed(bytes) { event in
+                if case .head = event { seen.append("head") }
+                return false  // pause after the head
+            }
+        }
+        #expect(seen == ["head"])
+        #expect(consumed == text.count - 6)
+        _ = try Array(text[consumed...]).withUnsafeBytes { bytes in
+            try parser.feed(bytes) { event in
+                if case .body(let body) = event { seen.append(String(decoding: body, as: UTF8.self)) }
+                if case .end = event { seen.append("end") }
+                return true
+            }
+        }
+        #expect(seen == ["head", "abcdef", "end"])
+    }
+
+    @Test("a 2xx answer to CONNECT opens the tunnel: no body follows")
+    func connect() {
+        #expect(
+            events("HTTP/1.1 200 Connection established\r\n\r\n", method: "CONNECT")
+                == ["head 1.1 200 [Connection established] ", "end keepAlive=true"])
+    }
+
     @Test("the parser is reusable for the next response on a kept-alive connection")
     func reset() throws {
         var parser = HTTPResponseParser()
         var ends = 0
         for _ in 0..<3 {
-            try Array("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx".utf8).withUnsafeBytes { bytes in
-                try parser.feed(bytes) { if case .end = $0 { ends += 1 } }
+            _ = try Array("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx".utf8).withUnsafeBytes { bytes in
+                try parser.feed(bytes) { if case .end = $0 { ends += 1 }; return true }
             }
             parser.reset(requestMethod: "GET")
         }
