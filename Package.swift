@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Reactor", "TLS"], path: "Tests/TestSupport"),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "Reactor", "TestSupport"]),
-        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "Reactor", "TLS", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "web2ftp", "web2ftp-fdcheck"]),
     ],
     swiftLanguageModes: [.v6]

@@ -144,7 +144,9 @@ pid $DIR/nginx.pid;
 error_log $DIR/nginx-error.log warn;
 events { worker_connections 512; }
 http {
-  access_log $DIR/nginx-access.log;
+  # The connection number shows keep-alive reuse: several requests, one connection.
+  log_format w2f '\$connection \$connection_requests "\$request" \$status';
+  access_log $DIR/nginx-access.log w2f;
   client_body_temp_path $DIR/nginx-tmp/body;
   proxy_temp_path $DIR/nginx-tmp/proxy;
   fastcgi_temp_path $DIR/nginx-tmp/fastcgi;
@@ -161,6 +163,12 @@ http {
     root $DIR/www;
     # SSI drops Content-Length, so these answers go out with Transfer-Encoding: chunked.
     location /chunked/ { alias $DIR/www/; ssi on; ssi_types text/csv text/plain; }
+    location = /redirect/relative { return 302 ../small.csv; }
+    location = /redirect/absolute { return 301 http://127.0.0.1:$W2F_HTTP_PORT/small.csv; }
+    location = /redirect/chain { return 307 /redirect/relative; }
+    location = /redirect/loop { return 302 /redirect/loop2; }
+    location = /redirect/loop2 { return 302 /redirect/loop; }
+    location = /redirect/to-https { return 302 https://localhost:$W2F_HTTPS_PORT/small.csv; }
   }
   server {
     listen 127.0.0.1:$W2F_HTTPS_PORT ssl;
@@ -173,6 +181,8 @@ http {
     ssl_session_tickets on;
     root $DIR/www;
     location /chunked/ { alias $DIR/www/; ssi on; ssi_types text/csv text/plain; }
+    location = /redirect/relative { return 302 ../small.csv; }
+    location = /redirect/to-http { return 301 http://127.0.0.1:$W2F_HTTP_PORT/small.csv; }
   }
 }
 EOF

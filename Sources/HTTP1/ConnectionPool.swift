@@ -1,0 +1,99 @@
+import Reactor
+
+/// Idle keep-alive connections per origin (scheme, host, port — and the proxy they go through), for the next request
+/// to the same place. An idle connection that the server closes, or that says anything unasked, leaves the pool; so
+/// does one that stays unused past its lifetime.
+final class ConnectionPool {
+    struct Key: Hashable {
+        let origin: String
+        let proxy: String?
+    }
+
+    private let loop: EventLoop
+    private let maxPerKey: Int
+    private let lifetimeMS: Int
+    private var idle: [Key: [IdleConnection]] = [:]
+
+    init(loop: EventLoop, maxPerKey: Int, lifetimeMS: Int) {
+        self.loop = loop
+        self.maxPerKey = maxPerKey
+        self.lifetimeMS = lifetimeMS
+    }
+
+    /// The most recently used idle connection for `key`; the caller now owns it and must set its delegate.
+    func take(_ key: Key) -> (any ByteStream)? {
+        guard var list = idle[key], let entry = list.popLast() else { return nil }
+        idle[key] = list.isEmpty ? nil : list
+        return entry.release()
+    }
+
+    func put(_ stream: any ByteStream, key: Key) {
+        var list = idle[key] ?? []
+        if list.count >= maxPerKey {
+            stream.close()
+            return
+        }
+        let entry = IdleConnection(stream: stream, loop: loop, lifetimeMS: lifetimeMS) { [weak self] dead in
+            self?.remove(dead, key: key)
+        }
+        list.append(entry)
+        idle[key] = list
+    }
+
+    var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
+
+    func closeAll() {
+        for entry in idle.values.joined() { entry.close() }
+        idle = [:]
+    }
+
+    private func remove(_ entry: IdleConnection, key: Key) {
+        idle[key]?.removeAll { $0 === entry }
+        if idle[key]?.isEmpty == true { idle[key] = nil }
+    }
+}
+
+/// Watches one idle connection: any event on it (close, or bytes nobody asked for) makes it useless.
+private final class IdleConnection: ByteStreamDelegate {
+    private var stream: (any ByteStream)?
+    private let loop: EventLoop
+    private var timer: TimerID?
+    private let onDead: (IdleConnection) -> Void
+
+    init(stream: any ByteStream, loop: EventLoop, lifetimeMS: Int, onDead: @escaping (IdleConnection) -> Void) {
+        self.stream = stream
+        self.loop = loop
+        self.onDead = onDead
+        stream.delegate = self
+        stream.resumeReading()
+        timer = loop.scheduleTimer(afterMilliseconds: lifetimeMS) { [weak self] in self?.expire() }
+    }
+
+    func release() -> any ByteStream {
+        if let timer { loop.cancelTimer(timer) }
+        timer = nil
+        let stream = stream!
+        self.stream = nil
+        stream.delegate = nil
+        return stream
+    }
+
+    func close() {
+        if let timer { loop.cancelTimer(timer) }
+        timer = nil
+        stream?.close()
+        stream = nil
+    }
+
+    private func expire() {
+        timer = nil
+        close()
+        onDead(self)
+    }
+
+    func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) { expire() }
+
+    func streamDidBecomeWritable(_ stream: any ByteStream) {}
+
+    func stream(_ stream: any ByteStream, didEnd end: StreamEnd) { expire() }
+}

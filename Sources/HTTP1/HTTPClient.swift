@@ -1,0 +1,92 @@
+import Reactor
+import TLS
+
+/// What a response's consumer hears, on the loop thread.
+public protocol HTTPResponseDelegate: AnyObject {
+    /// The final response's head (after redirects), status 2xx. Pause the task here if the sink is not ready.
+    func task(_ task: HTTPTask, didReceiveHead head: HTTPResponseHead)
+    /// Body bytes, valid only during the call.
+    func task(_ task: HTTPTask, didReceive bytes: UnsafeRawBufferPointer)
+    /// The end: the whole body arrived, or why not. Called exactly once.
+    func task(_ task: HTTPTask, didFinish result: Result<HTTPResponseSummary, HTTPError>)
+}
+
+/// What a finished download looked like, for logs and the run summary (URLs redacted).
+public struct HTTPResponseSummary: Sendable {
+    public var finalURL: String
+    public var status: Int
+    public var redirects: [String]
+    public var bodyBytes: UInt64
+    public var reusedConnection: Bool
+    public var tlsVersion: String?
+}
+
+/// An HTTP/1.1 client on an event loop: streams response bodies to a delegate with backpressure, reuses keep-alive
+/// connections per origin, follows redirects, goes through proxies. Loop-bound, like everything on the loop.
+public final class HTTPClient {
+    public struct Configuration: Sendable {
+        public var tls = TLSConfiguration()
+        public var connectTimeoutMS = 10_000
+        /// No byte from the server for this long (while the consumer is not paused) fails the download.
+        public var idleTimeoutMS = 30_000
+        public var totalTimeoutMS: Int?
+        public var maxRedirects = 10
+        public var userAgent = "web2ftp"
+        public var proxies = ProxySettings()
+        public var maxIdleConnectionsPerOrigin = 4
+        public var idleConnectionLifetimeMS = 30_000
+        public var limits = HTTPResponseParser.Limits()
+        public var tcp = StreamLimits()
+
+        public init() {}
+    }
+
+    public let loop: EventLoop
+    public let configuration: Configuration
+    let pool: ConnectionPool
+    /// Tasks in flight, held here so that a caller need not keep them.
+    var active: [ObjectIdentifier: HTTPTask] = [:]
+    private var context: Result<TLSContext, TLSError>?
+
+    public init(loop: EventLoop, configuration: Configuration = Configuration()) {
+        self.loop = loop
+        self.configuration = configuration
+        pool = ConnectionPool(
+            loop: loop, maxPerKey: configuration.maxIdleConnectionsPerOrigin,
+            lifetimeMS: configuration.idleConnectionLifetimeMS)
+    }
+
+    /// Starts a request. `headers` are sent to the first origin only: a redirect to another origin drops them, as it
+    /// drops credentials from the URL. The task holds `delegate` until it finishes.
+    @discardableResult
+    public func request(
+        _ url: HTTPURL, method: String = "GET", headers: HTTPHeaders = HTTPHeaders(),
+        delegate: any HTTPResponseDelegate
+    ) -> HTTPTask {
+        let task = HTTPTask(client: self, url: url, method: method, headers: headers, delegate: delegate)
+        active[ObjectIdentifier(task)] = task
+        task.start()
+        return task
+    }
+
+    /// Cancels what is in flight and closes the idle pooled connections.
+    public func close() {
+        for task in active.values { task.cancel() }
+        pool.closeAll()
+    }
+
+    public var idleConnectionCount: Int { pool.idleCount }
+
+    /// The TLS context, made on first use: loading the CA store costs milliseconds a plain-HTTP run need not pay.
+    func tlsContext() -> Result<TLSContext, TLSError> {
+        if let context { return context }
+        let made: Result<TLSContext, TLSError>
+        do {
+            made = .success(try TLSContext(configuration.tls))
+        } catch {
+            made = .failure(error)
+        }
+        context = made
+        return made
+    }
+}
