@@ -175,6 +175,14 @@ enum Sys {
         }
     }
 
+    /// SO_LINGER with a zero timeout: close(2) then sends RST instead of FIN.
+    static func setAbortiveClose(_ fd: Int32) throws(ReactorError) {
+        var value = linger(l_onoff: 1, l_linger: 0)
+        _ = try call("setsockopt(SO_LINGER)") {
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &value, socklen_t(MemoryLayout<linger>.size))
+        }
+    }
+
     static func setNoDelay(_ fd: Int32) throws(ReactorError) {
         try setOption(fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1, label: "TCP_NODELAY")
     }

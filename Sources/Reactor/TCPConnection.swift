@@ -250,6 +250,14 @@ public final class TCPConnection: ByteStream, IOHandler {
         delegate?.stream(self, didEnd: .failed(translate(error)))
     }
 
+    /// Closes with RST instead of FIN (SO_LINGER 0): how a crashed or hostile peer looks. For fault tests and for
+    /// giving up on a peer that will not stop sending.
+    public func reset() {
+        guard fd >= 0 else { return }
+        try? Sys.setAbortiveClose(fd)
+        close()
+    }
+
     public func close() {
         guard fd >= 0 else { return }
         if let pendingFailure { loop.cancelTimer(pendingFailure) }
