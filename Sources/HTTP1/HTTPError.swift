@@ -9,7 +9,7 @@ public enum HTTPError: Error, Sendable, CustomStringConvertible {
         case total
     }
 
-    case invalidURL(URLError)
+    case invalidURL(URLParseError)
     case invalidRequest(String)
     /// Resolve or connect failed (DNS, refused, unreachable, connect timeout): the `ReactorError` says which.
     case connect(url: String, ReactorError)

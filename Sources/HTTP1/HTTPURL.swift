@@ -19,7 +19,7 @@ public struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
     /// Percent-encoded, without the "?".
     public var query: String?
 
-    public init(_ text: String) throws(URLError) {
+    public init(_ text: String) throws(URLParseError) {
         self = try URLParser.parse(text)
     }
 
@@ -74,12 +74,12 @@ public struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The target of a reference found in this URL's context, such as a redirect's Location (RFC 3986 §5.2).
-    public func resolving(_ reference: String) throws(URLError) -> HTTPURL {
+    public func resolving(_ reference: String) throws(URLParseError) -> HTTPURL {
         try URLParser.resolve(reference, against: self)
     }
 }
 
-public struct URLError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct URLParseError: Error, Equatable, Sendable, CustomStringConvertible {
     public let url: String
     public let reason: String
 

@@ -14,11 +14,11 @@ public struct ProxySettings: Sendable, Equatable {
 
     /// Reads the variables from `environment` (pass the process environment). A malformed proxy URL is an error,
     /// not something to ignore: the user meant to go through it.
-    public init(environment: [String: String]) throws(URLError) {
+    public init(environment: [String: String]) throws(URLParseError) {
         func value(_ names: String...) -> String? {
             names.lazy.compactMap { environment[$0] }.first { !$0.isEmpty }
         }
-        func proxyURL(_ text: String?) throws(URLError) -> HTTPURL? {
+        func proxyURL(_ text: String?) throws(URLParseError) -> HTTPURL? {
             guard let text else { return nil }
             // curl takes "host:port" without a scheme as http.
             return try HTTPURL(text.contains("://") ? text : "http://" + text)

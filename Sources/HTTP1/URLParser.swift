@@ -1,8 +1,8 @@
 /// Parsing and resolving `HTTPURL`s. Lenient where browsers and curl are (spaces and non-ASCII bytes in path and
 /// query are percent-encoded), strict where a mistake would send a request somewhere unintended (host, port).
 enum URLParser {
-    static func parse(_ text: String) throws(URLError) -> HTTPURL {
-        func fail(_ reason: String) -> URLError { URLError(url: redact(text), reason: reason) }
+    static func parse(_ text: String) throws(URLParseError) -> HTTPURL {
+        func fail(_ reason: String) -> URLParseError { URLParseError(url: redact(text), reason: reason) }
         let trimmed = text.trimmingOWS()
         guard !trimmed.utf8.contains(where: { $0 < 32 || $0 == 127 }) else {
             throw fail("it contains control characters")
@@ -22,10 +22,10 @@ enum URLParser {
     }
 
     /// Authority, path and query of a URL whose scheme is known.
-    private static func parseAfterScheme(_ text: String, scheme: HTTPURL.Scheme, original: String) throws(URLError)
+    private static func parseAfterScheme(_ text: String, scheme: HTTPURL.Scheme, original: String) throws(URLParseError)
         -> HTTPURL
     {
-        func fail(_ reason: String) -> URLError { URLError(url: redact(original), reason: reason) }
+        func fail(_ reason: String) -> URLParseError { URLParseError(url: redact(original), reason: reason) }
         var remainder = Substring(text)
         if let hash = remainder.firstIndex(of: "#") { remainder = remainder[..<hash] }
         let authorityEnd = remainder.firstIndex { $0 == "/" || $0 == "?" } ?? remainder.endIndex
@@ -92,7 +92,7 @@ enum URLParser {
     }
 
     /// RFC 3986 §5.2.2, for http(s) bases.
-    static func resolve(_ reference: String, against base: HTTPURL) throws(URLError) -> HTTPURL {
+    static func resolve(_ reference: String, against base: HTTPURL) throws(URLParseError) -> HTTPURL {
         let text = reference.trimmingOWS()
         if let colon = text.firstIndex(of: ":"), text[..<colon].allSatisfy({ $0.isLetter || $0 == "+" || $0 == "-" || $0 == "." }),
             !text[..<colon].isEmpty
