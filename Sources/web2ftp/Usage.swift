@@ -9,6 +9,8 @@ enum Usage {
         USAGE
           web2ftp manual   sequential|parallel [options]   run every source once, now
           web2ftp schedule sequential|parallel [options]   stay up and run daily (22:23 local time by default)
+          web2ftp get URL [-o FILE|-] [--cacert PATH] [--insecure]
+                                                     download one URL (debugging; the download side alone)
           web2ftp --help | --version
 
         OPTIONS

@@ -25,6 +25,10 @@ if arguments.contains("--version") || arguments.contains("-V") {
     exit(0)
 }
 
+if arguments.first == "get" {
+    exit(GetCommand.run(Array(arguments.dropFirst())))
+}
+
 guard let mode = arguments.first else {
     writeOut("web2ftp: missing mode (manual or schedule)\n\n" + Usage.text + "\n", to: 2)
     exit(2)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TestSupport
 
@@ -50,5 +51,39 @@ struct DescriptorLeakTests {
         let run = try runProduct("web2ftp-fdcheck", ["--leak"])
         #expect(run.status == 1)
         #expect(run.output.contains("leaked:"))
+    }
+}
+
+@Suite("web2ftp get")
+struct GetCommandTests {
+    @Test("downloads to a file over HTTPS with --cacert; the file appears only when complete")
+    func toFile() throws {
+        try TestEnv.requireServer(port: TestEnv.httpsPort, "nginx (HTTPS)")
+        let output = NSTemporaryDirectory() + "w2f-get-\(UInt32.random(in: 0...UInt32.max)).csv"
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let run = try runProduct(
+            "web2ftp", ["get", "https://localhost:\(TestEnv.httpsPort)/chunked/large.csv", "-o", output, "--cacert", TestEnv.caFile])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(FileManager.default.contents(atPath: output) == FileManager.default.contents(atPath: TestEnv.wwwDirectory + "/large.csv"))
+    }
+
+    @Test("a 404 exits 1 with the status on stderr and leaves no file")
+    func notFound() throws {
+        try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
+        let directory = NSTemporaryDirectory() + "w2f-get-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run = try runProduct("web2ftp", ["get", "http://127.0.0.1:\(TestEnv.httpPort)/missing.csv", "-o", directory + "/out.csv"])
+        #expect(run.status == 1)
+        #expect(run.error.contains("HTTP 404 Not Found"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+    }
+
+    @Test("a URL with a password never shows it in messages")
+    func noPasswordInErrors() throws {
+        let run = try runProduct("web2ftp", ["get", "http://user:hunter2@127.0.0.1:1/x.csv"])
+        #expect(run.status == 1)
+        #expect(!run.error.contains("hunter2"))
+        #expect(run.error.contains("user:***@"))
     }
 }

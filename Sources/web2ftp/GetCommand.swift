@@ -1,0 +1,188 @@
+import Glibc
+import WebToFTP
+
+/// `web2ftp get URL [-o FILE|-] [--cacert PATH] [--insecure]`: streams one body to a file or stdout. A debugging
+/// aid, and the download side alone for benchmarks against `curl -o`. A file is written under a temporary name and
+/// renamed only when the whole body arrived: a failed download leaves nothing under the name asked for.
+enum GetCommand {
+    static func run(_ arguments: [String]) -> Int32 {
+        var url: String?
+        var output = "-"
+        var configuration = HTTPClient.Configuration()
+        configuration.userAgent = WebToFTP.userAgent
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            func value() -> String? {
+                index += 1
+                return index < arguments.count ? arguments[index] : nil
+            }
+            switch argument {
+            case "-o", "--output":
+                guard let path = value() else { return usage("-o needs a file name (or - for stdout)") }
+                output = path
+            case "--cacert":
+                guard let path = value() else { return usage("--cacert needs a file") }
+                configuration.tls.additionalCAFile = path
+            case "--insecure":
+                configuration.tls.verification = .insecureNoVerification
+                writeOut("web2ftp: WARNING: --insecure: TLS certificates are not verified\n", to: 2)
+            default:
+                if argument.hasPrefix("-") && argument != "-" { return usage("unknown option '\(argument)'") }
+                guard url == nil else { return usage("only one URL") }
+                url = argument
+            }
+            index += 1
+        }
+        guard let url else { return usage("get needs a URL") }
+        let parsed: HTTPURL
+        do {
+            parsed = try HTTPURL(url)
+            configuration.proxies = try ProxySettings(environment: processEnvironment())
+        } catch {
+            writeOut("web2ftp: \(error)\n", to: 2)
+            return 2
+        }
+        let sink: FileSink
+        do {
+            sink = try FileSink(path: output)
+        } catch {
+            writeOut("web2ftp: \(error)\n", to: 2)
+            return 2
+        }
+        do {
+            _ = try ProcessSignals.ignoreBrokenPipe()
+            let loop = try EventLoop()
+            let client = HTTPClient(loop: loop, configuration: configuration)
+            let receiver = Receiver(sink: sink) { loop.stop() }
+            client.request(parsed, delegate: receiver)
+            try loop.run()
+            client.close()
+            loop.close()
+            switch receiver.result {
+            case .success(let summary)?:
+                try sink.commit()
+                let via = summary.redirects.isEmpty ? "" : " after \(summary.redirects.count) redirect(s)"
+                writeOut("web2ftp: \(summary.bodyBytes) bytes from \(summary.finalURL)\(via)\n", to: 2)
+                return 0
+            case .failure(let error)?:
+                sink.discard()
+                writeOut("web2ftp: \(error)\n", to: 2)
+                return 1
+            case nil:
+                sink.discard()
+                return 1
+            }
+        } catch {
+            sink.discard()
+            writeOut("web2ftp: \(error)\n", to: 2)
+            return 1
+        }
+    }
+
+    static func usage(_ message: String) -> Int32 {
+        writeOut("web2ftp get: \(message)\nusage: web2ftp get URL [-o FILE|-] [--cacert PATH] [--insecure]\n", to: 2)
+        return 2
+    }
+}
+
+private final class Receiver: HTTPResponseDelegate {
+    let sink: FileSink
+    let done: () -> Void
+    var result: Result<HTTPResponseSummary, HTTPError>?
+    var failure: String?
+
+    init(sink: FileSink, done: @escaping () -> Void) {
+        self.sink = sink
+        self.done = done
+    }
+
+    func task(_ task: HTTPTask, didReceiveHead head: HTTPResponseHead) {}
+
+    func task(_ task: HTTPTask, didReceive bytes: UnsafeRawBufferPointer) {
+        guard failure == nil else { return }
+        if let error = sink.write(bytes) {
+            failure = error
+            task.cancel()
+        }
+    }
+
+    func task(_ task: HTTPTask, didFinish result: Result<HTTPResponseSummary, HTTPError>) {
+        if let failure, case .failure(.cancelled) = result {
+            self.result = .failure(.invalidRequest("writing the output: \(failure)"))
+        } else {
+            self.result = result
+        }
+        done()
+    }
+}
+
+/// The output of `get`: stdout, or a file written as NAME.part-PID and renamed at the end.
+private final class FileSink {
+    let path: String
+    let fd: Int32
+    let temporary: String?
+
+    struct OpenError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    init(path: String) throws {
+        self.path = path
+        if path == "-" {
+            fd = 1
+            temporary = nil
+            return
+        }
+        let temporary = "\(path).part-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw OpenError(description: "cannot write '\(temporary)': \(String(cString: strerror(errno)))")
+        }
+        self.fd = fd
+        self.temporary = temporary
+    }
+
+    /// nil when written, else why not.
+    func write(_ bytes: UnsafeRawBufferPointer) -> String? {
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                return String(cString: strerror(errno))
+            }
+            offset += written
+        }
+        return nil
+    }
+
+    func commit() throws {
+        guard let temporary else { return }
+        guard close(fd) == 0, rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw OpenError(description: "cannot finish '\(path)': \(reason)")
+        }
+    }
+
+    func discard() {
+        guard let temporary else { return }
+        close(fd)
+        unlink(temporary)
+    }
+}
+
+/// The process environment as a dictionary (no Foundation).
+func processEnvironment() -> [String: String] {
+    var result: [String: String] = [:]
+    var entry = environ
+    while let pointer = entry.pointee {
+        let text = String(cString: pointer)
+        if let equals = text.firstIndex(of: "=") {
+            result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+        }
+        entry += 1
+    }
+    return result
+}
