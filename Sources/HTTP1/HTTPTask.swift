@@ -10,6 +10,8 @@ public final class HTTPTask: ByteStreamDelegate {
     public private(set) var head: HTTPResponseHead?
     public private(set) var bodyBytes: UInt64 = 0
     public private(set) var reusedConnection = false
+    /// The TLS version of the connection the final response came over (nil for plain HTTP).
+    public private(set) var tlsVersion: String?
 
     private enum State {
         case connecting
@@ -130,6 +132,7 @@ public final class HTTPTask: ByteStreamDelegate {
     private func attach(_ stream: any ByteStream, reused: Bool) {
         self.stream = stream
         reusedConnection = reused
+        tlsVersion = (stream as? TLSStream)?.protocolVersion
         stream.delegate = self
         parser.reset(requestMethod: method)
         pending = []
@@ -400,7 +403,7 @@ public final class HTTPTask: ByteStreamDelegate {
     private var summary: HTTPResponseSummary {
         HTTPResponseSummary(
             finalURL: url.redacted, status: head?.status ?? 0, redirects: redirects, bodyBytes: bodyBytes,
-            reusedConnection: reusedConnection, tlsVersion: nil)
+            reusedConnection: reusedConnection, tlsVersion: tlsVersion)
     }
 
     private func finish(_ result: Result<HTTPResponseSummary, HTTPError>) {

@@ -22,6 +22,7 @@ struct HTTPClientNginxTests {
         #expect(result.error == nil, "\(String(describing: result.error))")
         #expect(result.body == (try wwwFile(file)))
         #expect(result.head?.status == 200)
+        #expect((try? result.result?.get().tlsVersion) == (scheme == "https" ? "TLSv1.3" : nil))
         if path.hasPrefix("/chunked/") {
             #expect(result.head?.headers["Transfer-Encoding"] == "chunked")
         }
