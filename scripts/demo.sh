@@ -11,14 +11,8 @@ command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
 scripts/install-deps.sh
 swift build -c release --product web2ftp
 
-started=""
-if ! scripts/test-servers.sh status 2>/dev/null; then
-  scripts/test-servers.sh start
-  started=1
-fi
-cleanup() { [ -z "$started" ] || scripts/test-servers.sh stop; }
-trap cleanup EXIT
-eval "$(scripts/test-servers.sh env)"
+source scripts/lib/servers.sh
+ensure_test_servers
 
 target="$W2F_TEST_DIR/ftp-home/demo"
 mkdir -p "$target"

@@ -9,14 +9,8 @@ command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
 
 scripts/install-deps.sh
 
-started=""
-if ! scripts/test-servers.sh status 2>/dev/null; then
-  scripts/test-servers.sh start
-  started=1
-fi
-cleanup() { [ -z "$started" ] || scripts/test-servers.sh stop; }
-trap cleanup EXIT
-eval "$(scripts/test-servers.sh env)"
+source scripts/lib/servers.sh
+ensure_test_servers
 
 log=$(mktemp)
 set +e

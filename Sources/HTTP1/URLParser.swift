@@ -156,24 +156,8 @@ enum URLParser {
 
     static func isHexDigit(_ byte: UInt8) -> Bool { HTTPResponseParser.hexDigit(byte) != nil }
 
-    static func isAlphanumeric(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        default:
-            return false
-        }
-    }
-
     static func isHostCharacter(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"):
-            return true
-        default:
-            return false
-        }
+        ASCII.isAlphanumeric(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_")
     }
 
     /// unreserved + sub-delims + ":" "@" "/" and "%" (already-encoded text stays as it is).
@@ -185,7 +169,7 @@ enum URLParser {
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {
-            if isAlphanumeric(byte) || safe.contains(byte) {
+            if ASCII.isAlphanumeric(byte) || safe.contains(byte) {
                 out.append(byte)
             } else {
                 let hex = Array("0123456789ABCDEF".utf8)
