@@ -18,7 +18,8 @@ let package = Package(
         .target(name: "Reactor", dependencies: ["CLinux"]),
         .target(name: "TLS", dependencies: ["Reactor", "COpenSSL"]),
         .target(name: "HTTP1", dependencies: ["Reactor", "TLS"]),
-        .target(name: "WebToFTP", dependencies: ["Reactor", "TLS", "HTTP1"]),
+        .target(name: "FTP", dependencies: ["Reactor", "TLS"]),
+        .target(name: "WebToFTP", dependencies: ["Reactor", "TLS", "HTTP1", "FTP"]),
         .executableTarget(name: "web2ftp", dependencies: ["WebToFTP"]),
 
         // Runs loop scenarios in a process of its own so that tests can count its file descriptors alone.
@@ -27,6 +28,7 @@ let package = Package(
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "Reactor", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "Reactor", "TLS", "TestSupport"]),
+        .testTarget(name: "FTPTests", dependencies: ["FTP", "Reactor", "TLS", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "web2ftp", "web2ftp-fdcheck"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,49 @@
+import Reactor
+import TLS
+
+/// Why an FTP session or upload failed. Never carries the password: commands print as `PASS ***`.
+public enum FTPError: Error, Sendable, CustomStringConvertible {
+    case invalidArgument(String)
+    case connect(host: String, ReactorError)
+    case tls(host: String, TLSError)
+    /// The server refused a command: the command (password masked), the code and the server's words.
+    case reply(command: String, code: Int, text: String)
+    case protocolError(host: String, FTPProtocolError)
+    case timeout(host: String, phase: String, milliseconds: Int)
+    case connectionClosed(host: String, during: String)
+    case dataConnection(host: String, reason: String)
+    /// The server stored a different number of bytes than were sent.
+    case sizeMismatch(path: String, sent: UInt64, stored: UInt64)
+    /// The upload was stopped by its source (the download failed, the transform failed, the run was cancelled).
+    case aborted(String)
+
+    /// Worth another attempt later: temporary refusals (4xx), lost connections, timeouts.
+    public var isTransient: Bool {
+        switch self {
+        case .reply(_, let code, _): return code >= 400 && code < 500
+        case .connect, .timeout, .connectionClosed, .dataConnection, .sizeMismatch: return true
+        case .tls(_, let error):
+            switch error {
+            case .transport, .handshakeTimeout, .closedWithoutCloseNotify: return true
+            default: return false
+            }
+        case .invalidArgument, .protocolError, .aborted: return false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .invalidArgument(let reason): return "invalid FTP argument: \(reason)"
+        case let .connect(host, error): return "FTP server \(host): \(error)"
+        case let .tls(host, error): return "FTP server \(host): \(error)"
+        case let .reply(command, code, text): return "FTP server refused \(command): \(code) \(text)"
+        case let .protocolError(host, error): return "FTP server \(host) sent an invalid reply: \(error)"
+        case let .timeout(host, phase, ms): return "FTP server \(host): no answer to \(phase) within \(ms) ms"
+        case let .connectionClosed(host, during): return "FTP server \(host) closed the connection during \(during)"
+        case let .dataConnection(host, reason): return "FTP data connection to \(host) failed: \(reason)"
+        case let .sizeMismatch(path, sent, stored):
+            return "FTP server stored \(stored) bytes for \(path) but \(sent) were sent"
+        case .aborted(let reason): return "upload aborted: \(reason)"
+        }
+    }
+}
