@@ -69,8 +69,10 @@ public struct FTPPublishMachine {
         case dataReady
         /// The caller's bytes are all sent and the data connection closed cleanly.
         case dataFinished(bytes: UInt64)
-        /// The data connection failed or the caller aborted.
+        /// The data connection failed.
         case dataFailed(String)
+        /// The caller stopped the upload (its source failed).
+        case aborted(String)
     }
 
     public enum Action: Equatable {
@@ -113,7 +115,7 @@ public struct FTPPublishMachine {
     private var dataReady = false
     private var transferReply: FTPReply?
     private var bytesSent: UInt64?
-    private var dataFailure: String?
+    private var dataFailure: FTPError?
     private var verifiedSize: UInt64?
     private var failure: FTPError?
     private var leftoverBackup: String?
@@ -153,18 +155,24 @@ public struct FTPPublishMachine {
             bytesSent = bytes
             return maybeFinishTransfer()
         case .dataFailed(let reason):
-            if dataFailure == nil { dataFailure = reason }
-            switch state {
-            case .awaitingDataConnection:
-                // Nothing was stored: no STOR went out.
-                return finish(.failed(.dataConnection(host: host, reason: reason)))
-            case .store, .transferring:
-                // Wait for the server's word on the transfer, then delete what it kept.
-                state = .transferring
-                return maybeFinishTransfer()
-            default:
-                return []
-            }
+            return dataEnded(badly: .dataConnection(host: host, reason: reason))
+        case .aborted(let reason):
+            return dataEnded(badly: .aborted(reason))
+        }
+    }
+
+    private mutating func dataEnded(badly error: FTPError) -> [Action] {
+        if dataFailure == nil { dataFailure = error }
+        switch state {
+        case .awaitingDataConnection:
+            // Nothing was stored: no STOR went out.
+            return finish(.failed(error))
+        case .store, .transferring:
+            // Wait for the server's word on the transfer, then delete what it kept.
+            state = .transferring
+            return maybeFinishTransfer()
+        default:
+            return []
         }
     }
 
@@ -276,11 +284,10 @@ public struct FTPPublishMachine {
     /// The transfer is over once both the server's final reply and our end of the data connection are in.
     private mutating func maybeFinishTransfer() -> [Action] {
         guard state == .transferring, let reply = transferReply else { return [] }
-        if let reason = dataFailure {
-            // vsftpd answers 226 even for a cut upload: only we know the bytes were incomplete.
-            let error: FTPError =
-                reply.isPositive ? .dataConnection(host: host, reason: reason) : refused("STOR \(temporaryPath)", reply)
-            return cleanUp(after: error)
+        if let dataFailure {
+            // Our side knows best whatever the reply: vsftpd even answers 226 for a cut upload, and a 426 only
+            // echoes our own abort.
+            return cleanUp(after: dataFailure)
         }
         guard bytesSent != nil else { return [] }
         guard reply.isPositive else { return cleanUp(after: refused("STOR \(temporaryPath)", reply)) }
