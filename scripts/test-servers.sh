@@ -3,7 +3,8 @@
 #   nginx   HTTP  on W2F_HTTP_PORT  (default 18080) and HTTPS on W2F_HTTPS_PORT (18443);
 #           /chunked/<file> serves the same files with Transfer-Encoding: chunked.
 #   vsftpd  explicit FTPS (AUTH TLS required for login and data, require_ssl_reuse=YES) on W2F_FTPS_PORT (18021);
-#   vsftpd  plain FTP on W2F_FTP_PORT (18022).
+#   vsftpd  plain FTP on W2F_FTP_PORT (18022);
+#   vsftpd  implicit FTPS (TLS from the first byte) on W2F_FTPS_IMPLICIT_PORT (18023).
 # Certificates come from a test CA made here at start ($W2F_TEST_DIR/ca.pem; server cert for IP:127.0.0.1, IP:::1 and
 # DNS:localhost). The FTP user W2F_FTP_USER / W2F_FTP_PASS is a local account whose home is $W2F_TEST_DIR/ftp-home.
 # All state lives in W2F_TEST_DIR (default /tmp/web2ftp-test-servers); `stop` ends only the PIDs `start` started.
@@ -17,10 +18,13 @@ set -euo pipefail
 : "${W2F_HTTPS_PORT:=18443}"
 : "${W2F_FTPS_PORT:=18021}"
 : "${W2F_FTP_PORT:=18022}"
+: "${W2F_FTPS_IMPLICIT_PORT:=18023}"
 : "${W2F_FTPS_PASV_MIN:=18100}"
 : "${W2F_FTPS_PASV_MAX:=18199}"
 : "${W2F_FTP_PASV_MIN:=18200}"
 : "${W2F_FTP_PASV_MAX:=18299}"
+: "${W2F_IMPLICIT_PASV_MIN:=18300}"
+: "${W2F_IMPLICIT_PASV_MAX:=18349}"
 : "${W2F_FTP_USER:=w2ftest}"
 : "${W2F_FTP_PASS:=w2ftest-Secret-1}"
 
@@ -188,7 +192,7 @@ http {
 EOF
 }
 
-write_vsftpd_conf() { # file port pasv_min pasv_max tls(YES/NO)
+write_vsftpd_conf() { # file port pasv_min pasv_max tls(YES/NO) [implicit]
   mkdir -p "$DIR/vsftpd-empty"
   cat > "$1" <<EOF
 listen=YES
@@ -232,7 +236,9 @@ ssl_tlsv1=NO
 ssl_ciphers=HIGH
 debug_ssl=YES
 EOF
+    [ "${6:-}" = implicit ] && echo "implicit_ssl=YES" >> "$1"
   fi
+  return 0
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -262,7 +268,8 @@ is_up() {
   [ -f "$PIDS" ] || return 1
   local name pid
   while read -r name pid; do kill -0 "$pid" 2>/dev/null || return 1; done < "$PIDS"
-  port_open "$W2F_HTTP_PORT" && port_open "$W2F_HTTPS_PORT" && port_open "$W2F_FTPS_PORT" && port_open "$W2F_FTP_PORT"
+  port_open "$W2F_HTTP_PORT" && port_open "$W2F_HTTPS_PORT" && port_open "$W2F_FTPS_PORT" && port_open "$W2F_FTP_PORT" \
+    && port_open "$W2F_FTPS_IMPLICIT_PORT"
 }
 
 start() {
@@ -277,6 +284,8 @@ start() {
   write_nginx_conf
   write_vsftpd_conf "$DIR/vsftpd-ftps.conf" "$W2F_FTPS_PORT" "$W2F_FTPS_PASV_MIN" "$W2F_FTPS_PASV_MAX" YES
   write_vsftpd_conf "$DIR/vsftpd-plain.conf" "$W2F_FTP_PORT" "$W2F_FTP_PASV_MIN" "$W2F_FTP_PASV_MAX" NO
+  write_vsftpd_conf "$DIR/vsftpd-implicit.conf" "$W2F_FTPS_IMPLICIT_PORT" "$W2F_IMPLICIT_PASV_MIN" \
+    "$W2F_IMPLICIT_PASV_MAX" YES implicit
   : > "$PIDS"
   local nginx_bin vsftpd_bin
   nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
@@ -284,6 +293,7 @@ start() {
   launch nginx "$W2F_HTTPS_PORT" "$nginx_bin" -p "$DIR" -c "$DIR/nginx.conf"
   launch vsftpd-ftps "$W2F_FTPS_PORT" "$vsftpd_bin" "$DIR/vsftpd-ftps.conf"
   launch vsftpd-plain "$W2F_FTP_PORT" "$vsftpd_bin" "$DIR/vsftpd-plain.conf"
+  launch vsftpd-implicit "$W2F_FTPS_IMPLICIT_PORT" "$vsftpd_bin" "$DIR/vsftpd-implicit.conf"
   wait_port "$W2F_HTTP_PORT" nginx "$(awk '$1=="nginx"{print $2}' "$PIDS")"
 }
 
@@ -310,6 +320,7 @@ export W2F_HTTP_PORT=$W2F_HTTP_PORT
 export W2F_HTTPS_PORT=$W2F_HTTPS_PORT
 export W2F_FTPS_PORT=$W2F_FTPS_PORT
 export W2F_FTP_PORT=$W2F_FTP_PORT
+export W2F_FTPS_IMPLICIT_PORT=$W2F_FTPS_IMPLICIT_PORT
 export W2F_FTP_USER=$W2F_FTP_USER
 export W2F_FTP_PASS=$W2F_FTP_PASS
 export W2F_CA_FILE=$DIR/ca.pem

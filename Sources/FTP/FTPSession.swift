@@ -3,6 +3,11 @@ import TLS
 
 /// A logged-in FTP control connection on an event loop, able to publish many files one after another. Explicit FTPS
 /// by default; the data connections resume the control connection's TLS session (vsftpd's `require_ssl_reuse`).
+/// Something that uses the control connection for a while (an upload, a listing) and must hear if it dies.
+protocol FTPOperation: AnyObject {
+    func controlFailed(_ error: FTPError)
+}
+
 public final class FTPSession: ByteStreamDelegate {
     public struct Configuration: Sendable {
         public var host: String
@@ -47,7 +52,8 @@ public final class FTPSession: ByteStreamDelegate {
     private var replyHandler: ((FTPReply) -> Void)?
     private var replyTimer: TimerID?
     private var pendingCommand = ""
-    private var upload: FTPUpload?
+    /// The upload or listing in progress: one at a time on a control connection.
+    private var operation: (any FTPOperation)?
     private var dead: FTPError?
 
     private init(loop: EventLoop, configuration: Configuration, context: TLSContext?) {
@@ -77,7 +83,14 @@ public final class FTPSession: ByteStreamDelegate {
         session.start(completion)
     }
 
-    public var isUsable: Bool { control != nil && dead == nil && upload == nil }
+    public var isUsable: Bool { control != nil && dead == nil && operation == nil }
+    var deadError: FTPError? { dead }
+
+    func begin(_ operation: any FTPOperation) { self.operation = operation }
+
+    func end(_ operation: any FTPOperation) {
+        if self.operation === operation { self.operation = nil }
+    }
     public var isTLS: Bool { tlsVersion != nil }
     var host: String { configuration.host }
 
@@ -229,7 +242,7 @@ public final class FTPSession: ByteStreamDelegate {
             self.loginCompletion = nil
             loginCompletion(.failure(error))
         }
-        upload?.controlFailed(error)
+        operation?.controlFailed(error)
     }
 
     private func closeControl() {
@@ -250,13 +263,9 @@ public final class FTPSession: ByteStreamDelegate {
             loop.scheduleTimer(afterMilliseconds: 0) { upload.finish(.failure(error)) }
             return upload
         }
-        self.upload = upload
+        begin(upload)
         upload.start()
         return upload
-    }
-
-    func uploadEnded(_ upload: FTPUpload) {
-        if self.upload === upload { self.upload = nil }
     }
 
     /// Where data connections go: the control connection's peer (the PASV host is not trusted unless configured).
@@ -269,15 +278,61 @@ public final class FTPSession: ByteStreamDelegate {
         return tcp?.peer.withPort(port)
     }
 
-    /// A fresh ticket from the last data connection, used by the next one (then forgotten: single use under TLS 1.3).
-    var nextDataSession: TLSSession?
-
-    /// The session the next data connection offers: a ticket from the previous data connection if there is one,
-    /// else the control connection's. vsftpd only asks that the data connection resume *a* session of this client.
-    var sessionForData: TLSSession? {
-        defer { nextDataSession = nil }
-        return nextDataSession ?? (control as? TLSStream)?.resumableSession
+    /// A data connection failure, in words.
+    struct DataFailure: Error, CustomStringConvertible {
+        let description: String
     }
+
+    /// Opens a data connection to the passive port: TCP, then (PROT P) TLS resuming a session of this client and
+    /// checking the control host's name. `connected` hears the TCP connection first (return false to drop it), so
+    /// that the transfer command can go while TLS is negotiated; `ready` hears the stream to use, or why not.
+    func openDataChannel(
+        port: Int, announcedHost: String?, connected: @escaping (TCPConnection) -> Bool,
+        ready: @escaping (Result<any ByteStream, DataFailure>) -> Void
+    ) {
+        guard let address = dataAddress(port: port, announcedHost: announcedHost) else {
+            return ready(.failure(DataFailure(description: "no address for the data connection")))
+        }
+        let options = TCPConnector.Options(connectTimeoutMS: configuration.connectTimeoutMS)
+        TCPConnector(loop: loop, options: options).connect(to: [address], host: host) { result in
+            let tcp: TCPConnection
+            switch result {
+            case .failure(let error): return ready(.failure(DataFailure(description: "\(error)")))
+            case .success(let connection): tcp = connection
+            }
+            guard connected(tcp) else { return tcp.close() }
+            guard let context = self.tlsContext else { return ready(.success(tcp)) }
+            TLSStream.connect(
+                over: tcp, context: context, serverName: self.host, session: self.sessionForData,
+                handshakeTimeoutMS: self.configuration.connectTimeoutMS
+            ) { result in
+                switch result {
+                case .failure(let error): ready(.failure(DataFailure(description: "TLS: \(error)")))
+                case .success(let tls): ready(.success(tls))
+                }
+            }
+        }
+    }
+
+    /// Sessions this client received and has not spent: tickets from the control connection's login and from each
+    /// data connection. vsftpd only asks that a data connection resume *a* session of this client, and under TLS 1.3
+    /// each ticket resumes once: every data connection spends a fresh one (a TLS 1.2 session is reused as it is).
+    private var unspentSessions: [TLSSession] = []
+
+    /// Keeps the sessions `stream` received, for later data connections.
+    func harvestSessions(from stream: any ByteStream) {
+        guard let tls = stream as? TLSStream else { return }
+        unspentSessions += tls.engine.takeReceivedSessions().filter(\.isResumable)
+    }
+
+    /// The session the next data connection offers.
+    var sessionForData: TLSSession? {
+        if let control { harvestSessions(from: control) }
+        guard let newest = unspentSessions.last else { return (control as? TLSStream)?.resumableSession }
+        if newest.isSingleUse { unspentSessions.removeLast() }
+        return newest
+    }
+
     var tlsContext: TLSContext? { configuration.security == .none ? nil : context }
 
     // MARK: housekeeping

@@ -13,7 +13,7 @@ public protocol FTPUploadDelegate: AnyObject {
 
 /// One publish in progress: drives an `FTPPublishMachine` over the session's control connection and its own data
 /// connection, which it opens on the control connection's peer and protects with TLS resuming the control session.
-public final class FTPUpload: ByteStreamDelegate {
+public final class FTPUpload: ByteStreamDelegate, FTPOperation {
     public let plan: FTPPublishPlan
     public private(set) var bytesSent: UInt64 = 0
     /// Whether the data connection's TLS resumed the control connection's session (nil before it exists, or plain).
@@ -61,9 +61,8 @@ public final class FTPUpload: ByteStreamDelegate {
         let sent = bytesSent
         data.closeGracefully(timeoutMS: session.configuration.replyTimeoutMS) { [weak self] end in
             guard let self else { return }
-            // TLS 1.3 tickets are good for one resumption each: the ticket this connection received (read while
-            // closing) is the one the next data connection offers.
-            if let tls = data as? TLSStream, let fresh = tls.resumableSession { self.session.nextDataSession = fresh }
+            // Tickets this connection received (read while closing) serve the next data connections.
+            self.session.harvestSessions(from: data)
             self.data = nil
             self.stopStallTimer()
             if case .failed(let error)? = end {
@@ -109,48 +108,30 @@ public final class FTPUpload: ByteStreamDelegate {
     }
 
     private func openData(port: Int, announcedHost: String?) {
-        guard let address = session.dataAddress(port: port, announcedHost: announcedHost) else {
-            return step(.dataFailed("no address for the data connection"))
-        }
-        let options = TCPConnector.Options(connectTimeoutMS: session.configuration.connectTimeoutMS)
-        TCPConnector(loop: loop, options: options).connect(to: [address], host: host) { [weak self] result in
-            guard let self, !self.machine.isDone else {
-                if case .success(let tcp) = result { tcp.close() }
-                return
-            }
-            switch result {
-            case .failure(let error):
-                self.step(.dataFailed("\(error)"))
-            case .success(let tcp):
+        session.openDataChannel(
+            port: port, announcedHost: announcedHost,
+            connected: { [weak self] tcp in
+                guard let self, !self.machine.isDone else { return false }
                 self.data = tcp
                 tcp.delegate = self
                 // STOR goes now; the TLS handshake runs alongside (vsftpd answers it only after STOR).
                 self.step(.dataConnected)
-                self.protect(tcp)
-            }
-        }
-    }
-
-    private func protect(_ tcp: TCPConnection) {
-        guard let context = session.tlsContext else { return step(.dataReady) }
-        // PROT P: TLS on the data connection, resuming the control session and checking the control host name.
-        TLSStream.connect(
-            over: tcp, context: context, serverName: host, session: session.sessionForData,
-            handshakeTimeoutMS: session.configuration.connectTimeoutMS
-        ) { [weak self] result in
-            guard let self else { return }
-            switch result {
-            case .failure(let error):
-                self.data = nil
-                self.step(.dataFailed("TLS: \(error)"))
-            case .success(let tls):
-                guard !self.machine.isDone else { return tls.close() }
-                self.data = tls
-                tls.delegate = self
-                self.dataSessionResumed = tls.isResumed
-                self.step(.dataReady)
-            }
-        }
+                return true
+            },
+            ready: { [weak self] result in
+                guard let self else { return }
+                switch result {
+                case .failure(let reason):
+                    self.data = nil
+                    self.step(.dataFailed(reason.description))
+                case .success(let stream):
+                    guard !self.machine.isDone else { return stream.close() }
+                    self.data = stream
+                    stream.delegate = self
+                    self.dataSessionResumed = (stream as? TLSStream)?.isResumed
+                    self.step(.dataReady)
+                }
+            })
     }
 
     // MARK: data connection events
@@ -207,7 +188,7 @@ public final class FTPUpload: ByteStreamDelegate {
         guard let delegate else { return }
         self.delegate = nil
         transferring = false
-        session.uploadEnded(self)
+        session.end(self)
         delegate.upload(self, didFinish: result)
     }
 }

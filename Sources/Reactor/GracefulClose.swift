@@ -8,6 +8,15 @@ extension ByteStream {
     }
 }
 
+extension ByteStream {
+    /// Closes a stream whose peer has already ended its side: our end goes out first (for TLS, close_notify — a
+    /// server that sees a bare close treats it as an error and forgets the TLS session, so its tickets stop working).
+    public func closeAfterPeerEnded() {
+        shutdownOutput()
+        close()
+    }
+}
+
 /// Drives one graceful close. It keeps itself alive through its timer's closure until the stream is closed.
 private final class GracefulCloser: ByteStreamDelegate {
     private let stream: any ByteStream

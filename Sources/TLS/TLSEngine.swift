@@ -29,6 +29,8 @@ public final class TLSEngine {
     private var outputBuffer: UnsafeMutableRawBufferPointer?
     /// The newest resumable session the peer gave us (TLS 1.3 tickets arrive after the handshake, inside reads).
     public private(set) var latestSession: TLSSession?
+    /// Every session the peer gave us and nobody took yet (see `takeReceivedSessions`).
+    private var receivedSessions: [TLSSession] = []
 
     /// A client engine verifying `serverName` (a DNS name, or an IP literal checked against the certificate's IP
     /// addresses and sent without SNI), offering `session` for resumption if given.
@@ -91,6 +93,14 @@ public final class TLSEngine {
 
     func sessionArrived(_ session: TLSSession) {
         latestSession = session
+        receivedSessions.append(session)
+    }
+
+    /// The sessions received since the last call. A TLS 1.3 ticket may be good for one resumption only (servers
+    /// with a stateful cache, like vsftpd, enforce that): a client opening many connections spends them one by one.
+    public func takeReceivedSessions() -> [TLSSession] {
+        defer { receivedSessions = [] }
+        return receivedSessions
     }
 
     // MARK: ciphertext in and out

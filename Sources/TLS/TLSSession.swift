@@ -17,6 +17,9 @@ public final class TLSSession: @unchecked Sendable {
     /// Whether OpenSSL would offer this session for resumption (a TLS 1.3 session needs its ticket).
     public var isResumable: Bool { SSL_SESSION_is_resumable(session) == 1 }
 
+    /// TLS 1.3 sessions come as tickets that a server may accept only once.
+    public var isSingleUse: Bool { SSL_SESSION_get_protocol_version(session) == cssl_tls1_3_version() }
+
     public var protocolVersion: String {
         switch SSL_SESSION_get_protocol_version(session) {
         case cssl_tls1_3_version(): return "TLSv1.3"

@@ -1,0 +1,143 @@
+import Reactor
+import TLS
+
+extension FTPSession {
+    /// The names in `directory` (dot-files included), for finding our own leftovers.
+    public func listNames(_ directory: String, completion: @escaping (Result<[String], FTPError>) -> Void) {
+        guard isUsable else {
+            let error = deadError ?? .invalidArgument("the session is busy")
+            loop.scheduleTimer(afterMilliseconds: 0) { completion(.failure(error)) }
+            return
+        }
+        Listing(session: self, directory: directory, completion: completion).start()
+    }
+
+    /// Removes leftovers of earlier runs in `directory` older than `olderThanSeconds` (default a day): stale temporary
+    /// files are deleted; a stale backup is put back when its final name is missing (an interrupted swap), else
+    /// deleted. Returns what it did. Newer leftovers may belong to a run in progress and are left alone.
+    public func removeLeftovers(
+        in directory: String, olderThanSeconds: Int64 = 24 * 3600, now: Int64 = Clock.unixSeconds(),
+        completion: @escaping (Result<[FTPLeftovers.Step], FTPError>) -> Void
+    ) {
+        listNames(directory) { result in
+            switch result {
+            case .failure(let error):
+                completion(.failure(error))
+            case .success(let names):
+                let steps = FTPLeftovers.plan(names: names, now: now, olderThanSeconds: olderThanSeconds)
+                self.perform(steps[...], in: directory, done: []) { completion(.success($0)) }
+            }
+        }
+    }
+
+    private func perform(
+        _ steps: ArraySlice<FTPLeftovers.Step>, in directory: String, done: [FTPLeftovers.Step],
+        completion: @escaping ([FTPLeftovers.Step]) -> Void
+    ) {
+        guard let step = steps.first else { return completion(done) }
+        let path = { (name: String) in directory.isEmpty ? name : directory.hasSuffix("/") ? directory + name : directory + "/" + name }
+        let next = { (succeeded: Bool) in
+            self.perform(steps.dropFirst(), in: directory, done: succeeded ? done + [step] : done, completion: completion)
+        }
+        switch step {
+        case .delete(let name):
+            guard let command = try? FTPCommand("DELE", path(name)) else { return next(false) }
+            send(command) { next($0.isPositive) }
+        case .restore(let backup, let final):
+            guard let from = try? FTPCommand("RNFR", path(backup)), let to = try? FTPCommand("RNTO", path(final)) else {
+                return next(false)
+            }
+            send(from) { reply in
+                guard reply.isIntermediate else { return next(false) }
+                self.send(to) { next($0.isPositive) }
+            }
+        }
+    }
+}
+
+/// One NLST: drives an `FTPListMachine` and collects the listing (capped: a directory of our own uploads is small).
+private final class Listing: ByteStreamDelegate, FTPOperation {
+    private let session: FTPSession
+    private var machine: FTPListMachine
+    private var completion: ((Result<[String], FTPError>) -> Void)?
+    private var data: (any ByteStream)?
+    private var received: [UInt8] = []
+    private static let maximum = 16 * 1024 * 1024
+
+    init(session: FTPSession, directory: String, completion: @escaping (Result<[String], FTPError>) -> Void) {
+        self.session = session
+        self.completion = completion
+        machine = FTPListMachine(directory: directory, host: session.configuration.host)
+    }
+
+    func start() {
+        session.begin(self)
+        perform(machine.start())
+    }
+
+    private func step(_ event: FTPListMachine.Event) {
+        perform(machine.handle(event))
+    }
+
+    private func perform(_ actions: [FTPListMachine.Action]) {
+        for action in actions {
+            switch action {
+            case .send(let command):
+                session.send(command) { [weak self] reply in self?.step(.reply(reply)) }
+            case .openData(let port, let announced):
+                session.openDataChannel(
+                    port: port, announcedHost: announced,
+                    connected: { [weak self] _ in
+                        self?.step(.dataConnected)
+                        return self != nil
+                    },
+                    ready: { [weak self] result in
+                        guard let self else { return }
+                        switch result {
+                        case .failure(let reason): self.step(.dataFailed(reason.description))
+                        case .success(let stream):
+                            self.data = stream
+                            stream.delegate = self
+                        }
+                    })
+            case .listed(let names):
+                finish(.success(names))
+            case .failed(let error):
+                finish(.failure(error))
+            }
+        }
+    }
+
+    func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) {
+        received.append(contentsOf: bytes)
+        if received.count > Self.maximum {
+            step(.dataFailed("the listing is larger than \(Self.maximum) bytes"))
+        }
+    }
+
+    func streamDidBecomeWritable(_ stream: any ByteStream) {}
+
+    func stream(_ stream: any ByteStream, didEnd end: StreamEnd) {
+        session.harvestSessions(from: stream)
+        stream.closeAfterPeerEnded()
+        data = nil
+        if case .failed(let error) = end, !(error is TLSError) {
+            return step(.dataFailed("\(error)"))
+        }
+        // A TLS close without close_notify is tolerated here: the 226 that must follow vouches for the listing.
+        step(.dataFinished(String(decoding: received, as: UTF8.self)))
+    }
+
+    func controlFailed(_ error: FTPError) {
+        finish(.failure(error))
+    }
+
+    private func finish(_ result: Result<[String], FTPError>) {
+        guard let completion else { return }
+        self.completion = nil
+        data?.close()
+        data = nil
+        session.end(self)
+        completion(result)
+    }
+}
