@@ -197,4 +197,23 @@ struct FTPScriptedFaultTests {
         }
         #expect(phase == "MKD out")
     }
+
+    @Test("a server that will not rename over the old file (proftpd without AllowOverwrite): the swap publishes")
+    func swapOverExisting() async throws {
+        let renames = Locked(0)
+        let (result, commands, _) = try await publish { command in
+            guard command == "RNTO out/f.csv" else { return nil }
+            let first = renames.withLock { count -> Bool in
+                count += 1
+                return count == 1
+            }
+            return first ? [.reply("550 Rename/move failure: File exists")] : nil
+        }
+        let published = try result.get()
+        #expect(published.swapped && published.leftoverBackup == nil)
+        #expect(commands.suffix(6) == [
+            "RNTO out/f.csv", "RNFR out/f.csv", "RNTO out/.f.csv.web2ftp-old.test", "RNFR out/.f.csv.web2ftp-part.test",
+            "RNTO out/f.csv", "DELE out/.f.csv.web2ftp-old.test",
+        ])
+    }
 }
