@@ -23,7 +23,8 @@ let package = Package(
         .executableTarget(name: "web2ftp", dependencies: ["WebToFTP"]),
 
         // Runs loop scenarios in a process of its own so that tests can count its file descriptors alone.
-        .executableTarget(name: "web2ftp-fdcheck", dependencies: ["Reactor", "TLS"], path: "Tests/FDCheck"),
+        .executableTarget(
+            name: "web2ftp-fdcheck", dependencies: ["Reactor", "TLS", "HTTP1", "FTP"], path: "Tests/FDCheck"),
         .target(name: "TestSupport", dependencies: ["Reactor", "TLS"], path: "Tests/TestSupport"),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "Reactor", "TestSupport"]),

@@ -35,7 +35,7 @@ struct CommandLineTests {
 
 @Suite("Engine resources, counted in a child process")
 struct DescriptorLeakTests {
-    @Test("loop, timers, TCP, TLS, resolver, threads and signals leave no descriptor open")
+    @Test("loop, timers, TCP, TLS, resolver, HTTP and FTP clients, threads and signals leave no descriptor open")
     func noDescriptorLeaks() throws {
         try TestEnv.requireServer(port: TestEnv.httpsPort, "nginx (HTTPS)")
         let run = try runProduct("web2ftp-fdcheck", [])

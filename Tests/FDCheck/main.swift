@@ -3,6 +3,8 @@
 // line `fds before=N after=M`; exits 0 when every scenario passed and nothing leaked. `--leak` leaks one descriptor
 // on purpose (the test of the test).
 import Glibc
+import FTP
+import HTTP1
 import Reactor
 import TLS
 
@@ -26,6 +28,8 @@ func env(_ name: String, _ fallback: String) -> String {
 
 let testDirectory = env("W2F_TEST_DIR", "/tmp/web2ftp-test-servers")
 let httpsPort = Int(env("W2F_HTTPS_PORT", "18443"))!
+let httpPort = Int(env("W2F_HTTP_PORT", "18080"))!
+let ftpsPort = Int(env("W2F_FTPS_PORT", "18021"))!
 var failures = 0
 
 @MainActor func report(_ name: String, _ outcome: String?) {
@@ -178,6 +182,67 @@ scenario("tls handshake failure closes its socket") { loop, finish in
     TLSStream.connect(loop: loop, host: "127.0.0.1", port: httpsPort, context: untrusting) { result in
         guard case .failure(.verificationFailed) = result else { return finish("expected a verification failure") }
         finish(nil)
+    }
+}
+
+scenario("http client: keep-alive, redirect, 404, then close") { loop, finish in
+    final class Sink: HTTPResponseDelegate {
+        var onDone: (Result<HTTPResponseSummary, HTTPError>) -> Void = { _ in }
+        func task(_ task: HTTPTask, didReceiveHead head: HTTPResponseHead) {}
+        func task(_ task: HTTPTask, didReceive bytes: UnsafeRawBufferPointer) {}
+        func task(_ task: HTTPTask, didFinish result: Result<HTTPResponseSummary, HTTPError>) { onDone(result) }
+    }
+    var configuration = HTTPClient.Configuration()
+    configuration.tls = .client(additionalCAFile: testDirectory + "/ca.pem")
+    let client = HTTPClient(loop: loop, configuration: configuration)
+    let urls = [
+        "http://127.0.0.1:\(httpPort)/small.csv", "http://127.0.0.1:\(httpPort)/redirect/chain",
+        "https://localhost:\(httpsPort)/large.csv", "https://localhost:\(httpsPort)/missing.csv",
+    ]
+    func next(_ index: Int) {
+        guard index < urls.count else {
+            client.close()
+            return finish(nil)
+        }
+        let sink = Sink()
+        sink.onDone = { result in
+            _ = sink
+            if index < 3, case .failure(let error) = result { return finish("\(urls[index]): \(error)") }
+            next(index + 1)
+        }
+        client.request(try! HTTPURL(urls[index]), delegate: sink)
+    }
+    next(0)
+}
+
+scenario("ftp client: login, two uploads, quit") { loop, finish in
+    final class Writer: FTPUploadDelegate {
+        var onDone: (Result<FTPPublishResult, FTPError>) -> Void = { _ in }
+        func uploadCanBegin(_ upload: FTPUpload) {
+            Array("a,b\n1,2\n".utf8).withUnsafeBytes { upload.write($0) }
+            upload.finishWriting()
+        }
+        func uploadDidBecomeWritable(_ upload: FTPUpload) {}
+        func upload(_ upload: FTPUpload, didFinish result: Result<FTPPublishResult, FTPError>) { onDone(result) }
+    }
+    var configuration = FTPSession.Configuration(
+        host: "127.0.0.1", port: ftpsPort, user: env("W2F_FTP_USER", "w2ftest"), password: env("W2F_FTP_PASS", "w2ftest-Secret-1"))
+    configuration.tls = .client(additionalCAFile: testDirectory + "/ca.pem")
+    FTPSession.connect(loop: loop, configuration: configuration) { result in
+        guard case .success(let session) = result else { return finish("login: \(result)") }
+        func upload(_ index: Int) {
+            guard index < 2 else { return session.quit { finish(nil) } }
+            let writer = Writer()
+            writer.onDone = { result in
+                _ = writer
+                if case .failure(let error) = result { return finish("upload: \(error)") }
+                upload(index + 1)
+            }
+            let plan = FTPPublishPlan.make(
+                directory: "fdcheck", finalName: "f\(index).csv", host: "fdcheck", processID: 1, unixTime: 1, checkSize: true)
+            _ = session.upload(plan: plan, delegate: writer)
+        }
+        upload(0)
     }
 }
 
