@@ -42,6 +42,18 @@ public final class FTPSession: ByteStreamDelegate {
     public private(set) var features = FTPFeatures()
     /// The control connection's TLS version, nil for plain FTP.
     public private(set) var tlsVersion: String?
+    /// Things the operator should hear about this session (the library logs nothing itself; the pipeline logs these
+    /// as warnings): plaintext FTP, insecure TLS.
+    public var warnings: [String] {
+        var list: [String] = []
+        if configuration.security == .none {
+            list.append("plain FTP to \(host): the password and the files travel unencrypted")
+        }
+        if configuration.security != .none && configuration.tls.verification == .insecureNoVerification {
+            list.append("TLS to \(host) is not verified (--insecure): anyone in the path can read and change the data")
+        }
+        return list
+    }
 
     private let context: TLSContext?
     private var control: (any ByteStream)?

@@ -1,4 +1,5 @@
 import FTP
+import TestSupport
 import Testing
 
 func describe(_ action: FTPLoginMachine.Action) -> String {
@@ -212,5 +213,21 @@ struct FTPPublishMachineTests {
         var flat = plan
         flat.directoriesToCreate = []
         #expect(publish([], plan: flat).first == "> EPSV")
+    }
+}
+
+@Suite("FTP session warnings")
+struct FTPWarningTests {
+    @Test("plain FTP and unverified TLS are called out; verified FTPS is not")
+    func warnings() async throws {
+        try TestEnv.requireServer(port: TestEnv.ftpPort, "vsftpd (plain FTP)")
+        let found: [String] = try await onLoop { loop, done in
+            FTPSession.connect(loop: loop, configuration: plainConfiguration()) { result in
+                guard case .success(let session) = result else { return done(.failure(TestFailure("\(result)"))) }
+                let warnings = session.warnings
+                session.quit { done(.success(warnings)) }
+            }
+        }
+        #expect(found == ["plain FTP to 127.0.0.1: the password and the files travel unencrypted"])
     }
 }
