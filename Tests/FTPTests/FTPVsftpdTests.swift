@@ -73,8 +73,6 @@ struct FTPVsftpdTests {
         let outcome = try await uploads([plan(directory: directory, name: "p.csv")], configuration: plainConfiguration())[0]
         #expect(try outcome.result.get().verifiedSize == 10_000)
         #expect(outcome.resumed == nil)
-        let session = plainConfiguration()
-        #expect(session.security == .none)
     }
 
     @Test("a wrong password is a 530, permanent, and the password is nowhere in the message")
