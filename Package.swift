@@ -19,7 +19,8 @@ let package = Package(
         .target(name: "TLS", dependencies: ["Reactor", "COpenSSL"]),
         .target(name: "HTTP1", dependencies: ["Reactor", "TLS"]),
         .target(name: "FTP", dependencies: ["Reactor", "TLS"]),
-        .target(name: "WebToFTP", dependencies: ["Reactor", "TLS", "HTTP1", "FTP"]),
+        .target(name: "CSVStream"),
+        .target(name: "WebToFTP", dependencies: ["Reactor", "TLS", "HTTP1", "FTP", "CSVStream"]),
         .executableTarget(name: "web2ftp", dependencies: ["WebToFTP"]),
 
         // Runs loop scenarios in a process of its own so that tests can count its file descriptors alone.
@@ -30,6 +31,7 @@ let package = Package(
         .testTarget(name: "TLSTests", dependencies: ["TLS", "Reactor", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "Reactor", "TLS", "TestSupport"]),
         .testTarget(name: "FTPTests", dependencies: ["FTP", "Reactor", "TLS", "TestSupport"]),
+        .testTarget(name: "CSVStreamTests", dependencies: ["CSVStream"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "web2ftp", "web2ftp-fdcheck"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,235 @@
+/// A value from a source's PARAMS or OUTPUT object, as the config loader hands it over (JSON's shapes).
+public enum CSVParam: Equatable, Sendable {
+    case string(String)
+    case integer(Int)
+    case number(Double)
+    case bool(Bool)
+    case null
+    case array([CSVParam])
+}
+
+/// A column named or numbered, as `usecols` and `parse_dates` take them.
+public enum CSVColumn: Equatable, Hashable, Sendable {
+    case index(Int)
+    case name(String)
+}
+
+/// What to do with a row that has more fields than the header.
+public enum BadLinePolicy: String, Sendable {
+    case error
+    case warn
+    case skip
+}
+
+/// The transform a source asks for: pandas `read_csv` keys for reading, OUTPUT keys for writing.
+public struct CSVOptions: Equatable, Sendable {
+    public var separator: UInt8 = UInt8(ascii: ",")
+    public var quote: UInt8 = UInt8(ascii: "\"")
+    public var escape: UInt8?
+    public var comment: UInt8?
+    public var encoding: CSVEncoding = .utf8
+    public var replaceInvalid = false
+    /// The row holding the column names (after `skipRows`), or nil for none.
+    public var header: Int? = 0
+    public var headerGiven = false
+    public var names: [String]?
+    public var skipRows = 0
+    public var rowLimit: Int?
+    public var columns: [CSVColumn]?
+    public var dateColumns: [CSVColumn] = []
+    public var dayFirst = false
+    public var dateFormat: String?
+    public var decimal: UInt8?
+    public var thousands: UInt8?
+    public var skipBlankLines = true
+    public var skipFooter = 0
+    public var onBadLines = BadLinePolicy.error
+    // OUTPUT
+    public var outputSeparator: UInt8 = UInt8(ascii: ",")
+    public var lineTerminator: [UInt8] = [10]
+    public var byteOrderMark = false
+    /// Keys that were accepted but have no effect here, for the caller to warn about.
+    public var ignoredKeys: [String] = []
+    /// Longest row accepted, in bytes: memory stays bounded whatever the input.
+    public var maxRowBytes = 1024 * 1024
+
+    public init() {}
+
+    /// True when nothing asks for a change: the bytes may pass through untouched (and the pipeline may splice them).
+    public var isPassthrough: Bool { self == CSVOptions() && !transformRequested }
+    var transformRequested = false
+
+    public static let supportedKeys = [
+        "sep", "delimiter", "quotechar", "escapechar", "comment", "encoding", "encoding_errors", "header", "names",
+        "skiprows", "nrows", "usecols", "parse_dates", "dayfirst", "date_format", "decimal", "thousands",
+        "skip_blank_lines", "skipfooter", "on_bad_lines", "low_memory", "engine", "memory_map", "dtype",
+    ]
+    public static let supportedOutputKeys = ["sep", "lineterminator", "bom"]
+
+    /// Reads PARAMS and OUTPUT. Every problem is collected, so that a config can be refused whole with all of them.
+    public init(params: [String: CSVParam], output: [String: CSVParam]? = nil) throws(CSVConfigError) {
+        var problems: [String] = []
+        var options = CSVOptions()
+        options.transformRequested = !params.isEmpty || output != nil
+        func character(_ key: String, _ value: CSVParam) -> UInt8? {
+            guard case .string(let text) = value, text.utf8.count == 1, let byte = text.utf8.first, byte < 0x80,
+                byte != 10, byte != 13
+            else {
+                problems.append("\(key) must be one ASCII character (not a line break), got \(describe(value))")
+                return nil
+            }
+            return byte
+        }
+        func count(_ key: String, _ value: CSVParam) -> Int? {
+            guard case .integer(let number) = value, number >= 0 else {
+                problems.append("\(key) must be a whole number ≥ 0, got \(describe(value))")
+                return nil
+            }
+            return number
+        }
+        func columns(_ key: String, _ value: CSVParam) -> [CSVColumn]? {
+            let items: [CSVParam]
+            if case .array(let list) = value { items = list } else { items = [value] }
+            var result: [CSVColumn] = []
+            for item in items {
+                switch item {
+                case .integer(let index) where index >= 0: result.append(.index(index))
+                case .string(let name): result.append(.name(name))
+                default:
+                    problems.append("\(key) takes column names or indices, got \(describe(item))")
+                    return nil
+                }
+            }
+            return result
+        }
+        func flag(_ key: String, _ value: CSVParam) -> Bool? {
+            guard case .bool(let flag) = value else {
+                problems.append("\(key) must be true or false, got \(describe(value))")
+                return nil
+            }
+            return flag
+        }
+        for key in params.keys.sorted() {
+            let value = params[key]!
+            switch key {
+            case "sep", "delimiter":
+                if case .string("\\t") = value { options.separator = 9 } else if let byte = character(key, value) { options.separator = byte }
+            case "quotechar": if let byte = character(key, value) { options.quote = byte }
+            case "escapechar": if value != .null, let byte = character(key, value) { options.escape = byte }
+            case "comment": if value != .null, let byte = character(key, value) { options.comment = byte }
+            case "encoding":
+                if case .string(let name) = value, let encoding = CSVEncoding(pythonName: name) {
+                    options.encoding = encoding
+                } else {
+                    let known = CSVEncoding.allCases.map(\.rawValue).joined(separator: ", ")
+                    problems.append("encoding \(describe(value)) is not supported (supported: \(known) and their aliases)")
+                }
+            case "encoding_errors":
+                switch value {
+                case .string("strict"): options.replaceInvalid = false
+                case .string("replace"): options.replaceInvalid = true
+                default: problems.append("encoding_errors must be \"strict\" or \"replace\", got \(describe(value))")
+                }
+            case "header":
+                options.headerGiven = true
+                switch value {
+                case .null: options.header = nil
+                case .integer(let row) where row >= 0: options.header = row
+                case .string("infer"): options.headerGiven = false
+                default: problems.append("header must be a row number or null, got \(describe(value))")
+                }
+            case "names":
+                if case .array(let items) = value, !items.isEmpty,
+                    case let names = items.compactMap({ item -> String? in if case .string(let s) = item { return s } else { return nil } }),
+                    names.count == items.count
+                {
+                    if Set(names).count != names.count { problems.append("names has duplicates: \(names)") }
+                    options.names = names
+                } else {
+                    problems.append("names must be a list of column names, got \(describe(value))")
+                }
+            case "skiprows": if let number = count(key, value) { options.skipRows = number }
+            case "nrows": if value != .null, let number = count(key, value) { options.rowLimit = number }
+            case "usecols": if value != .null, let list = columns(key, value) { options.columns = list }
+            case "parse_dates":
+                switch value {
+                case .bool(false), .null: break
+                case .bool(true): problems.append("parse_dates: true (the index) has no meaning here: name the columns")
+                default: if let list = columns(key, value) { options.dateColumns = list }
+                }
+            case "dayfirst": if let flag = flag(key, value) { options.dayFirst = flag }
+            case "date_format":
+                if case .string(let format) = value, !format.isEmpty { options.dateFormat = format } else {
+                    problems.append("date_format must be a strftime format, got \(describe(value))")
+                }
+            case "decimal": if let byte = character(key, value) { options.decimal = byte }
+            case "thousands": if value != .null, let byte = character(key, value) { options.thousands = byte }
+            case "skip_blank_lines": if let flag = flag(key, value) { options.skipBlankLines = flag }
+            case "skipfooter":
+                if let number = count(key, value) {
+                    if number > 10_000 { problems.append("skipfooter \(number) is too large (at most 10000 rows are held back)") }
+                    options.skipFooter = number
+                }
+            case "on_bad_lines":
+                if case .string(let text) = value, let policy = BadLinePolicy(rawValue: text) { options.onBadLines = policy } else {
+                    problems.append("on_bad_lines must be \"error\", \"warn\" or \"skip\", got \(describe(value))")
+                }
+            case "low_memory", "engine", "memory_map":
+                options.ignoredKeys.append(key)
+            case "dtype":
+                if Self.allText(value) { options.ignoredKeys.append(key) } else {
+                    problems.append("dtype other than str/object is not supported: values are copied as text, never re-typed")
+                }
+            default:
+                problems.append("unknown PARAMS key '\(key)' (supported: \(Self.supportedKeys.joined(separator: ", ")))")
+            }
+        }
+        for key in (output ?? [:]).keys.sorted() {
+            let value = output![key]!
+            switch key {
+            case "sep": if let byte = character("OUTPUT.sep", value) { options.outputSeparator = byte }
+            case "lineterminator":
+                if case .string(let text) = value, text == "\n" || text == "\r\n" || text == "\r" {
+                    options.lineTerminator = Array(text.utf8)
+                } else {
+                    problems.append("OUTPUT.lineterminator must be \"\\n\", \"\\r\\n\" or \"\\r\", got \(describe(value))")
+                }
+            case "bom": if let flag = flag("OUTPUT.bom", value) { options.byteOrderMark = flag }
+            default:
+                problems.append("unknown OUTPUT key '\(key)' (supported: \(Self.supportedOutputKeys.joined(separator: ", ")))")
+            }
+        }
+        if options.names != nil && !options.headerGiven { options.header = nil }
+        if options.decimal != nil && options.decimal == options.thousands {
+            problems.append("decimal and thousands must differ")
+        }
+        if options.separator == options.quote { problems.append("sep and quotechar must differ") }
+        guard problems.isEmpty else { throw CSVConfigError(problems: problems) }
+        self = options
+    }
+
+    static func allText(_ value: CSVParam) -> Bool {
+        switch value {
+        case .string(let type): return ["str", "object", "string"].contains(type)
+        case .array(let items): return items.allSatisfy(allText)
+        default: return false
+        }
+    }
+}
+
+func describe(_ value: CSVParam) -> String {
+    switch value {
+    case .string(let text): return "\"\(text)\""
+    case .integer(let number): return "\(number)"
+    case .number(let number): return "\(number)"
+    case .bool(let flag): return "\(flag)"
+    case .null: return "null"
+    case .array(let items): return "[" + items.map(describe).joined(separator: ", ") + "]"
+    }
+}
+
+/// PARAMS or OUTPUT that cannot be honoured, every problem listed.
+public struct CSVConfigError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let problems: [String]
+    public var description: String { problems.joined(separator: "; ") }
+}

@@ -1,0 +1,186 @@
+/// An RFC 4180 tokenizer over UTF-8 bytes, fed arbitrary chunks: a quote, a CRLF or a field may be split anywhere.
+/// Quoted fields hold separators, doubled quotes and line breaks; CRLF, LF and lone CR end records; a stray quote
+/// inside an unquoted field is kept as it is, and text after a closing quote is appended, as Python's csv module does.
+/// Fields go into one reused buffer; `onRecord` sees each complete record.
+struct CSVTokenizer {
+    /// The current record: all field bytes back to back, and where each field ends.
+    private(set) var bytes: [UInt8] = []
+    private(set) var ends: [Int] = []
+
+    private enum State {
+        case fieldStart
+        case unquoted
+        case quoted
+        case quoteInQuoted
+        case escaped(inQuotes: Bool)
+        case comment
+        case afterCR
+    }
+
+    let separator: UInt8
+    let quote: UInt8
+    let escape: UInt8?
+    let comment: UInt8?
+    let maxRecordBytes: Int
+    private var state = State.fieldStart
+    /// Records completed so far (1-based number of the one being read is this + 1).
+    private(set) var records = 0
+    /// Line of the input where the current record started, for messages.
+    private(set) var recordStartLine = 1
+    private(set) var line = 1
+
+    struct TooLong: Error {}
+
+    init(separator: UInt8, quote: UInt8, escape: UInt8?, comment: UInt8?, maxRecordBytes: Int) {
+        self.separator = separator
+        self.quote = quote
+        self.escape = escape
+        self.comment = comment
+        self.maxRecordBytes = maxRecordBytes
+        bytes.reserveCapacity(4096)
+        ends.reserveCapacity(64)
+    }
+
+    var fieldCount: Int { ends.count }
+
+    func field(_ index: Int) -> ArraySlice<UInt8> {
+        bytes[(index == 0 ? 0 : ends[index - 1])..<ends[index]]
+    }
+
+    /// A record with no characters at all (an empty line, or one holding only a comment).
+    var isBlank: Bool { ends.count == 1 && ends[0] == 0 && !sawQuoteOrSeparator }
+    private var sawQuoteOrSeparator = false
+
+    /// True when the input ended inside a quoted field.
+    var insideQuotes: Bool {
+        switch state {
+        case .quoted, .escaped(inQuotes: true): return true
+        default: return false
+        }
+    }
+
+    /// Feeds `input`; `onRecord` runs for each complete record (its fields readable through `field(_:)`).
+    mutating func feed<E: Error>(
+        _ input: UnsafeRawBufferPointer, _ onRecord: (inout CSVTokenizer) throws(E) -> Void
+    ) throws(E) -> Result<Void, TooLong> {
+        var index = 0
+        let count = input.count
+        while index < count {
+            let byte = input[index]
+            index += 1
+            switch state {
+            case .afterCR:
+                state = .fieldStart
+                if byte == 10 { continue }
+                fallthrough
+            case .fieldStart:
+                if byte == quote {
+                    sawQuoteOrSeparator = true
+                    state = .quoted
+                } else if byte == separator {
+                    sawQuoteOrSeparator = true
+                    ends.append(bytes.count)
+                } else if byte == 10 || byte == 13 {
+                    try endRecord(byte, onRecord)
+                } else if byte == comment {
+                    state = .comment
+                } else if byte == escape {
+                    state = .escaped(inQuotes: false)
+                } else {
+                    bytes.append(byte)
+                    state = .unquoted
+                    // Copy the rest of a plain field in one go: the common case.
+                    var end = index
+                    while end < count {
+                        let next = input[end]
+                        if next == separator || next == 10 || next == 13 || next == escape || next == comment { break }
+                        end += 1
+                    }
+                    if end > index {
+                        bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[index..<end]))
+                        index = end
+                    }
+                }
+            case .unquoted:
+                if byte == separator {
+                    sawQuoteOrSeparator = true
+                    ends.append(bytes.count)
+                    state = .fieldStart
+                } else if byte == 10 || byte == 13 {
+                    try endRecord(byte, onRecord)
+                } else if byte == comment {
+                    state = .comment
+                } else if byte == escape {
+                    state = .escaped(inQuotes: false)
+                } else {
+                    bytes.append(byte)  // a stray quote stays as it is
+                }
+            case .quoted:
+                if byte == quote {
+                    state = .quoteInQuoted
+                } else if byte == escape {
+                    state = .escaped(inQuotes: true)
+                } else {
+                    if byte == 10 { line += 1 }
+                    bytes.append(byte)
+                    // Copy a run of ordinary quoted bytes at once.
+                    var end = index
+                    while end < count {
+                        let next = input[end]
+                        if next == quote || next == escape || next == 10 { break }
+                        end += 1
+                    }
+                    if end > index {
+                        bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[index..<end]))
+                        index = end
+                    }
+                }
+            case .quoteInQuoted:
+                if byte == quote {
+                    bytes.append(quote)
+                    state = .quoted
+                } else if byte == separator {
+                    ends.append(bytes.count)
+                    state = .fieldStart
+                } else if byte == 10 || byte == 13 {
+                    try endRecord(byte, onRecord)
+                } else {
+                    bytes.append(byte)
+                    state = .unquoted
+                }
+            case .escaped(let inQuotes):
+                if byte == 10 { line += 1 }
+                bytes.append(byte)
+                state = inQuotes ? .quoted : .unquoted
+            case .comment:
+                if byte == 10 || byte == 13 { try endRecord(byte, onRecord) }
+            }
+            if bytes.count > maxRecordBytes { return .failure(TooLong()) }
+        }
+        return .success(())
+    }
+
+    /// The input ended: a last record without a line break is still a record.
+    mutating func finish<E: Error>(_ onRecord: (inout CSVTokenizer) throws(E) -> Void) throws(E) {
+        switch state {
+        case .fieldStart where ends.isEmpty && bytes.isEmpty && !sawQuoteOrSeparator, .afterCR:
+            return
+        default:
+            try endRecord(10, onRecord)
+        }
+    }
+
+    private mutating func endRecord<E: Error>(
+        _ byte: UInt8, _ onRecord: (inout CSVTokenizer) throws(E) -> Void
+    ) throws(E) {
+        ends.append(bytes.count)
+        records += 1
+        try onRecord(&self)
+        bytes.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+        sawQuoteOrSeparator = false
+        line += 1
+        recordStartLine = line
+        state = byte == 13 ? .afterCR : .fieldStart
+    }
+}
