@@ -31,12 +31,23 @@ struct CSVTokenizer {
 
     struct TooLong: Error {}
 
+    /// Bytes that end a run of plain field text, outside and inside quotes: one table look-up per byte on the hot
+    /// path instead of four comparisons (two of them with optionals).
+    private let stopsUnquoted: [Bool]
+    private let stopsQuoted: [Bool]
+
     init(separator: UInt8, quote: UInt8, escape: UInt8?, comment: UInt8?, maxRecordBytes: Int) {
         self.separator = separator
         self.quote = quote
         self.escape = escape
         self.comment = comment
         self.maxRecordBytes = maxRecordBytes
+        var unquoted = [Bool](repeating: false, count: 256)
+        for byte in [separator, 10, 13] + [escape, comment].compactMap({ $0 }) { unquoted[Int(byte)] = true }
+        stopsUnquoted = unquoted
+        var quoted = [Bool](repeating: false, count: 256)
+        for byte in [quote, 10] + [escape].compactMap({ $0 }) { quoted[Int(byte)] = true }
+        stopsQuoted = quoted
         bytes.reserveCapacity(4096)
         ends.reserveCapacity(64)
     }
@@ -60,9 +71,9 @@ struct CSVTokenizer {
     }
 
     /// Feeds `input`; `onRecord` runs for each complete record (its fields readable through `field(_:)`).
-    mutating func feed<E: Error>(
-        _ input: UnsafeRawBufferPointer, _ onRecord: (inout CSVTokenizer) throws(E) -> Void
-    ) throws(E) -> Result<Void, TooLong> {
+    mutating func feed(
+        _ input: UnsafeRawBufferPointer, _ onRecord: (borrowing CSVTokenizer) throws(CSVError) -> Void
+    ) throws(CSVError) -> Result<Void, TooLong> {
         var index = 0
         let count = input.count
         while index < count {
@@ -91,11 +102,7 @@ struct CSVTokenizer {
                     state = .unquoted
                     // Copy the rest of a plain field in one go: the common case.
                     var end = index
-                    while end < count {
-                        let next = input[end]
-                        if next == separator || next == 10 || next == 13 || next == escape || next == comment { break }
-                        end += 1
-                    }
+                    while end < count && !stopsUnquoted[Int(input[end])] { end += 1 }
                     if end > index {
                         bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[index..<end]))
                         index = end
@@ -125,11 +132,7 @@ struct CSVTokenizer {
                     bytes.append(byte)
                     // Copy a run of ordinary quoted bytes at once.
                     var end = index
-                    while end < count {
-                        let next = input[end]
-                        if next == quote || next == escape || next == 10 { break }
-                        end += 1
-                    }
+                    while end < count && !stopsQuoted[Int(input[end])] { end += 1 }
                     if end > index {
                         bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[index..<end]))
                         index = end
@@ -161,7 +164,7 @@ struct CSVTokenizer {
     }
 
     /// The input ended: a last record without a line break is still a record.
-    mutating func finish<E: Error>(_ onRecord: (inout CSVTokenizer) throws(E) -> Void) throws(E) {
+    mutating func finish(_ onRecord: (borrowing CSVTokenizer) throws(CSVError) -> Void) throws(CSVError) {
         switch state {
         case .fieldStart where ends.isEmpty && bytes.isEmpty && !sawQuoteOrSeparator, .afterCR:
             return
@@ -170,12 +173,12 @@ struct CSVTokenizer {
         }
     }
 
-    private mutating func endRecord<E: Error>(
-        _ byte: UInt8, _ onRecord: (inout CSVTokenizer) throws(E) -> Void
-    ) throws(E) {
+    private mutating func endRecord(
+        _ byte: UInt8, _ onRecord: (borrowing CSVTokenizer) throws(CSVError) -> Void
+    ) throws(CSVError) {
         ends.append(bytes.count)
         records += 1
-        try onRecord(&self)
+        try onRecord(self)
         bytes.removeAll(keepingCapacity: true)
         ends.removeAll(keepingCapacity: true)
         sawQuoteOrSeparator = false
