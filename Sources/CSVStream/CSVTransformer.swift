@@ -257,16 +257,17 @@ struct RowProcessor {
                 // Rows with too few fields are padded with empty ones, as pandas does.
                 guard source < fields else { continue }
                 let value = tokens.field(source)
+                let mark = out.count
                 if source < isDateColumn.count && isDateColumn[source] && !value.isEmpty {
-                    if let iso = dates.normalize(value) {
-                        appendField(iso[...])
+                    if dates.normalize(value, into: &out) {
+                        requoteIfNeeded(from: mark)
                         continue
                     }
                     counters.datesUnparsed += 1
-                } else if rewritesNumbers, let number = NumberNotation.rewrite(
-                    value, decimal: options.decimal ?? UInt8(ascii: "."), thousands: options.thousands)
+                } else if rewritesNumbers && NumberNotation.rewrite(
+                    value, decimal: options.decimal ?? UInt8(ascii: "."), thousands: options.thousands, into: &out)
                 {
-                    appendField(number[...])
+                    requoteIfNeeded(from: mark)
                     continue
                 }
                 appendField(value)
@@ -289,6 +290,15 @@ struct RowProcessor {
         out += footer[footerHead]
         footer[footerHead] = row
         footerHead = (footerHead + 1) % footer.count
+    }
+
+    /// A rewritten value went straight into the output (no allocation per field); in the rare case that it holds an
+    /// output special character (a `:` separator and a time, say), quote it after all.
+    private mutating func requoteIfNeeded(from mark: Int) {
+        guard out[mark...].contains(where: { needsQuotes[Int($0)] }) else { return }
+        let value = Array(out[mark...])
+        out.removeSubrange(mark...)
+        appendField(value[...])
     }
 
     /// One field with RFC 4180 quoting: quoted only when it holds the separator, a quote, CR or LF.
@@ -323,41 +333,49 @@ struct RowProcessor {
 /// Number separators per field: with `thousands: "."` and `decimal: ","`, `1.234,50` becomes `1234.50`. Only values
 /// that are numbers in that notation change (streaming cannot know a column's type); digits are never re-typed.
 enum NumberNotation {
-    static func rewrite(_ value: ArraySlice<UInt8>, decimal: UInt8, thousands: UInt8?) -> [UInt8]? {
+    /// Appends the plain form of `value` to `out` and returns true when `value` is a number in the notation and
+    /// something changed; otherwise leaves `out` as it was and returns false.
+    static func rewrite(
+        _ value: ArraySlice<UInt8>, decimal: UInt8, thousands: UInt8?, into out: inout [UInt8]
+    ) -> Bool {
+        let mark = out.count
         var bytes = value
-        var out: [UInt8] = []
         if let sign = bytes.first, sign == UInt8(ascii: "-") || sign == UInt8(ascii: "+") {
             out.append(sign)
             bytes.removeFirst()
         }
-        var integer: [UInt8] = []
         var group = 0
+        var digits = 0
         var sawThousands = false
         var changed = false
+        func undo(_ out: inout [UInt8]) -> Bool {
+            out.removeSubrange(mark...)
+            return false
+        }
         while let byte = bytes.first, byte != decimal {
             if byte >= 48 && byte <= 57 {
-                integer.append(byte)
+                out.append(byte)
                 group += 1
+                digits += 1
             } else if byte == thousands {
                 // Groups after a separator have exactly three digits; the first group has one to three.
-                guard group >= 1 && group <= 3 && (!sawThousands || group == 3) else { return nil }
+                guard group >= 1 && group <= 3 && (!sawThousands || group == 3) else { return undo(&out) }
                 sawThousands = true
                 group = 0
                 changed = true
             } else {
-                return nil
+                return undo(&out)
             }
             bytes.removeFirst()
         }
-        guard !integer.isEmpty, !sawThousands || group == 3 else { return nil }
-        out += integer
+        guard digits > 0, !sawThousands || group == 3 else { return undo(&out) }
         if bytes.first == decimal {
             bytes.removeFirst()
-            guard !bytes.isEmpty, bytes.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+            guard !bytes.isEmpty, bytes.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return undo(&out) }
             out.append(UInt8(ascii: "."))
             out += bytes
             if decimal != UInt8(ascii: ".") { changed = true }
         }
-        return changed ? out : nil
+        return changed ? true : undo(&out)
     }
 }

@@ -42,24 +42,22 @@ struct DateNormalizer {
         return pieces
     }
 
-    /// The ISO form of `value`, or nil.
-    func normalize(_ value: ArraySlice<UInt8>) -> [UInt8]? {
+    /// Appends the ISO form of `value` to `out`; false (and `out` untouched) when it cannot be read.
+    func normalize(_ value: ArraySlice<UInt8>, into out: inout [UInt8]) -> Bool {
         var text = value
         while text.first == 32 { text.removeFirst() }
         while text.last == 32 { text.removeLast() }
         guard !text.isEmpty, var parts = format.map({ Self.parse(text, with: $0) }) ?? parseAuto(text) else {
-            return nil
+            return false
         }
         if let meridiem = parts.meridiem, let hour = parts.hour {
-            guard (1...12).contains(hour) else { return nil }
+            guard (1...12).contains(hour) else { return false }
             parts.hour = hour % 12 + (meridiem == UInt8(ascii: "P") ? 12 : 0)
         }
         guard (1...12).contains(parts.month), parts.day >= 1,
             parts.day <= Self.daysIn(month: parts.month, year: parts.year), (0...9999).contains(parts.year),
             (parts.hour ?? 0) < 24, parts.minute < 60, parts.second < 60
-        else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
+        else { return false }
         Self.digits(parts.year, 4, &out)
         out.append(UInt8(ascii: "-"))
         Self.digits(parts.month, 2, &out)
@@ -78,7 +76,7 @@ struct DateNormalizer {
             }
             out += parts.zone
         }
-        return out
+        return true
     }
 
     // MARK: automatic formats
@@ -215,15 +213,16 @@ struct DateNormalizer {
         }
     }
 
+    /// `value` in exactly `width` digits (values here never need more).
     static func digits(_ value: Int, _ width: Int, _ out: inout [UInt8]) {
-        var buffer: [UInt8] = []
+        var divisor = 1
+        for _ in 1..<width { divisor *= 10 }
         var rest = value
-        repeat {
-            buffer.append(UInt8(48 + rest % 10))
-            rest /= 10
-        } while rest > 0
-        while buffer.count < width { buffer.append(48) }
-        out += buffer.reversed()
+        while divisor > 0 {
+            out.append(UInt8(48 + rest / divisor % 10))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 }
 
