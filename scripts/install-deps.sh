@@ -13,6 +13,7 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v curl >/dev/null || need+=(curl)
 command -v setsid >/dev/null || need+=(util-linux)
 command -v useradd >/dev/null || need+=(passwd)
+command -v python3 >/dev/null || need+=(python3 python3-pip)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: installing ${need[*]}" >&2
@@ -28,6 +29,12 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   [ -z "$made_policy" ] || $sudo_cmd rm -f "$policy"
+fi
+
+# Test-only oracles: Python's csv module ships with python3; pandas comes from PyPI.
+if ! python3 -c 'import pandas' >/dev/null 2>&1; then
+  echo "install-deps: installing pandas (test oracle for the CSV transformer)" >&2
+  python3 -m pip install --quiet --disable-pip-version-check pandas
 fi
 
 if ! command -v swift >/dev/null && [ ! -x /opt/swift/usr/bin/swift ]; then
