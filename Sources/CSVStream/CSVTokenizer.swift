@@ -101,12 +101,7 @@ struct CSVTokenizer {
                     bytes.append(byte)
                     state = .unquoted
                     // Copy the rest of a plain field in one go: the common case.
-                    var end = index
-                    while end < count && !stopsUnquoted[Int(input[end])] { end += 1 }
-                    if end > index {
-                        bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[index..<end]))
-                        index = end
-                    }
+                    appendRun(input, from: &index, until: stopsUnquoted)
                 }
             case .unquoted:
                 if byte == separator {
@@ -130,13 +125,7 @@ struct CSVTokenizer {
                 } else {
                     if byte == 10 { line += 1 }
                     bytes.append(byte)
-                    // Copy a run of ordinary quoted bytes at once.
-                    var end = index
-                    while end < count && !stopsQuoted[Int(input[end])] { end += 1 }
-                    if end > index {
-                        bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[index..<end]))
-                        index = end
-                    }
+                    appendRun(input, from: &index, until: stopsQuoted)
                 }
             case .quoteInQuoted:
                 if byte == quote {
@@ -161,6 +150,17 @@ struct CSVTokenizer {
             if bytes.count > maxRecordBytes { return .failure(TooLong()) }
         }
         return .success(())
+    }
+
+    /// Copies bytes from `index` up to the next one that `stops` marks, at once.
+    @inline(__always)
+    private mutating func appendRun(_ input: UnsafeRawBufferPointer, from index: inout Int, until stops: [Bool]) {
+        var end = index
+        while end < input.count && !stops[Int(input[end])] { end += 1 }
+        if end > index {
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[index..<end]))
+            index = end
+        }
     }
 
     /// The input ended: a last record without a line break is still a record.
