@@ -177,6 +177,15 @@ public struct FTPPublishMachine {
     }
 
     private mutating func handle(_ reply: FTPReply) -> [Action] {
+        if let dataFailure {
+            switch state {
+            case .makeDirectory, .epsv, .pasv:
+                // Stopped before any data moved: nothing to clean up once the command in flight is answered.
+                return finish(.failed(dataFailure))
+            default:
+                break
+            }
+        }
         switch state {
         case .makeDirectory(let index):
             // 257 created; 550/521 "exists" (or not allowed: the STOR will say so precisely).

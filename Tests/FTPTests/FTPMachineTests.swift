@@ -204,6 +204,15 @@ struct FTPPublishMachineTests {
         #expect(publish(script).last == "! failed FTP server refused RNTO /in/daily/sales.csv: 553 Permission denied.")
     }
 
+    @Test("aborted before the data connection: ends at the next reply, nothing to delete")
+    func abortEarly() {
+        var machine = FTPPublishMachine(plan: plan, host: "ftp.test")
+        _ = machine.start()
+        #expect(machine.handle(.aborted("stopped")) == [])
+        #expect(machine.handle(.reply(reply("257 created"))).map(describe) == ["! failed upload aborted: stopped"])
+        #expect(machine.isDone)
+    }
+
     @Test("directory levels: absolute, relative, none")
     func levels() {
         #expect(FTPPublishPlan.levels(of: "/a/b/c") == ["/a", "/a/b", "/a/b/c"])

@@ -1,0 +1,58 @@
+import FTP
+
+/// The FTP side, from the environment as the old script used it: FTPHOST (host, host:port or [IPv6]:port),
+/// FTPUSER, FTPPASS, FTPTARGET, and FTPTLS (explicit, implicit or none).
+public struct FTPEnvironment: Sendable {
+    public var host: String
+    public var port: Int?
+    public var user: String
+    public var password: String
+    /// The remote directory as the server names it (absolute, or relative to the login directory).
+    public var targetDirectory: String
+    public var security: FTPSecurity
+
+    /// All missing or malformed variables are reported together.
+    public static func load(_ environment: [String: String], security override: FTPSecurity? = nil) throws(ConfigError)
+        -> FTPEnvironment
+    {
+        var problems: [String] = []
+        func required(_ name: String) -> String {
+            guard let value = environment[name], !value.isEmpty else {
+                problems.append("\(name) is not set")
+                return ""
+            }
+            return value
+        }
+        let hostText = required("FTPHOST")
+        let user = required("FTPUSER")
+        let password = required("FTPPASS")
+        let target = required("FTPTARGET")
+        var security = FTPSecurity.explicitTLS
+        if let override {
+            security = override
+        } else if let text = environment["FTPTLS"], !text.isEmpty {
+            if let value = FTPSecurity(rawValue: text) { security = value } else {
+                problems.append("FTPTLS must be explicit, implicit or none, got \"\(text)\"")
+            }
+        }
+        var host = hostText
+        var port: Int?
+        if hostText.hasPrefix("[") {
+            if let close = hostText.firstIndex(of: "]") {
+                host = String(hostText[hostText.index(after: hostText.startIndex)..<close])
+                let rest = hostText[hostText.index(after: close)...]
+                if rest.hasPrefix(":") { port = Int(rest.dropFirst()) } else if !rest.isEmpty { port = -1 }
+            } else {
+                problems.append("FTPHOST \"\(hostText)\": unclosed '['")
+            }
+        } else if let colon = hostText.firstIndex(of: ":"), hostText.filter({ $0 == ":" }).count == 1 {
+            host = String(hostText[..<colon])
+            port = Int(hostText[hostText.index(after: colon)...]) ?? -1
+        }
+        if let port, !(1...65535).contains(port) { problems.append("FTPHOST \"\(hostText)\": invalid port") }
+        if target.contains("\r") || target.contains("\n") { problems.append("FTPTARGET must not contain line breaks") }
+        guard problems.isEmpty else { throw ConfigError(problems: problems) }
+        return FTPEnvironment(
+            host: host, port: port, user: user, password: password, targetDirectory: target, security: security)
+    }
+}

@@ -1,0 +1,236 @@
+import CSVStream
+import FTP
+import HTTP1
+import Reactor
+import TLS
+
+/// How a run goes: everything that is not per source.
+public struct RunOptions: Sendable {
+    public enum Mode: String, Sendable {
+        case sequential
+        case parallel
+    }
+
+    public var mode = Mode.sequential
+    public var workers = 4
+    /// Retries after the first attempt, unless a source says otherwise (RETRIES).
+    public var retries = 2
+    public var retryBaseMS = 1_000
+    public var retryCapMS = 60_000
+    public var tls = TLSConfiguration()
+    public var trustPassiveAddress = false
+    public var proxies = ProxySettings()
+    public var only: Set<String> = []
+
+    public init() {}
+}
+
+/// How one source ended.
+public struct SourceOutcome: Sendable {
+    public var name: String
+    public var attempts: Int
+    public var durationMS: Int
+    public var result: Result<TransferResult, TransferFailure>
+}
+
+/// Runs every source once on an event loop: sequential or N at a time, each with retries and back-off, HTTP
+/// connections and FTP logins reused across sources. Logs each event; hands back every source's outcome.
+public final class Pipeline {
+    private let loop: EventLoop
+    private let sources: [SourceConfig]
+    private let ftp: FTPEnvironment
+    private let options: RunOptions
+    private let log: RunLog
+    private let runStart: LocalTime
+    private let client: HTTPClient
+    private var context: TLSContext?
+    private var queue: [SourceConfig]
+    private var running: [String: Transfer] = [:]
+    private var waiting: [String: TimerID] = [:]
+    private var outcomes: [SourceOutcome] = []
+    private var idleSessions: [FTPSession] = []
+    private var sessionCount = 0
+    private var completion: (([SourceOutcome]) -> Void)?
+    private var cancelled: String?
+    private var warnedSessions = false
+
+    public init(
+        loop: EventLoop, sources: [SourceConfig], ftp: FTPEnvironment, options: RunOptions, log: RunLog,
+        runStart: LocalTime
+    ) {
+        self.loop = loop
+        self.sources = sources
+        self.ftp = ftp
+        self.options = options
+        self.log = log
+        self.runStart = runStart
+        var http = HTTPClient.Configuration()
+        http.tls = options.tls
+        http.userAgent = WebToFTP.userAgent
+        http.proxies = options.proxies
+        client = HTTPClient(loop: loop, configuration: http)
+        queue = sources
+    }
+
+    public func run(_ completion: @escaping ([SourceOutcome]) -> Void) {
+        self.completion = completion
+        if options.tls.verification == .insecureNoVerification {
+            log.event(.warning, source: nil, "insecure", [("detail", "TLS certificates are NOT verified (--insecure)")])
+        }
+        let slots = options.mode == .parallel ? max(1, options.workers) : 1
+        for _ in 0..<slots { startNext() }
+        if sources.isEmpty { finishIfDone() }
+    }
+
+    /// Stops the run: waiting sources are dropped, transfers in flight aborted (their temporary files removed).
+    public func cancel(_ reason: String) {
+        guard cancelled == nil else { return }
+        cancelled = reason
+        for source in queue { record(source, attempts: 0, start: Clock.monotonicNanoseconds(), .failure(TransferFailure(reason: reason, transient: false, retryAfter: nil))) }
+        queue = []
+        for (name, timer) in waiting {
+            loop.cancelTimer(timer)
+            if let source = sources.first(where: { $0.name == name }) {
+                record(source, attempts: 0, start: Clock.monotonicNanoseconds(), .failure(TransferFailure(reason: reason, transient: false, retryAfter: nil)))
+            }
+        }
+        waiting = [:]
+        for transfer in running.values { transfer.cancel(reason) }
+    }
+
+    // MARK: sources
+
+    private func startNext() {
+        guard cancelled == nil, !queue.isEmpty else { return finishIfDone() }
+        let source = queue.removeFirst()
+        log.event(.info, source: source.name, "start", [("url", source.url.redacted)])
+        attempt(source, number: 1, start: Clock.monotonicNanoseconds())
+    }
+
+    private func attempt(_ source: SourceConfig, number: Int, start: UInt64) {
+        let total = 1 + (source.retries ?? options.retries)
+        log.event(.info, source: source.name, "attempt \(number)/\(total)")
+        let rendered = TargetTemplate.render(source.target, name: source.name, time: runStart)
+        let parts = rendered.split(separator: "/").map(String.init)
+        var directory = ftp.targetDirectory
+        for sub in parts.dropLast() {
+            directory = directory.isEmpty ? sub : (directory.hasSuffix("/") ? directory + sub : directory + "/" + sub)
+        }
+        let transfer = Transfer(
+            source: source, directory: directory, name: parts.last ?? rendered, client: client,
+            acquireSession: { [weak self] done in self?.acquireSession(done) },
+            releaseSession: { [weak self] session in self?.releaseSession(session) }
+        ) { [weak self] result in
+            guard let self else { return }
+            self.running[source.name] = nil
+            switch result {
+            case .success:
+                self.record(source, attempts: number, start: start, result)
+                self.startNext()
+            case .failure(let failure):
+                if failure.transient && number < total && self.cancelled == nil {
+                    let delay = self.backoff(attempt: number, retryAfter: failure.retryAfter)
+                    self.log.event(.warning, source: source.name, "retry", [
+                        ("delay", "\(delay)ms"), ("reason", failure.reason),
+                    ])
+                    self.waiting[source.name] = self.loop.scheduleTimer(afterMilliseconds: delay) {
+                        self.waiting[source.name] = nil
+                        self.attempt(source, number: number + 1, start: start)
+                    }
+                } else {
+                    self.record(source, attempts: number, start: start, result)
+                    self.startNext()
+                }
+            }
+        }
+        running[source.name] = transfer
+        transfer.start()
+    }
+
+    /// Exponential back-off with full jitter, capped; a server's Retry-After wins when longer (up to the cap).
+    func backoff(attempt: Int, retryAfter: Int64?) -> Int {
+        let exponential = min(options.retryCapMS, options.retryBaseMS << min(attempt - 1, 20))
+        let jittered = exponential / 2 + Int.random(in: 0...max(0, exponential / 2))
+        if let retryAfter {
+            return min(options.retryCapMS, max(jittered, Int(min(retryAfter, 86_400)) * 1000))
+        }
+        return jittered
+    }
+
+    private func record(
+        _ source: SourceConfig, attempts: Int, start: UInt64, _ result: Result<TransferResult, TransferFailure>
+    ) {
+        let duration = Int((Clock.monotonicNanoseconds() - start) / 1_000_000)
+        outcomes.append(SourceOutcome(name: source.name, attempts: attempts, durationMS: duration, result: result))
+        switch result {
+        case .success(let done):
+            for warning in done.warnings { log.event(.warning, source: source.name, "csv", [("detail", warning)]) }
+            var fields: [(String, String)] = [
+                ("path", done.path), ("bytes", "\(done.bytesOut)"), ("sha256", done.sha256),
+                ("http_status", "\(done.status)"), ("url", done.finalURL), ("bytes_in", "\(done.bytesIn)"),
+                ("duration_ms", "\(duration)"),
+            ]
+            if let rows = done.rowsOut { fields.append(("rows", "\(rows)")) }
+            if let tls = done.httpTLS { fields.append(("http_tls", tls)) }
+            if let resumed = done.ftpDataResumed { fields.append(("ftp_data_tls_resumed", "\(resumed)")) }
+            log.event(.info, source: source.name, "published", fields)
+        case .failure(let failure):
+            log.event(.error, source: source.name, "failed", [
+                ("class", failure.transient ? "transient" : "permanent"), ("attempts", "\(attempts)"),
+                ("reason", failure.reason),
+            ])
+        }
+    }
+
+    private func finishIfDone() {
+        guard queue.isEmpty, running.isEmpty, waiting.isEmpty, let completion else { return }
+        self.completion = nil
+        client.close()
+        let sessions = idleSessions
+        idleSessions = []
+        var left = sessions.count
+        guard left > 0 else { return completion(outcomes) }
+        for session in sessions {
+            session.quit {
+                left -= 1
+                if left == 0 { completion(self.outcomes) }
+            }
+        }
+    }
+
+    // MARK: FTP sessions
+
+    private func acquireSession(_ done: @escaping (Result<FTPSession, FTPError>) -> Void) {
+        while let session = idleSessions.popLast() {
+            if session.isUsable { return done(.success(session)) }
+        }
+        var configuration = FTPSession.Configuration(
+            host: ftp.host, port: ftp.port, user: ftp.user, password: ftp.password)
+        configuration.security = ftp.security
+        configuration.tls = options.tls
+        configuration.trustPassiveAddress = options.trustPassiveAddress
+        if context == nil && ftp.security != .none { context = try? TLSContext(options.tls) }
+        sessionCount += 1
+        FTPSession.connect(loop: loop, configuration: configuration, context: context) { [weak self] result in
+            guard let self else { return }
+            if case .success(let session) = result {
+                if !self.warnedSessions {
+                    self.warnedSessions = true
+                    for warning in session.warnings { self.log.event(.warning, source: nil, "ftp", [("detail", warning)]) }
+                    self.log.event(.info, source: nil, "ftp_login", [
+                        ("host", self.ftp.host), ("tls", session.tlsVersion ?? "none"),
+                    ])
+                }
+            }
+            done(result)
+        }
+    }
+
+    private func releaseSession(_ session: FTPSession) {
+        if session.isUsable && cancelled == nil {
+            idleSessions.append(session)
+        } else {
+            session.close()
+        }
+    }
+}

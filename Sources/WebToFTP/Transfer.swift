@@ -1,0 +1,234 @@
+import CSVStream
+import FTP
+import HTTP1
+import Reactor
+
+/// Why an attempt failed, classified for the retry policy.
+public struct TransferFailure: Error, Sendable, CustomStringConvertible {
+    public let reason: String
+    public let transient: Bool
+    /// The server's Retry-After, in seconds, when it gave one.
+    public let retryAfter: Int64?
+
+    public var description: String { reason }
+}
+
+/// What a published source looked like.
+public struct TransferResult: Sendable {
+    public var path: String
+    public var bytesIn: UInt64
+    public var bytesOut: UInt64
+    public var rowsOut: Int?
+    public var finalURL: String
+    public var status: Int
+    public var httpTLS: String?
+    public var ftpDataResumed: Bool?
+    public var sha256: String
+    public var warnings: [String]
+}
+
+/// One attempt at one source: HTTP body → CSV transform (or none) → FTP upload, with backpressure both ways.
+/// The upload starts only once the response head is accepted (a 404 creates nothing on the server); a failure on
+/// either side stops the other, and the upload's temporary file is removed.
+final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
+    private let source: SourceConfig
+    private let path: (directory: String, name: String)
+    private let client: HTTPClient
+    private let acquireSession: (@escaping (Result<FTPSession, FTPError>) -> Void) -> Void
+    private let releaseSession: (FTPSession) -> Void
+    private let completion: (Result<TransferResult, TransferFailure>) -> Void
+    private var task: HTTPTask?
+    private var session: FTPSession?
+    private var upload: FTPUpload?
+    private let transformer: CSVTransformer?
+    private var pending: [UInt8] = []
+    private var output: [UInt8] = []
+    private var downloadDone = false
+    private var finished = false
+    private var bytesIn: UInt64 = 0
+    private var bytesOut: UInt64 = 0
+    private var digest = SHA256()
+    private var summary: HTTPResponseSummary?
+    /// Set when the attempt failed while an upload was open: reported once the upload has removed its file.
+    private var failure: TransferFailure?
+
+    init(
+        source: SourceConfig, directory: String, name: String, client: HTTPClient,
+        acquireSession: @escaping (@escaping (Result<FTPSession, FTPError>) -> Void) -> Void,
+        releaseSession: @escaping (FTPSession) -> Void,
+        completion: @escaping (Result<TransferResult, TransferFailure>) -> Void
+    ) {
+        self.source = source
+        path = (directory, name)
+        self.client = client
+        self.acquireSession = acquireSession
+        self.releaseSession = releaseSession
+        self.completion = completion
+        transformer = source.csv.isPassthrough ? nil : CSVTransformer(options: source.csv)
+        output.reserveCapacity(256 * 1024)
+    }
+
+    func start() {
+        task = client.request(source.url, headers: source.headers, delegate: self)
+    }
+
+    /// Stops the attempt (a signal, the run ending): the upload's temporary file is removed.
+    func cancel(_ reason: String) {
+        fail(TransferFailure(reason: reason, transient: false, retryAfter: nil))
+    }
+
+    // MARK: HTTP
+
+    func task(_ task: HTTPTask, didReceiveHead head: HTTPResponseHead) {
+        let type = head.headers["Content-Type"]?.lowercased() ?? ""
+        if type.hasPrefix("text/html") {
+            // An error page published as data is the classic silent failure.
+            return fail(TransferFailure(
+                reason: "\(source.url.redacted) answered \(head.status) with text/html: not CSV", transient: false,
+                retryAfter: nil))
+        }
+        task.pause()
+        acquireSession { [weak self] result in
+            guard let self, !self.finished else {
+                if case .success(let session) = result { self?.releaseSession(session) }
+                return
+            }
+            switch result {
+            case .failure(let error):
+                self.fail(Self.classify(error))
+            case .success(let session):
+                self.session = session
+                let plan = FTPPublishPlan.make(
+                    directory: self.path.directory, finalName: self.path.name, host: SystemInfo.hostName,
+                    processID: Int(SystemInfo.processID), unixTime: Clock.unixSeconds(),
+                    checkSize: session.features.has("SIZE"))
+                self.upload = session.upload(plan: plan, delegate: self)
+            }
+        }
+    }
+
+    func task(_ task: HTTPTask, didReceive bytes: UnsafeRawBufferPointer) {
+        guard !finished, let upload else { return }
+        bytesIn += UInt64(bytes.count)
+        if let transformer {
+            output.removeAll(keepingCapacity: true)
+            do {
+                try transformer.push(bytes, into: &output)
+            } catch {
+                task.cancel()
+                return fail(TransferFailure(reason: "CSV: \(error.message)", transient: false, retryAfter: nil))
+            }
+            send(output, to: upload)
+        } else {
+            send(bytes, to: upload)
+        }
+        if !upload.isWritable { task.pause() }
+    }
+
+    func task(_ task: HTTPTask, didFinish result: Result<HTTPResponseSummary, HTTPError>) {
+        guard !finished else { return }
+        switch result {
+        case .failure(let error):
+            fail(Self.classify(error))
+        case .success(let summary):
+            self.summary = summary
+            downloadDone = true
+            guard let upload else {
+                // The body ended before the upload was ready (an empty body): finish when it is.
+                return
+            }
+            finishUpload(upload)
+        }
+    }
+
+    private func finishUpload(_ upload: FTPUpload) {
+        if let transformer {
+            output.removeAll(keepingCapacity: true)
+            do {
+                try transformer.finish(into: &output)
+            } catch {
+                return fail(TransferFailure(reason: "CSV: \(error.message)", transient: false, retryAfter: nil))
+            }
+            send(output, to: upload)
+        }
+        upload.finishWriting()
+    }
+
+    private func send(_ bytes: [UInt8], to upload: FTPUpload) {
+        bytes.withUnsafeBytes { send($0, to: upload) }
+    }
+
+    private func send(_ bytes: UnsafeRawBufferPointer, to upload: FTPUpload) {
+        guard !bytes.isEmpty else { return }
+        digest.update(bytes)
+        bytesOut += UInt64(bytes.count)
+        upload.write(bytes)
+    }
+
+    // MARK: FTP
+
+    func uploadCanBegin(_ upload: FTPUpload) {
+        if downloadDone { return finishUpload(upload) }
+        task?.resume()
+    }
+
+    func uploadDidBecomeWritable(_ upload: FTPUpload) {
+        if !downloadDone { task?.resume() }
+    }
+
+    func upload(_ upload: FTPUpload, didFinish result: Result<FTPPublishResult, FTPError>) {
+        if let session { releaseSession(session) }
+        session = nil
+        self.upload = nil
+        if let failure {
+            // The upload was aborted and has cleaned up: now the attempt may report.
+            self.failure = nil
+            return completion(.failure(failure))
+        }
+        guard !finished else { return }
+        switch result {
+        case .failure(let error):
+            task?.cancel()
+            fail(Self.classify(error))
+        case .success(let published):
+            finished = true
+            var warnings = transformer?.warnings ?? []
+            if let leftover = published.leftoverBackup { warnings.append("could not delete the backup \(leftover)") }
+            completion(.success(TransferResult(
+                path: published.path, bytesIn: bytesIn, bytesOut: bytesOut, rowsOut: transformer?.counters.rowsOut,
+                finalURL: summary?.finalURL ?? source.url.redacted, status: summary?.status ?? 0,
+                httpTLS: summary?.tlsVersion, ftpDataResumed: upload.dataSessionResumed, sha256: digest.hexDigest(),
+                warnings: warnings)))
+        }
+    }
+
+    // MARK: failure
+
+    private func fail(_ failure: TransferFailure) {
+        guard !finished else { return }
+        finished = true
+        task?.cancel()
+        if let upload {
+            // The upload reports back once it has deleted its temporary file; the attempt ends then, so that a run
+            // that stops right after leaves nothing behind.
+            self.failure = failure
+            upload.abort(failure.reason)
+            return
+        }
+        if let session {
+            releaseSession(session)
+            self.session = nil
+        }
+        completion(.failure(failure))
+    }
+
+    static func classify(_ error: HTTPError) -> TransferFailure {
+        var retryAfter: Int64?
+        if case .status(_, _, _, let seconds) = error { retryAfter = seconds }
+        return TransferFailure(reason: "\(error)", transient: error.isTransient, retryAfter: retryAfter)
+    }
+
+    static func classify(_ error: FTPError) -> TransferFailure {
+        TransferFailure(reason: "\(error)", transient: error.isTransient, retryAfter: nil)
+    }
+}
