@@ -129,6 +129,10 @@ write_www() {
       > "$www/large.csv"
   fi
   printf 'ok\n' > "$www/health.txt"
+  # The demo's sources: a ';'-separated latin-1 file with day-first dates and decimal commas.
+  mkdir -p "$www/demo"
+  printf 'Kunde;Stadt;Datum;Betrag\nM\374ller GmbH;K\366ln;31.01.2024;1.234,50\nB\344cker & S\366hne;M\374nchen;29.02.2024;99,90\n"Stra\337e; Nr. 5";Z\374rich;01.03.2024;12.000,00\n' \
+    > "$www/demo/sales-latin1.csv"
 }
 
 write_nginx_conf() {

@@ -33,14 +33,14 @@ guard let mode = arguments.first else {
     writeOut("web2ftp: missing mode (manual or schedule)\n\n" + Usage.text + "\n", to: 2)
     exit(2)
 }
-guard mode == "manual" || mode == "schedule" else {
+switch mode {
+case "manual":
+    exit(RunCommand.run(Array(arguments.dropFirst())))
+case "schedule":
+    writeOut("web2ftp: schedule mode is not available in this build yet: run `web2ftp manual …` from cron or a "
+        + "systemd timer meanwhile (see README)\n", to: 2)
+    exit(2)
+default:
     writeOut("web2ftp: unknown mode '\(mode)': expected manual or schedule (see --help)\n", to: 2)
     exit(2)
 }
-guard arguments.count >= 2, ["sequential", "parallel"].contains(arguments[1]) else {
-    writeOut("web2ftp: '\(mode)' needs sequential or parallel (see --help)\n", to: 2)
-    exit(2)
-}
-writeOut(
-    "web2ftp: the pipeline is not built yet: this build carries the engine (event loop, TCP, TLS) only.\n", to: 2)
-exit(2)

@@ -1,0 +1,104 @@
+/// The summary of one run, for the log, stderr and `--summary-json`.
+public struct RunSummary: Sendable {
+    public var outcomes: [SourceOutcome]
+    public var wallMS: Int
+    public var ftpHost: String
+    public var ftpTarget: String
+    public var started: String
+
+    public init(outcomes: [SourceOutcome], wallMS: Int, ftpHost: String, ftpTarget: String, started: String) {
+        self.outcomes = outcomes
+        self.wallMS = wallMS
+        self.ftpHost = ftpHost
+        self.ftpTarget = ftpTarget
+        self.started = started
+    }
+
+    public var succeeded: [SourceOutcome] { outcomes.filter { if case .success = $0.result { true } else { false } } }
+    public var failed: [SourceOutcome] { outcomes.filter { if case .failure = $0.result { true } else { false } } }
+    public var retried: Int { outcomes.filter { $0.attempts > 1 }.count }
+
+    private var results: [TransferResult] { outcomes.compactMap { try? $0.result.get() } }
+    public var bytesDownloaded: UInt64 { results.reduce(0) { $0 + $1.bytesIn } }
+    public var bytesUploaded: UInt64 { results.reduce(0) { $0 + $1.bytesOut } }
+    public var rows: Int { results.reduce(0) { $0 + ($1.rowsOut ?? 0) } }
+
+    /// Per-source durations: min, median, max (ms).
+    public var durations: (min: Int, median: Int, max: Int) {
+        let sorted = outcomes.map(\.durationMS).sorted()
+        guard let first = sorted.first, let last = sorted.last else { return (0, 0, 0) }
+        return (first, sorted[sorted.count / 2], last)
+    }
+
+    /// Bytes uploaded per second of wall time.
+    public var throughput: Double { wallMS > 0 ? Double(bytesUploaded) / (Double(wallMS) / 1000) : 0 }
+
+    public var fields: [(String, String)] {
+        let d = durations
+        return [
+            ("sources", "\(outcomes.count)"), ("succeeded", "\(succeeded.count)"), ("failed", "\(failed.count)"),
+            ("retried", "\(retried)"), ("bytes_down", "\(bytesDownloaded)"), ("bytes_up", "\(bytesUploaded)"),
+            ("rows", "\(rows)"), ("wall_ms", "\(wallMS)"), ("duration_ms_min", "\(d.min)"),
+            ("duration_ms_median", "\(d.median)"), ("duration_ms_max", "\(d.max)"),
+            ("throughput_bps", "\(Int(throughput))"), ("ftp_host", ftpHost), ("ftp_target", ftpTarget),
+        ]
+    }
+
+    /// The summary as JSON (schema in the README).
+    public var json: String {
+        let d = durations
+        var sources: [String] = []
+        for outcome in outcomes {
+            var fields = [("name", JSONWriter.string(outcome.name)), ("attempts", "\(outcome.attempts)"),
+                ("duration_ms", "\(outcome.durationMS)")]
+            switch outcome.result {
+            case .success(let done):
+                fields += [
+                    ("status", "\"published\""), ("path", JSONWriter.string(done.path)),
+                    ("bytes_down", "\(done.bytesIn)"), ("bytes_up", "\(done.bytesOut)"),
+                    ("rows", done.rowsOut.map { "\($0)" } ?? "null"), ("sha256", JSONWriter.string(done.sha256)),
+                    ("url", JSONWriter.string(done.finalURL)),
+                ]
+            case .failure(let failure):
+                fields += [
+                    ("status", "\"failed\""), ("class", failure.transient ? "\"transient\"" : "\"permanent\""),
+                    ("reason", JSONWriter.string(failure.reason)),
+                ]
+            }
+            sources.append(JSONWriter.object(fields))
+        }
+        return JSONWriter.object([
+            ("started", JSONWriter.string(started)), ("sources_total", "\(outcomes.count)"),
+            ("succeeded", "\(succeeded.count)"), ("failed", "\(failed.count)"), ("retried", "\(retried)"),
+            ("bytes_down", "\(bytesDownloaded)"), ("bytes_up", "\(bytesUploaded)"), ("rows", "\(rows)"),
+            ("wall_ms", "\(wallMS)"),
+            ("duration_ms", JSONWriter.object([("min", "\(d.min)"), ("median", "\(d.median)"), ("max", "\(d.max)")])),
+            ("throughput_bytes_per_s", "\(Int(throughput))"), ("ftp_host", JSONWriter.string(ftpHost)),
+            ("ftp_target", JSONWriter.string(ftpTarget)), ("sources", "[" + sources.joined(separator: ",") + "]"),
+        ]) + "\n"
+    }
+}
+
+enum JSONWriter {
+    static func string(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    static func object(_ fields: [(String, String)]) -> String {
+        "{" + fields.map { "\(string($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+    }
+}

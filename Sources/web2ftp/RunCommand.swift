@@ -1,0 +1,244 @@
+import Glibc
+import WebToFTP
+
+/// A message for the user, as an error value.
+struct Message: Error {
+    let text: String
+    init(_ text: String) { self.text = text }
+}
+
+/// `web2ftp manual sequential|parallel [options]`: one run of every source, now.
+enum RunCommand {
+    struct Arguments {
+        var mode = RunOptions.Mode.sequential
+        var config = "config.json"
+        var log = "etl_pipeline.log"
+        var workers = 4
+        var retries = 2
+        var only: [String] = []
+        var summaryJSON: String?
+        var caFile: String?
+        var insecure = false
+        var ftpTLS: FTPSecurity?
+        var trustPASV = false
+        var quiet = false
+        var verbose = false
+    }
+
+    static func parse(_ arguments: [String]) -> Result<Arguments, Message> {
+        var parsed = Arguments()
+        guard let mode = arguments.first.flatMap(RunOptions.Mode.init(rawValue:)) else {
+            return .failure(Message("manual needs sequential or parallel"))
+        }
+        parsed.mode = mode
+        var index = 1
+        func value(_ flag: String) -> String? {
+            index += 1
+            return index < arguments.count ? arguments[index] : nil
+        }
+        while index < arguments.count {
+            let flag = arguments[index]
+            switch flag {
+            case "--config":
+                guard let path = value(flag) else { return .failure(Message("--config needs a path")) }
+                parsed.config = path
+            case "--log":
+                guard let path = value(flag) else { return .failure(Message("--log needs a path")) }
+                parsed.log = path
+            case "--workers":
+                guard let text = value(flag), let number = Int(text), (1...64).contains(number) else {
+                    return .failure(Message("--workers needs a number from 1 to 64"))
+                }
+                parsed.workers = number
+            case "--retries":
+                guard let text = value(flag), let number = Int(text), (0...100).contains(number) else {
+                    return .failure(Message("--retries needs a number from 0 to 100"))
+                }
+                parsed.retries = number
+            case "--only":
+                guard let name = value(flag) else { return .failure(Message("--only needs a source name")) }
+                parsed.only.append(name)
+            case "--summary-json":
+                guard let path = value(flag) else { return .failure(Message("--summary-json needs a path")) }
+                parsed.summaryJSON = path
+            case "--cacert":
+                guard let path = value(flag) else { return .failure(Message("--cacert needs a file")) }
+                parsed.caFile = path
+            case "--insecure": parsed.insecure = true
+            case "--ftp-tls":
+                guard let text = value(flag), let security = FTPSecurity(rawValue: text) else {
+                    return .failure(Message("--ftp-tls takes explicit, implicit or none"))
+                }
+                parsed.ftpTLS = security
+            case "--ftp-use-pasv-ip": parsed.trustPASV = true
+            case "--quiet": parsed.quiet = true
+            case "--verbose": parsed.verbose = true
+            case "--dry-run", "--at", "--run-now":
+                return .failure(Message("\(flag) is not available in this build yet (see README, Status)"))
+            default:
+                return .failure(Message("unknown option '\(flag)' (see --help)"))
+            }
+            index += 1
+        }
+        return .success(parsed)
+    }
+
+    static func run(_ arguments: [String]) -> Int32 {
+        let parsed: Arguments
+        switch parse(arguments) {
+        case .failure(let message):
+            writeOut("web2ftp: \(message.text)\n", to: 2)
+            return 2
+        case .success(let value):
+            parsed = value
+        }
+        // Signals go to the loop through a signalfd: block them before any thread exists (PLATFORM.md).
+        do {
+            try ProcessSignals.blockForWatching([SIGINT, SIGTERM, SIGHUP])
+            try ProcessSignals.ignoreBrokenPipe()
+        } catch {
+            writeOut("web2ftp: \(error)\n", to: 2)
+            return 2
+        }
+        let runStart = LocalTime.now()
+        var problems: [String] = []
+        var sources: [SourceConfig] = []
+        switch readFile(parsed.config) {
+        case .failure(let reason):
+            problems.append("cannot read the config \(parsed.config): \(reason.text)")
+        case .success(let text):
+            do {
+                sources = try ConfigLoader.load(text, runStart: runStart)
+            } catch {
+                problems += error.problems.map { "\(parsed.config): \($0)" }
+            }
+        }
+        let environment = processEnvironment()
+        var ftp: FTPEnvironment?
+        do {
+            ftp = try FTPEnvironment.load(environment, security: parsed.ftpTLS)
+        } catch {
+            problems += error.problems
+        }
+        let unknown = parsed.only.filter { name in !sources.contains { $0.name == name } }
+        if !sources.isEmpty && !unknown.isEmpty {
+            problems.append("--only: no source named \(unknown.map { "\"\($0)\"" }.joined(separator: ", "))")
+        }
+        var options = RunOptions()
+        options.mode = parsed.mode
+        options.workers = parsed.workers
+        options.retries = parsed.retries
+        options.trustPassiveAddress = parsed.trustPASV
+        options.tls.additionalCAFile = parsed.caFile
+        if parsed.insecure { options.tls.verification = .insecureNoVerification }
+        do {
+            options.proxies = try ProxySettings(environment: environment)
+        } catch {
+            problems.append("proxy settings: \(error)")
+        }
+        if parsed.caFile != nil {
+            do { _ = try TLSContext(options.tls) } catch { problems.append("--cacert: \(error)") }
+        }
+        var log: RunLog?
+        do {
+            log = try RunLog(path: parsed.log, secrets: [ftp?.password ?? ""])
+        } catch {
+            problems += error.problems
+        }
+        guard problems.isEmpty, let ftp, let log else {
+            writeOut("web2ftp: nothing ran:\n" + problems.map { "  - \($0)\n" }.joined(), to: 2)
+            return 2
+        }
+        log.echoToStderr = !parsed.quiet
+        log.verbose = parsed.verbose
+        if !parsed.only.isEmpty { sources = sources.filter { parsed.only.contains($0.name) } }
+        return execute(sources: sources, ftp: ftp, options: options, log: log, runStart: runStart, parsed: parsed)
+    }
+
+    private static func execute(
+        sources: [SourceConfig], ftp: FTPEnvironment, options: RunOptions, log: RunLog, runStart: LocalTime,
+        parsed: Arguments
+    ) -> Int32 {
+        let loop: EventLoop
+        do {
+            loop = try EventLoop()
+        } catch {
+            writeOut("web2ftp: \(error)\n", to: 2)
+            return 1
+        }
+        log.event(.info, source: nil, "run", [
+            ("mode", parsed.mode.rawValue), ("sources", "\(sources.count)"), ("ftp_host", ftp.host),
+            ("ftp_target", ftp.targetDirectory), ("version", WebToFTP.version),
+        ])
+        let started = Clock.monotonicNanoseconds()
+        let pipeline = Pipeline(loop: loop, sources: sources, ftp: ftp, options: options, log: log, runStart: runStart)
+        var signalled: Int32?
+        var exitCode: Int32 = 1
+        let watcher = try? SignalWatcher(loop: loop, signals: [SIGINT, SIGTERM, SIGHUP]) { signal in
+            if signal == SIGHUP { return log.reopen() }
+            if signalled != nil {
+                // A second interrupt: leave at once.
+                exit(signal == SIGINT ? 130 : 143)
+            }
+            signalled = signal
+            let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
+            log.event(.warning, source: nil, "interrupted", [("signal", name)])
+            pipeline.cancel("interrupted by \(name)")
+        }
+        pipeline.run { outcomes in
+            let wall = Int((Clock.monotonicNanoseconds() - started) / 1_000_000)
+            let summary = RunSummary(
+                outcomes: outcomes, wallMS: wall, ftpHost: ftp.host, ftpTarget: ftp.targetDirectory,
+                started: runStart.iso8601)
+            log.event(summary.failed.isEmpty ? .info : .warning, source: nil, "summary", summary.fields)
+            for failure in summary.failed {
+                if case .failure(let reason) = failure.result {
+                    log.event(.error, source: failure.name, "failed_summary", [("reason", reason.reason)])
+                }
+            }
+            if let path = parsed.summaryJSON, case .failure(let reason) = writeFile(path, summary.json) {
+                log.event(.error, source: nil, "summary_json", [("path", path), ("reason", reason.text)])
+            }
+            if let signalled {
+                exitCode = signalled == SIGINT ? 130 : 143
+            } else {
+                exitCode = summary.failed.isEmpty ? 0 : 1
+            }
+            loop.stop()
+        }
+        do {
+            try loop.run()
+        } catch {
+            writeOut("web2ftp: \(error)\n", to: 2)
+        }
+        watcher?.close()
+        return exitCode
+    }
+
+    static func readFile(_ path: String) -> Result<String, Message> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(Message(String(cString: strerror(errno)))) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count < 0 {
+                if errno == EINTR { continue }
+                return .failure(Message(String(cString: strerror(errno))))
+            }
+            if count == 0 { break }
+            bytes += buffer[..<count]
+            if bytes.count > 16 << 20 { return .failure(Message("larger than 16 MiB: is this the right file?")) }
+        }
+        return .success(String(decoding: bytes, as: UTF8.self))
+    }
+
+    static func writeFile(_ path: String, _ text: String) -> Result<Void, Message> {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return .failure(Message(String(cString: strerror(errno)))) }
+        defer { close(fd) }
+        writeOut(text, to: fd)
+        return .success(())
+    }
+}
