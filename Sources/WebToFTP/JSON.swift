@@ -210,6 +210,7 @@ public struct JSONParser {
                     throw error("invalid escape '\\\(String(decoding: [escape], as: UTF8.self))'")
                 }
             case 0..<32:
+                index -= 1  // point at the character itself
                 throw error("control character in a string (escape it)")
             default:
                 out.append(byte)

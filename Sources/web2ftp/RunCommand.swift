@@ -129,6 +129,8 @@ enum RunCommand {
         options.workers = parsed.workers
         options.retries = parsed.retries
         options.trustPassiveAddress = parsed.trustPASV
+        // For tests and impatient operators: the first retry's base delay (default 1 s).
+        if let base = environment["WEB2FTP_RETRY_BASE_MS"].flatMap({ Int($0) }), base >= 0 { options.retryBaseMS = base }
         options.tls.additionalCAFile = parsed.caFile
         if parsed.insecure { options.tls.verification = .insecureNoVerification }
         do {
