@@ -115,7 +115,7 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
             do {
                 try transformer.push(bytes, into: &output)
             } catch {
-                task.cancel()
+                // fail() stops the download itself, after recording this reason (a cancel first would mask it).
                 return fail(TransferFailure(reason: "CSV: \(error.message)", transient: false, retryAfter: nil))
             }
             send(output, to: upload)

@@ -1,0 +1,236 @@
+import Foundation
+import Reactor
+import Testing
+import TestSupport
+
+/// A scratch directory with a config, a log, and an FTP target under the FTP user's home.
+struct Scenario {
+    let directory: String
+    let target: String
+    let targetName: String
+
+    init(_ label: String) throws {
+        let id = "\(label)-\(UInt32.random(in: 0...UInt32.max))"
+        directory = NSTemporaryDirectory() + "w2f-e2e-" + id
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        targetName = "e2e-" + id
+        target = TestEnv.directory + "/ftp-home/" + targetName
+    }
+
+    func writeConfig(_ json: String) throws {
+        try json.write(toFile: directory + "/config.json", atomically: true, encoding: .utf8)
+    }
+
+    var environment: [String: String] {
+        [
+            "FTPHOST": "127.0.0.1:\(TestEnv.ftpsPort)", "FTPUSER": TestEnv.ftpUser, "FTPPASS": TestEnv.ftpPassword,
+            "FTPTARGET": target, "WEB2FTP_RETRY_BASE_MS": "50",
+        ]
+    }
+
+    func run(_ mode: String, _ extra: [String] = [], environment: [String: String]? = nil) throws -> ProductRun {
+        try runProduct(
+            "web2ftp",
+            ["manual", mode, "--config", directory + "/config.json", "--log", directory + "/etl_pipeline.log",
+             "--cacert", TestEnv.caFile, "--summary-json", directory + "/summary.json"] + extra,
+            environment: environment ?? self.environment)
+    }
+
+    func published(_ path: String) -> String? {
+        FileManager.default.contents(atPath: target + "/" + path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Every file under the target, recursively, dot-files included.
+    var files: [String] {
+        (FileManager.default.enumerator(atPath: target)?.allObjects as? [String] ?? []).filter {
+            var isDirectory: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: target + "/" + $0, isDirectory: &isDirectory)
+            return !isDirectory.boolValue
+        }.sorted()
+    }
+
+    var log: String { (try? String(contentsOfFile: directory + "/etl_pipeline.log", encoding: .utf8)) ?? "" }
+
+    var summary: [String: Any]? {
+        guard let data = FileManager.default.contents(atPath: directory + "/summary.json") else { return nil }
+        return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+    }
+}
+
+let http = "http://127.0.0.1:\(TestEnv.httpPort)"
+let https = "https://localhost:\(TestEnv.httpsPort)"
+
+@Suite("web2ftp manual, end to end against nginx and vsftpd")
+struct PipelineEndToEndTests {
+    init() throws {
+        try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
+        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
+    }
+
+    static let mixedConfig = """
+        {"small": {"URL": "\(http)/small.csv", "PARAMS": {}},
+         "small_tls": {"URL": "\(https)/small.csv"},
+         "chunked": {"URL": "\(https)/chunked/large.csv", "PARAMS": {}},
+         "sales": {"URL": "\(http)/demo/sales-latin1.csv",
+                   "PARAMS": {"sep": ";", "encoding": "latin-1", "parse_dates": ["Datum"], "dayfirst": true,
+                              "decimal": ",", "thousands": "."}},
+         "cols": {"URL": "\(https)/small.csv", "PARAMS": {"usecols": ["name", "id"], "nrows": 2},
+                  "TARGET": "sub/dir/{name}.csv"},
+         "redirected": {"URL": "\(http)/redirect/chain"}}
+        """
+
+    @Test("sources of mixed kinds and PARAMS are published with the expected bytes", arguments: ["sequential", "parallel"])
+    func mixed(mode: String) throws {
+        let scenario = try Scenario("mixed-\(mode)")
+        try scenario.writeConfig(Self.mixedConfig)
+        let run = try scenario.run(mode)
+        #expect(run.status == 0, "\(run.error)")
+        let small = try String(contentsOfFile: TestEnv.wwwDirectory + "/small.csv", encoding: .utf8)
+        let large = try String(contentsOfFile: TestEnv.wwwDirectory + "/large.csv", encoding: .utf8)
+        #expect(scenario.published("small.csv") == small)
+        #expect(scenario.published("small_tls.csv") == small)
+        #expect(scenario.published("redirected.csv") == small)
+        #expect(scenario.published("chunked.csv") == large)
+        #expect(scenario.published("sales.csv") == """
+            Kunde,Stadt,Datum,Betrag
+            Müller GmbH,Köln,2024-01-31,1234.50
+            Bäcker & Söhne,München,2024-02-29,99.90
+            Straße; Nr. 5,Zürich,2024-03-01,12000.00
+
+            """)
+        #expect(scenario.published("sub/dir/cols.csv") == "id,name\n1,Alice\n2,\"Bob, Jr.\"\n")
+        #expect(scenario.files == ["chunked.csv", "redirected.csv", "sales.csv", "small.csv", "small_tls.csv", "sub/dir/cols.csv"])
+        let summary = try #require(scenario.summary)
+        #expect(summary["succeeded"] as? Int == 6 && summary["failed"] as? Int == 0)
+        #expect(scenario.log.contains("[sales] published path=\(scenario.target)/sales.csv"))
+        #expect(scenario.log.contains("ftp_data_tls_resumed=true"))
+    }
+
+    @Test("a failing source does not disturb the others; exit 1; nothing published for it")
+    func partialFailure() throws {
+        let scenario = try Scenario("partial")
+        try scenario.writeConfig("""
+            {"good": {"URL": "\(http)/small.csv"},
+             "missing": {"URL": "\(http)/nope.csv"},
+             "html": {"URL": "\(http)/index.html"},
+             "badcsv": {"URL": "\(http)/small.csv", "PARAMS": {"usecols": ["zzz"]}},
+             "good2": {"URL": "\(https)/small.csv"}}
+            """)
+        try "<html>error page</html>".write(toFile: TestEnv.wwwDirectory + "/index.html", atomically: true, encoding: .utf8)
+        let run = try scenario.run("parallel")
+        #expect(run.status == 1)
+        #expect(scenario.files == ["good.csv", "good2.csv"])
+        let log = scenario.log
+        #expect(log.contains("[missing] failed class=permanent attempts=1"))
+        #expect(log.contains("HTTP 404 Not Found"))
+        #expect(log.contains("[html] failed class=permanent") && log.contains("text/html: not CSV"))
+        #expect(log.contains("[badcsv] failed class=permanent") && log.contains("no column named 'zzz'"))
+        let summary = try #require(scenario.summary)
+        #expect(summary["succeeded"] as? Int == 2 && summary["failed"] as? Int == 3)
+    }
+
+    @Test("a transient failure is retried with back-off and then succeeds; the attempts are in the log")
+    func retries() async throws {
+        let scenario = try Scenario("retries")
+        let thread = try EventLoopThread()
+        defer { thread.shutdown() }
+        let port: Int = try await withCheckedThrowingContinuation { continuation in
+            thread.handle.execute { loop in
+                do {
+                    let server = try ScriptedServer(loop: loop) { connection, _ in
+                        connection <= 2
+                            ? [.send("HTTP/1.1 503 Busy\r\nRetry-After: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"), .close]
+                            : [.send("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 4\r\n\r\na\n1\n")]
+                    }
+                    continuation.resume(returning: server.port)
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+        try scenario.writeConfig("{\"flaky\": {\"URL\": \"http://127.0.0.1:\(port)/f.csv\", \"RETRIES\": 3}}")
+        let run = try scenario.run("sequential")
+        #expect(run.status == 0, "\(run.error)")
+        #expect(scenario.published("flaky.csv") == "a\n1\n")
+        let log = scenario.log
+        #expect(log.components(separatedBy: "[flaky] retry").count - 1 == 2)
+        #expect(log.contains("[flaky] attempt 3/4"))
+        #expect(log.contains("HTTP 503 Busy"))
+    }
+
+    @Test("config and environment problems: exit 2, every problem listed, nothing runs")
+    func configErrors() throws {
+        let scenario = try Scenario("config")
+        try scenario.writeConfig("{\"a\": {\"URL\": \"ftp://x/y\"}, \"b\": {\"URL\": \"\(http)/small.csv\", \"BAD\": 1}}")
+        let run = try scenario.run("sequential", environment: ["FTPHOST": "127.0.0.1"])
+        #expect(run.status == 2)
+        for expected in ["unsupported scheme 'ftp'", "unknown key \"BAD\"", "FTPUSER is not set", "FTPPASS is not set", "FTPTARGET is not set"] {
+            #expect(run.error.contains(expected), "missing \(expected) in \(run.error)")
+        }
+        #expect(scenario.files.isEmpty)
+        let unknownOnly = try scenario.run("sequential", ["--only", "nope"])
+        #expect(unknownOnly.status == 2)
+        #expect(try scenario.run("sometimes").status == 2)
+    }
+
+    @Test("the password never appears in the log, stderr or the summary; URL secrets are redacted")
+    func secrets() throws {
+        let scenario = try Scenario("secrets")
+        try scenario.writeConfig("""
+            {"s": {"URL": "\(http)/small.csv?token=abc123secret", "HEADERS": {"X-Api-Key": "header-secret"}},
+             "bad": {"URL": "http://user:url-secret@127.0.0.1:1/x.csv", "RETRIES": 0}}
+            """)
+        let run = try scenario.run("sequential")
+        #expect(run.status == 1)
+        let everything = scenario.log + run.error + run.output + String(decoding: FileManager.default.contents(atPath: scenario.directory + "/summary.json") ?? Data(), as: UTF8.self)
+        for secret in [TestEnv.ftpPassword, "abc123secret", "header-secret", "url-secret"] {
+            #expect(!everything.contains(secret), "\(secret) leaked")
+        }
+        #expect(everything.contains("token=***"))
+    }
+
+    @Test("SIGTERM mid-transfer: exit 143, no file under the final name, the temporary file removed")
+    func sigterm() async throws {
+        let scenario = try Scenario("sigterm")
+        let thread = try EventLoopThread()
+        defer { thread.shutdown() }
+        let port: Int = try await withCheckedThrowingContinuation { continuation in
+            thread.handle.execute { loop in
+                do {
+                    // Sends the head and a little of the body, then dribbles: the upload is open when the signal comes.
+                    let drip = (0..<600).flatMap { _ in [ScriptedServer.Step.send("x,y\n"), .pause(milliseconds: 50)] }
+                    let server = try ScriptedServer(loop: loop) { _, _ in
+                        [.send("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 100000\r\n\r\na,b\n")] + drip
+                    }
+                    continuation.resume(returning: server.port)
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+        try scenario.writeConfig("{\"slow\": {\"URL\": \"http://127.0.0.1:\(port)/slow.csv\"}}")
+        let process = Process()
+        let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        process.executableURL = bundle.deletingLastPathComponent().appendingPathComponent("web2ftp")
+        process.arguments = ["manual", "sequential", "--config", scenario.directory + "/config.json", "--log",
+                             scenario.directory + "/etl_pipeline.log", "--cacert", TestEnv.caFile]
+        process.environment = ProcessInfo.processInfo.environment.merging(scenario.environment) { $1 }
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Wait until the temporary file exists on the server: the upload is under way.
+        var sawTemporary = false
+        for _ in 0..<100 {
+            if scenario.files.contains(where: { $0.contains(".web2ftp-part.") }) {
+                sawTemporary = true
+                break
+            }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        #expect(sawTemporary, "the upload never started")
+        process.terminate()  // SIGTERM
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 143)
+        #expect(scenario.files.isEmpty, "left behind: \(scenario.files)")
+        #expect(scenario.log.contains("interrupted signal=SIGTERM"))
+    }
+}
