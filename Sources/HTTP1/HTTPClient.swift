@@ -60,10 +60,12 @@ public final class HTTPClient {
     /// drops credentials from the URL. The task holds `delegate` until it finishes.
     @discardableResult
     public func request(
-        _ url: HTTPURL, method: String = "GET", headers: HTTPHeaders = HTTPHeaders(),
+        _ url: HTTPURL, method: String = "GET", headers: HTTPHeaders = HTTPHeaders(), idleTimeoutMS: Int? = nil,
         delegate: any HTTPResponseDelegate
     ) -> HTTPTask {
-        let task = HTTPTask(client: self, url: url, method: method, headers: headers, delegate: delegate)
+        let task = HTTPTask(
+            client: self, url: url, method: method, headers: headers,
+            idleTimeoutMS: idleTimeoutMS ?? configuration.idleTimeoutMS, delegate: delegate)
         active[ObjectIdentifier(task)] = task
         task.start()
         return task

@@ -41,8 +41,14 @@ public final class HTTPTask: ByteStreamDelegate {
     /// Work that must wait until the parser has returned (it would touch the parser while it is being mutated).
     private var afterParse: (() -> Void)?
 
-    init(client: HTTPClient, url: HTTPURL, method: String, headers: HTTPHeaders, delegate: any HTTPResponseDelegate) {
+    private let idleTimeoutMS: Int
+
+    init(
+        client: HTTPClient, url: HTTPURL, method: String, headers: HTTPHeaders, idleTimeoutMS: Int,
+        delegate: any HTTPResponseDelegate
+    ) {
         self.client = client
+        self.idleTimeoutMS = idleTimeoutMS
         self.url = url
         self.method = method
         self.headers = headers
@@ -178,7 +184,7 @@ public final class HTTPTask: ByteStreamDelegate {
 
     private func armIdleTimer() {
         if let idleTimer { loop.cancelTimer(idleTimer) }
-        let idle = configuration.idleTimeoutMS
+        let idle = idleTimeoutMS
         // One timer per idle period, not one per read: it checks the time of the last byte when it fires.
         idleTimer = loop.scheduleTimer(afterMilliseconds: idle) { [weak self] in
             guard let self else { return }

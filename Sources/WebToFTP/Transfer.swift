@@ -69,7 +69,9 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     }
 
     func start() {
-        task = client.request(source.url, headers: source.headers, delegate: self)
+        task = client.request(
+            source.url, headers: source.headers, idleTimeoutMS: source.idleTimeoutSeconds.map { Int($0 * 1000) },
+            delegate: self)
     }
 
     /// Stops the attempt (a signal, the run ending): the upload's temporary file is removed.

@@ -158,6 +158,30 @@ struct PipelineEndToEndTests {
         #expect(log.contains("HTTP 503 Busy"))
     }
 
+    @Test("a source's TIMEOUT bounds the silence of its server")
+    func sourceTimeout() async throws {
+        let scenario = try Scenario("timeout")
+        let thread = try EventLoopThread()
+        defer { thread.shutdown() }
+        let port: Int = try await withCheckedThrowingContinuation { continuation in
+            thread.handle.execute { loop in
+                do {
+                    let server = try ScriptedServer(loop: loop) { _, _ in
+                        [.send("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 100\r\n\r\na\n"), .hang]
+                    }
+                    continuation.resume(returning: server.port)
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+        try scenario.writeConfig("{\"stall\": {\"URL\": \"http://127.0.0.1:\(port)/s.csv\", \"TIMEOUT\": 0.3, \"RETRIES\": 0}}")
+        let run = try scenario.run("sequential")
+        #expect(run.status == 1)
+        #expect(scenario.log.contains("no data arrived for 300 ms"), "\(scenario.log)")
+        #expect(scenario.files.isEmpty)
+    }
+
     @Test("config and environment problems: exit 2, every problem listed, nothing runs")
     func configErrors() throws {
         let scenario = try Scenario("config")
