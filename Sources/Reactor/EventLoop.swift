@@ -137,6 +137,15 @@ public final class EventLoop {
 
     public var registeredCount: Int { registrations.count }
 
+    /// What is registered, for diagnostics: `fd:Type` for each descriptor.
+    public var registeredDescription: String {
+        registrations.sorted { $0.key < $1.key }.map { entry in
+            let handler = entry.value.handler
+            let detail = (handler as? CustomStringConvertible)?.description ?? "\(type(of: handler))"
+            return "\(entry.key):\(detail)"
+        }.joined(separator: ", ")
+    }
+
     private func key(_ fd: Int32, _ generation: UInt32) -> UInt64 {
         UInt64(generation) << 32 | UInt64(UInt32(bitPattern: fd))
     }

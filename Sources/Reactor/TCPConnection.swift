@@ -18,7 +18,7 @@ public struct StreamLimits: Sendable {
 }
 
 /// A connected, nonblocking TCP socket on an event loop. It owns its descriptor: `close()` (or deinit) closes it.
-public final class TCPConnection: ByteStream, IOHandler {
+public final class TCPConnection: ByteStream, IOHandler, CustomStringConvertible {
     public let loop: EventLoop
     public weak var delegate: (any ByteStreamDelegate)?
     public let peer: SocketAddress
@@ -69,6 +69,9 @@ public final class TCPConnection: ByteStream, IOHandler {
     }
 
     public var isOpen: Bool { fd >= 0 }
+    public var description: String {
+        "TCPConnection(\(local) → \(peer), delegate: \(delegate.map { "\(type(of: $0))" } ?? "none"))"
+    }
     public var peerDescription: String { peer.description }
     public var descriptor: Int32 { fd }
     public var pendingWriteBytes: Int { queue.count }
