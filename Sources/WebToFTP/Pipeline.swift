@@ -77,9 +77,60 @@ public final class Pipeline {
         if options.tls.verification == .insecureNoVerification {
             log.event(.warning, source: nil, "insecure", [("detail", "TLS certificates are NOT verified (--insecure)")])
         }
-        let slots = options.mode == .parallel ? max(1, options.workers) : 1
-        for _ in 0..<slots { startNext() }
-        if sources.isEmpty { finishIfDone() }
+        let directories = sources.reduce(into: [String]()) { list, source in
+            let directory = targetDirectory(for: source)
+            if !list.contains(directory) { list.append(directory) }
+        }
+        cleanLeftovers(directories[...]) {
+            let slots = self.options.mode == .parallel ? max(1, self.options.workers) : 1
+            for _ in 0..<slots { self.startNext() }
+            if self.sources.isEmpty { self.finishIfDone() }
+        }
+    }
+
+    /// Where a source's file goes: FTPTARGET plus the directories of its TARGET template.
+    private func targetDirectory(for source: SourceConfig) -> String {
+        let rendered = TargetTemplate.render(source.target, name: source.name, time: runStart)
+        var directory = ftp.targetDirectory
+        for sub in rendered.split(separator: "/").dropLast() {
+            directory = directory.isEmpty ? String(sub) : (directory.hasSuffix("/") ? directory + sub : directory + "/" + sub)
+        }
+        return directory
+    }
+
+    /// Before the first upload: our own leftovers older than a day go from each target directory (a crashed run's
+    /// temporary files; a backup whose swap was interrupted is put back). Newer ones may belong to a run going on.
+    private func cleanLeftovers(_ directories: ArraySlice<String>, then: @escaping () -> Void) {
+        guard !directories.isEmpty, cancelled == nil else { return then() }
+        acquireSession { [weak self] result in
+            guard let self else { return }
+            guard case .success(let session) = result else {
+                // The uploads will each report the login failure.
+                return then()
+            }
+            var remaining = directories
+            func next() {
+                guard let directory = remaining.popFirst(), self.cancelled == nil else {
+                    self.releaseSession(session)
+                    return then()
+                }
+                session.removeLeftovers(in: directory) { result in
+                    switch result {
+                    case .success(let steps) where !steps.isEmpty:
+                        let restored = steps.filter { if case .restore = $0 { true } else { false } }.count
+                        self.log.event(.info, source: nil, "leftovers", [
+                            ("directory", directory), ("deleted", "\(steps.count - restored)"), ("restored", "\(restored)"),
+                        ])
+                    case .success:
+                        break
+                    case .failure(let error):
+                        self.log.event(.warning, source: nil, "leftovers", [("directory", directory), ("reason", "\(error)")])
+                    }
+                    next()
+                }
+            }
+            next()
+        }
     }
 
     /// Stops the run: waiting sources are dropped, transfers in flight aborted (their temporary files removed).
@@ -111,13 +162,9 @@ public final class Pipeline {
         let total = 1 + (source.retries ?? options.retries)
         log.event(.info, source: source.name, "attempt \(number)/\(total)")
         let rendered = TargetTemplate.render(source.target, name: source.name, time: runStart)
-        let parts = rendered.split(separator: "/").map(String.init)
-        var directory = ftp.targetDirectory
-        for sub in parts.dropLast() {
-            directory = directory.isEmpty ? sub : (directory.hasSuffix("/") ? directory + sub : directory + "/" + sub)
-        }
         let transfer = Transfer(
-            source: source, directory: directory, name: parts.last ?? rendered, client: client,
+            source: source, directory: targetDirectory(for: source),
+            name: rendered.split(separator: "/").last.map(String.init) ?? rendered, client: client,
             acquireSession: { [weak self] done in self?.acquireSession(done) },
             releaseSession: { [weak self] session in self?.releaseSession(session) }
         ) { [weak self] result in

@@ -153,6 +153,21 @@ enum RunCommand {
         }
         log.echoToStderr = !parsed.quiet
         log.verbose = parsed.verbose
+        let lock: RunLock
+        do {
+            lock = try RunLock(config: parsed.config)
+        } catch {
+            switch error {
+            case .held(let path, let holder):
+                writeOut("web2ftp: another run of \(parsed.config) is in progress (\(holder); lock \(path))\n", to: 2)
+                log.event(.error, source: nil, "locked", [("config", parsed.config), ("holder", holder)])
+                return 3
+            case .failed(let reason):
+                writeOut("web2ftp: \(reason)\n", to: 2)
+                return 2
+            }
+        }
+        defer { withExtendedLifetime(lock) {} }
         if !parsed.only.isEmpty { sources = sources.filter { parsed.only.contains($0.name) } }
         return execute(sources: sources, ftp: ftp, options: options, log: log, runStart: runStart, parsed: parsed)
     }

@@ -182,6 +182,61 @@ struct PipelineEndToEndTests {
         #expect(scenario.files.isEmpty)
     }
 
+    @Test("old leftovers in the target are cleaned up at the start; a fresh one of a running peer is left alone")
+    func leftovers() throws {
+        let scenario = try Scenario("leftovers")
+        try FileManager.default.createDirectory(atPath: scenario.target, withIntermediateDirectories: true)
+        let owner = try FileManager.default.attributesOfItem(atPath: TestEnv.directory + "/ftp-home")[.ownerAccountID]
+        try FileManager.default.setAttributes([.ownerAccountID: owner as Any], ofItemAtPath: scenario.target)
+        let now = Int(Date().timeIntervalSince1970)
+        let stale = ".a.csv.web2ftp-part.otherhost.77.\(now - 3 * 86_400)"
+        let fresh = ".a.csv.web2ftp-part.otherhost.78.\(now - 60)"
+        for name in [stale, fresh] {
+            #expect(FileManager.default.createFile(atPath: scenario.target + "/" + name, contents: Data("x".utf8)))
+        }
+        try scenario.writeConfig("{\"a\": {\"URL\": \"\(http)/small.csv\"}}")
+        let run = try scenario.run("sequential")
+        #expect(run.status == 0, "\(run.error)")
+        #expect(scenario.files == [fresh, "a.csv"])
+        #expect(scenario.log.contains("leftovers directory=\(scenario.target) deleted=1 restored=0"))
+    }
+
+    @Test("a second run of the same config while one runs exits 3; the lock goes with the first")
+    func lock() async throws {
+        let scenario = try Scenario("lock")
+        let thread = try EventLoopThread()
+        defer { thread.shutdown() }
+        let port: Int = try await withCheckedThrowingContinuation { continuation in
+            thread.handle.execute { loop in
+                do {
+                    let drip = (0..<20).flatMap { _ in [ScriptedServer.Step.send("1\n"), .pause(milliseconds: 50)] }
+                    let server = try ScriptedServer(loop: loop) { _, _ in
+                        [.send("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 42\r\n\r\na\n")] + drip
+                    }
+                    continuation.resume(returning: server.port)
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+        try scenario.writeConfig("{\"slow\": {\"URL\": \"http://127.0.0.1:\(port)/s.csv\"}}")
+        let first = Process()
+        let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        first.executableURL = bundle.deletingLastPathComponent().appendingPathComponent("web2ftp")
+        first.arguments = ["manual", "sequential", "--config", scenario.directory + "/config.json", "--log",
+                           scenario.directory + "/first.log", "--cacert", TestEnv.caFile]
+        first.environment = ProcessInfo.processInfo.environment.merging(scenario.environment) { $1 }
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        try await Task.sleep(nanoseconds: 400_000_000)
+        let second = try scenario.run("sequential")
+        #expect(second.status == 3, "\(second.error)")
+        #expect(second.error.contains("another run of"))
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0)
+        #expect(try scenario.run("sequential").status == 0, "the lock must be gone with the first run")
+    }
+
     @Test("config and environment problems: exit 2, every problem listed, nothing runs")
     func configErrors() throws {
         let scenario = try Scenario("config")
