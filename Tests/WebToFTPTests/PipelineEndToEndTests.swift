@@ -1,4 +1,5 @@
 import Foundation
+import WebToFTP
 import Reactor
 import Testing
 import TestSupport
@@ -311,5 +312,25 @@ struct PipelineEndToEndTests {
         #expect(process.terminationStatus == 143)
         #expect(scenario.files.isEmpty, "left behind: \(scenario.files)")
         #expect(scenario.log.contains("interrupted signal=SIGTERM"))
+    }
+}
+
+@Suite("The library entry point")
+struct LibraryRunTests {
+    @Test("WebToFTP.run publishes and returns the summary")
+    func run() async throws {
+        try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
+        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
+        let scenario = try Scenario("library")
+        let sources = try ConfigLoader.load(
+            "{\"lib\": {\"URL\": \"\(http)/small.csv\", \"PARAMS\": {\"usecols\": [\"id\"]}}}", runStart: .now())
+        let ftp = try FTPEnvironment.load(scenario.environment)
+        var options = RunOptions()
+        options.tls = .client(additionalCAFile: TestEnv.caFile)
+        let summary = try await WebToFTP.run(
+            sources: sources, ftp: ftp, options: options, logPath: scenario.directory + "/lib.log")
+        #expect(summary.succeeded.count == 1 && summary.failed.isEmpty)
+        #expect(summary.rows == 3)
+        #expect(scenario.published("lib.csv") == "id\n1\n2\n3\n")
     }
 }

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds web2ftp in release mode with the Swift standard library linked statically, strips it, and installs it as
+# /usr/local/bin/web2ftp (PREFIX=/opt/x installs into /opt/x/bin). At run time the binary needs only libc and
+# OpenSSL 3 (Debian: libssl3). Budget: ~3 min.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
+prefix="${PREFIX:-/usr/local}"
+swift build -c release --static-swift-stdlib --product web2ftp
+install -d "$prefix/bin"
+install -m 0755 .build/release/web2ftp "$prefix/bin/web2ftp"
+strip "$prefix/bin/web2ftp" 2>/dev/null || true
+"$prefix/bin/web2ftp" --version
+echo "installed $prefix/bin/web2ftp ($(du -h "$prefix/bin/web2ftp" | cut -f1)); it needs libssl3 at run time"
