@@ -40,9 +40,11 @@ public final class Pipeline {
     private let sources: [SourceConfig]
     private let ftp: FTPEnvironment
     private let options: RunOptions
-    private let log: RunLog
+    let log: RunLog
     private let runStart: LocalTime
     private let client: HTTPClient
+    var httpClient: HTTPClient { client }
+    var sourceList: [SourceConfig] { sources }
     private var context: TLSContext?
     private var queue: [SourceConfig]
     private var running: [String: Transfer] = [:]
@@ -86,6 +88,35 @@ public final class Pipeline {
             for _ in 0..<slots { self.startNext() }
             if self.sources.isEmpty { self.finishIfDone() }
         }
+    }
+
+    /// The full remote path a source's file gets.
+    func targetPath(for source: SourceConfig) -> String {
+        let rendered = TargetTemplate.render(source.target, name: source.name, time: runStart)
+        let directory = targetDirectory(for: source)
+        let name = rendered.split(separator: "/").last.map(String.init) ?? rendered
+        return directory.isEmpty ? name : (directory.hasSuffix("/") ? directory + name : directory + "/" + name)
+    }
+
+    /// For the dry run: logs in once; `done` gets the login problem, if any (then every source reports it).
+    func acquireSessionForCheck(_ done: @escaping (TransferFailure?) -> Void) {
+        acquireSession { [weak self] result in
+            switch result {
+            case .success(let session):
+                self?.releaseSession(session)
+                done(nil)
+            case .failure(let error):
+                self?.log.event(.error, source: nil, "ftp_login", [("reason", "\(error)")])
+                done(Transfer.classify(error))
+            }
+        }
+    }
+
+    func finishCheck(_ outcomes: [SourceOutcome], _ completion: @escaping ([SourceOutcome]) -> Void) {
+        queue = []  // nothing is transferred in a dry run
+        self.outcomes = outcomes
+        self.completion = completion
+        finishIfDone()
     }
 
     /// Where a source's file goes: FTPTARGET plus the directories of its TARGET template.

@@ -22,6 +22,7 @@ enum RunCommand {
         var ftpTLS: FTPSecurity?
         var trustPASV = false
         var quiet = false
+        var dryRun = false
         var verbose = false
     }
 
@@ -73,7 +74,8 @@ enum RunCommand {
             case "--ftp-use-pasv-ip": parsed.trustPASV = true
             case "--quiet": parsed.quiet = true
             case "--verbose": parsed.verbose = true
-            case "--dry-run", "--at", "--run-now":
+            case "--dry-run": parsed.dryRun = true
+            case "--at", "--run-now":
                 return .failure(Message("\(flag) is not available in this build yet (see README, Status)"))
             default:
                 return .failure(Message("unknown option '\(flag)' (see --help)"))
@@ -202,12 +204,15 @@ enum RunCommand {
             log.event(.warning, source: nil, "interrupted", [("signal", name)])
             pipeline.cancel("interrupted by \(name)")
         }
-        pipeline.run { outcomes in
+        let start: (@escaping ([SourceOutcome]) -> Void) -> Void = parsed.dryRun ? pipeline.check : pipeline.run
+        start { outcomes in
             let wall = Int((Clock.monotonicNanoseconds() - started) / 1_000_000)
             let summary = RunSummary(
                 outcomes: outcomes, wallMS: wall, ftpHost: ftp.host, ftpTarget: ftp.targetDirectory,
                 started: runStart.iso8601)
-            log.event(summary.failed.isEmpty ? .info : .warning, source: nil, "summary", summary.fields)
+            log.event(
+                summary.failed.isEmpty ? .info : .warning, source: nil, parsed.dryRun ? "dry_run_summary" : "summary",
+                summary.fields)
             for failure in summary.failed {
                 if case .failure(let reason) = failure.result {
                     log.event(.error, source: failure.name, "failed_summary", [("reason", reason.reason)])

@@ -238,6 +238,26 @@ struct PipelineEndToEndTests {
         #expect(try scenario.run("sequential").status == 0, "the lock must be gone with the first run")
     }
 
+    @Test("--dry-run checks the FTP login and every source, transfers nothing; 0 when all pass, 1 otherwise")
+    func dryRun() throws {
+        let scenario = try Scenario("dryrun")
+        try scenario.writeConfig("{\"a\": {\"URL\": \"\(http)/small.csv\"}, \"b\": {\"URL\": \"\(https)/chunked/large.csv\"}}")
+        let good = try scenario.run("parallel", ["--dry-run"])
+        #expect(good.status == 0, "\(good.error)")
+        #expect(scenario.files.isEmpty)
+        #expect(scenario.log.contains("[a] checked http_status=206") || scenario.log.contains("[a] checked http_status=200"))
+        try scenario.writeConfig("{\"a\": {\"URL\": \"\(http)/small.csv\"}, \"gone\": {\"URL\": \"\(http)/gone.csv\"}}")
+        let bad = try scenario.run("sequential", ["--dry-run"])
+        #expect(bad.status == 1)
+        #expect(scenario.log.contains("[gone] failed class=permanent reason=\"\(http)/gone.csv: HTTP 404 Not Found\""))
+        var wrong = scenario.environment
+        wrong["FTPPASS"] = "wrong-password"
+        try scenario.writeConfig("{\"a\": {\"URL\": \"\(http)/small.csv\"}}")
+        let login = try scenario.run("sequential", ["--dry-run"], environment: wrong)
+        #expect(login.status == 1)
+        #expect(scenario.files.isEmpty)
+    }
+
     @Test("config and environment problems: exit 2, every problem listed, nothing runs")
     func configErrors() throws {
         let scenario = try Scenario("config")

@@ -1,0 +1,80 @@
+import HTTP1
+
+extension Pipeline {
+    /// `--dry-run`: checks everything a run needs without transferring anything — the FTP login (with TLS), and for
+    /// each source a ranged GET (`Range: bytes=0-0`) that must answer 2xx and not `text/html`; the request is dropped
+    /// once the head is in. Outcomes are reported like a run's, the path being where the file would go.
+    public func check(_ completion: @escaping ([SourceOutcome]) -> Void) {
+        acquireSessionForCheck { [weak self] loginProblem in
+            guard let self else { return }
+            var outcomes: [SourceOutcome] = []
+            var remaining = self.sourceList[...]
+            func next() {
+                guard let source = remaining.popFirst() else { return self.finishCheck(outcomes, completion) }
+                let start = Clock.monotonicNanoseconds()
+                let probe = HeadProbe { result in
+                    var result = result
+                    if let loginProblem, case .success = result { result = .failure(loginProblem) }
+                    let duration = Int((Clock.monotonicNanoseconds() - start) / 1_000_000)
+                    outcomes.append(SourceOutcome(name: source.name, attempts: 1, durationMS: duration, result: result))
+                    self.logCheck(source, result)
+                    next()
+                }
+                probe.path = self.targetPath(for: source)
+                var headers = source.headers
+                headers.add("Range", "bytes=0-0")
+                self.httpClient.request(source.url, headers: headers, delegate: probe)
+            }
+            next()
+        }
+    }
+
+    private func logCheck(_ source: SourceConfig, _ result: Result<TransferResult, TransferFailure>) {
+        switch result {
+        case .success(let probe):
+            log.event(.info, source: source.name, "checked", [
+                ("http_status", "\(probe.status)"), ("url", probe.finalURL), ("path", probe.path),
+            ])
+        case .failure(let failure):
+            log.event(.error, source: source.name, "failed", [
+                ("class", failure.transient ? "transient" : "permanent"), ("reason", failure.reason),
+            ])
+        }
+    }
+}
+
+/// Takes the head of a response and drops the rest.
+final class HeadProbe: HTTPResponseDelegate {
+    var path = ""
+    private var status = 0
+    private var refused: TransferFailure?
+    private let done: (Result<TransferResult, TransferFailure>) -> Void
+
+    init(done: @escaping (Result<TransferResult, TransferFailure>) -> Void) {
+        self.done = done
+    }
+
+    func task(_ task: HTTPTask, didReceiveHead head: HTTPResponseHead) {
+        status = head.status
+        if head.headers["Content-Type"]?.lowercased().hasPrefix("text/html") == true {
+            refused = TransferFailure(
+                reason: "\(task.url.redacted) answered \(head.status) with text/html: not CSV", transient: false,
+                retryAfter: nil)
+        }
+        task.cancel()
+    }
+
+    func task(_ task: HTTPTask, didReceive bytes: UnsafeRawBufferPointer) {}
+
+    func task(_ task: HTTPTask, didFinish result: Result<HTTPResponseSummary, HTTPError>) {
+        if let refused { return done(.failure(refused)) }
+        switch result {
+        case .failure(.cancelled) where status != 0, .success:
+            done(.success(TransferResult(
+                path: path, bytesIn: 0, bytesOut: 0, rowsOut: nil, finalURL: task.url.redacted, status: status,
+                httpTLS: task.tlsVersion, ftpDataResumed: nil, sha256: "", warnings: [])))
+        case .failure(let error):
+            done(.failure(Transfer.classify(error)))
+        }
+    }
+}
