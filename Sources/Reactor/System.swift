@@ -155,6 +155,33 @@ enum Sys {
 
     // MARK: time
 
+    static func wallClockTimer() throws(ReactorError) -> Int32 {
+        try call("timerfd_create") { timerfd_create(CLOCK_REALTIME, Int32(TFD_NONBLOCK | TFD_CLOEXEC)) }
+    }
+
+    /// Arms a CLOCK_REALTIME timerfd for an absolute Unix time; TFD_TIMER_CANCEL_ON_SET makes a clock step (or the
+    /// time being set) wake it with ECANCELED, so that the next wall-clock time can be worked out again.
+    static func armWallClockTimer(_ fd: Int32, at unixSeconds: Int64) throws(ReactorError) {
+        var spec = itimerspec()
+        spec.it_value.tv_sec = Int(unixSeconds)
+        let flags = Int32(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET)
+        _ = try call("timerfd_settime") { timerfd_settime(fd, flags, &spec, nil) }
+    }
+
+    /// Reads a timerfd: true when it expired, false when the clock was changed under it (ECANCELED), nil when not
+    /// ready.
+    static func readTimer(_ fd: Int32) throws(ReactorError) -> Bool? {
+        var expirations: UInt64 = 0
+        while true {
+            if Glibc.read(fd, &expirations, 8) == 8 { return true }
+            let code = errno
+            if code == EINTR { continue }
+            if code == EAGAIN { return nil }
+            if code == ECANCELED { return false }
+            throw .syscall("read(timerfd)", errno: code)
+        }
+    }
+
     static func monotonicNanoseconds() -> UInt64 {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)

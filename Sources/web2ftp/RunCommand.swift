@@ -23,13 +23,15 @@ enum RunCommand {
         var trustPASV = false
         var quiet = false
         var dryRun = false
+        var times: [TimeOfDay] = []
+        var runNow = false
         var verbose = false
     }
 
-    static func parse(_ arguments: [String]) -> Result<Arguments, Message> {
+    static func parse(_ arguments: [String], schedule: Bool = false) -> Result<Arguments, Message> {
         var parsed = Arguments()
         guard let mode = arguments.first.flatMap(RunOptions.Mode.init(rawValue:)) else {
-            return .failure(Message("manual needs sequential or parallel"))
+            return .failure(Message("\(schedule ? "schedule" : "manual") needs sequential or parallel"))
         }
         parsed.mode = mode
         var index = 1
@@ -75,8 +77,14 @@ enum RunCommand {
             case "--quiet": parsed.quiet = true
             case "--verbose": parsed.verbose = true
             case "--dry-run": parsed.dryRun = true
+            case "--at" where schedule:
+                guard let text = value(flag), let time = TimeOfDay(text) else {
+                    return .failure(Message("--at needs a time of day, HH:MM or HH:MM:SS"))
+                }
+                parsed.times.append(time)
+            case "--run-now" where schedule: parsed.runNow = true
             case "--at", "--run-now":
-                return .failure(Message("\(flag) is not available in this build yet (see README, Status)"))
+                return .failure(Message("\(flag) belongs to schedule mode"))
             default:
                 return .failure(Message("unknown option '\(flag)' (see --help)"))
             }
@@ -103,6 +111,34 @@ enum RunCommand {
             return 2
         }
         let runStart = LocalTime.now()
+        let prepared: Prepared
+        switch prepare(parsed, runStart: runStart) {
+        case .failure(let problems):
+            writeOut("web2ftp: nothing ran:\n" + problems.list.map { "  - \($0)\n" }.joined(), to: 2)
+            return 2
+        case .success(let value):
+            prepared = value
+        }
+        guard let lock = takeLock(parsed, log: prepared.log) else { return 3 }
+        defer { withExtendedLifetime(lock) {} }
+        return execute(
+            sources: prepared.sources, ftp: prepared.ftp, options: prepared.options, log: prepared.log,
+            runStart: runStart, parsed: parsed)
+    }
+
+    struct Prepared {
+        var sources: [SourceConfig]
+        var ftp: FTPEnvironment
+        var options: RunOptions
+        var log: RunLog
+    }
+
+    struct Problems: Error {
+        var list: [String]
+    }
+
+    /// Reads the config (with `--only` applied); every problem listed.
+    static func loadSources(_ parsed: Arguments, runStart: LocalTime) -> Result<[SourceConfig], Problems> {
         var problems: [String] = []
         var sources: [SourceConfig] = []
         switch readFile(parsed.config) {
@@ -115,16 +151,29 @@ enum RunCommand {
                 problems += error.problems.map { "\(parsed.config): \($0)" }
             }
         }
+        let unknown = parsed.only.filter { name in !sources.contains { $0.name == name } }
+        if !sources.isEmpty && !unknown.isEmpty {
+            problems.append("--only: no source named \(unknown.map { "\"\($0)\"" }.joined(separator: ", "))")
+        }
+        guard problems.isEmpty else { return .failure(Problems(list: problems)) }
+        if !parsed.only.isEmpty { sources = sources.filter { parsed.only.contains($0.name) } }
+        return .success(sources)
+    }
+
+    /// Everything a run needs, checked before anything runs: config, environment, TLS files, the log.
+    static func prepare(_ parsed: Arguments, runStart: LocalTime) -> Result<Prepared, Problems> {
+        var problems: [String] = []
+        var sources: [SourceConfig] = []
+        switch loadSources(parsed, runStart: runStart) {
+        case .failure(let found): problems += found.list
+        case .success(let loaded): sources = loaded
+        }
         let environment = processEnvironment()
         var ftp: FTPEnvironment?
         do {
             ftp = try FTPEnvironment.load(environment, security: parsed.ftpTLS)
         } catch {
             problems += error.problems
-        }
-        let unknown = parsed.only.filter { name in !sources.contains { $0.name == name } }
-        if !sources.isEmpty && !unknown.isEmpty {
-            problems.append("--only: no source named \(unknown.map { "\"\($0)\"" }.joined(separator: ", "))")
         }
         var options = RunOptions()
         options.mode = parsed.mode
@@ -149,29 +198,27 @@ enum RunCommand {
         } catch {
             problems += error.problems
         }
-        guard problems.isEmpty, let ftp, let log else {
-            writeOut("web2ftp: nothing ran:\n" + problems.map { "  - \($0)\n" }.joined(), to: 2)
-            return 2
-        }
+        guard problems.isEmpty, let ftp, let log else { return .failure(Problems(list: problems)) }
         log.echoToStderr = !parsed.quiet
         log.verbose = parsed.verbose
-        let lock: RunLock
+        return .success(Prepared(sources: sources, ftp: ftp, options: options, log: log))
+    }
+
+    /// The lock for this config, or nil (after saying so) when another run holds it.
+    static func takeLock(_ parsed: Arguments, log: RunLog) -> RunLock? {
         do {
-            lock = try RunLock(config: parsed.config)
+            return try RunLock(config: parsed.config)
         } catch {
             switch error {
             case .held(let path, let holder):
                 writeOut("web2ftp: another run of \(parsed.config) is in progress (\(holder); lock \(path))\n", to: 2)
                 log.event(.error, source: nil, "locked", [("config", parsed.config), ("holder", holder)])
-                return 3
             case .failed(let reason):
                 writeOut("web2ftp: \(reason)\n", to: 2)
-                return 2
+                log.event(.error, source: nil, "locked", [("reason", reason)])
             }
+            return nil
         }
-        defer { withExtendedLifetime(lock) {} }
-        if !parsed.only.isEmpty { sources = sources.filter { parsed.only.contains($0.name) } }
-        return execute(sources: sources, ftp: ftp, options: options, log: log, runStart: runStart, parsed: parsed)
     }
 
     private static func execute(
@@ -207,20 +254,7 @@ enum RunCommand {
         let start: (@escaping ([SourceOutcome]) -> Void) -> Void = parsed.dryRun ? pipeline.check : pipeline.run
         start { outcomes in
             let wall = Int((Clock.monotonicNanoseconds() - started) / 1_000_000)
-            let summary = RunSummary(
-                outcomes: outcomes, wallMS: wall, ftpHost: ftp.host, ftpTarget: ftp.targetDirectory,
-                started: runStart.iso8601)
-            log.event(
-                summary.failed.isEmpty ? .info : .warning, source: nil, parsed.dryRun ? "dry_run_summary" : "summary",
-                summary.fields)
-            for failure in summary.failed {
-                if case .failure(let reason) = failure.result {
-                    log.event(.error, source: failure.name, "failed_summary", [("reason", reason.reason)])
-                }
-            }
-            if let path = parsed.summaryJSON, case .failure(let reason) = writeFile(path, summary.json) {
-                log.event(.error, source: nil, "summary_json", [("path", path), ("reason", reason.text)])
-            }
+            let summary = report(outcomes, wallMS: wall, ftp: ftp, runStart: runStart, parsed: parsed, log: log)
             if let signalled {
                 exitCode = signalled == SIGINT ? 130 : 143
             } else {
@@ -235,6 +269,29 @@ enum RunCommand {
         }
         watcher?.close()
         return exitCode
+    }
+
+    /// Logs the run's summary (and writes `--summary-json`).
+    @discardableResult
+    static func report(
+        _ outcomes: [SourceOutcome], wallMS: Int, ftp: FTPEnvironment, runStart: LocalTime, parsed: Arguments,
+        log: RunLog
+    ) -> RunSummary {
+        let summary = RunSummary(
+            outcomes: outcomes, wallMS: wallMS, ftpHost: ftp.host, ftpTarget: ftp.targetDirectory,
+            started: runStart.iso8601)
+        log.event(
+            summary.failed.isEmpty ? .info : .warning, source: nil, parsed.dryRun ? "dry_run_summary" : "summary",
+            summary.fields)
+        for failure in summary.failed {
+            if case .failure(let reason) = failure.result {
+                log.event(.error, source: failure.name, "failed_summary", [("reason", reason.reason)])
+            }
+        }
+        if let path = parsed.summaryJSON, case .failure(let reason) = writeFile(path, summary.json) {
+            log.event(.error, source: nil, "summary_json", [("path", path), ("reason", reason.text)])
+        }
+        return summary
     }
 
     static func readFile(_ path: String) -> Result<String, Message> {

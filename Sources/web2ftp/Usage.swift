@@ -11,6 +11,8 @@ enum Usage {
           web2ftp schedule sequential|parallel [options]   stay up and run daily (22:23 local time by default)
           web2ftp get URL [-o FILE|-] [--cacert PATH] [--insecure]
                                                      download one URL (debugging; the download side alone)
+          web2ftp next-run [--at HH:MM]... [--now UNIX] [--count N]
+                                                     when schedule would run next, in local time
           web2ftp --help | --version
 
         OPTIONS
@@ -19,7 +21,7 @@ enum Usage {
           --log PATH             log file, appended (default ./etl_pipeline.log)
           --only NAME            run only this source (repeatable)
           --retries N            retries after the first attempt (default 2)
-          --at HH:MM             schedule: run at this local time (repeatable; default 22:23)
+          --at HH:MM[:SS]        schedule: run at this local time (repeatable; default 22:23)
           --run-now              schedule: also run once at start
           --dry-run              check config, env, DNS, FTP login and each source; transfer nothing
           --quiet | --verbose    less or more on stderr

@@ -37,9 +37,9 @@ switch mode {
 case "manual":
     exit(RunCommand.run(Array(arguments.dropFirst())))
 case "schedule":
-    writeOut("web2ftp: schedule mode is not available in this build yet: run `web2ftp manual …` from cron or a "
-        + "systemd timer meanwhile (see README)\n", to: 2)
-    exit(2)
+    exit(ScheduleCommand.run(Array(arguments.dropFirst())))
+case "next-run":
+    exit(NextRunCommand.run(Array(arguments.dropFirst())))
 default:
     writeOut("web2ftp: unknown mode '\(mode)': expected manual or schedule (see --help)\n", to: 2)
     exit(2)

@@ -1,0 +1,176 @@
+import Glibc
+import WebToFTP
+
+/// `web2ftp schedule sequential|parallel [--at HH:MM]… [--run-now] [options]`: stays up and runs every source daily
+/// (22:23 local time unless `--at` says otherwise). Never two runs at once; config.json is read again before each
+/// run (a broken edit is logged and that run skipped); the run lock is held only while a run runs; idles on a
+/// wall-clock timerfd (0 % CPU) that also notices clock steps. SIGINT/SIGTERM: exit 0 when idle, else abort the run
+/// and exit 130/143. SIGHUP reopens the log.
+final class ScheduleCommand {
+    private let parsed: RunCommand.Arguments
+    private let schedule: DailySchedule
+    private let loop: EventLoop
+    private var prepared: RunCommand.Prepared
+    private var timer: WallClockTimer?
+    private var watcher: SignalWatcher?
+    private var lastFired: LocalSlot?
+    private var nextSlot: LocalSlot?
+    private var running: Pipeline?
+    private var lock: RunLock?
+    private var stopping: Int32?
+    private var exitCode: Int32 = 0
+
+    static func run(_ arguments: [String]) -> Int32 {
+        let parsed: RunCommand.Arguments
+        switch RunCommand.parse(arguments, schedule: true) {
+        case .failure(let message):
+            writeOut("web2ftp: \(message.text)\n", to: 2)
+            return 2
+        case .success(let value):
+            parsed = value
+        }
+        if parsed.dryRun {
+            writeOut("web2ftp: --dry-run goes with manual, not schedule\n", to: 2)
+            return 2
+        }
+        do {
+            try ProcessSignals.blockForWatching([SIGINT, SIGTERM, SIGHUP])
+            try ProcessSignals.ignoreBrokenPipe()
+        } catch {
+            writeOut("web2ftp: \(error)\n", to: 2)
+            return 2
+        }
+        // The first check is strict: a schedule that could never run is refused at once (exit 2).
+        let prepared: RunCommand.Prepared
+        switch RunCommand.prepare(parsed, runStart: LocalTime.now()) {
+        case .failure(let problems):
+            writeOut("web2ftp: not scheduled:\n" + problems.list.map { "  - \($0)\n" }.joined(), to: 2)
+            return 2
+        case .success(let value):
+            prepared = value
+        }
+        let times = parsed.times.isEmpty ? [TimeOfDay("22:23")!] : parsed.times
+        do {
+            let command = try ScheduleCommand(parsed: parsed, schedule: DailySchedule(times: times), prepared: prepared)
+            return command.start()
+        } catch {
+            writeOut("web2ftp: \(error)\n", to: 2)
+            return 1
+        }
+    }
+
+    private init(parsed: RunCommand.Arguments, schedule: DailySchedule, prepared: RunCommand.Prepared) throws {
+        self.parsed = parsed
+        self.schedule = schedule
+        self.prepared = prepared
+        loop = try EventLoop()
+    }
+
+    private var log: RunLog { prepared.log }
+
+    private func start() -> Int32 {
+        do {
+            timer = try WallClockTimer(loop: loop) { [unowned self] event in
+                switch event {
+                case .fired: self.fire()
+                case .clockChanged:
+                    self.log.event(.info, source: nil, "clock_changed")
+                    self.armNext()
+                }
+            }
+            watcher = try SignalWatcher(loop: loop, signals: [SIGINT, SIGTERM, SIGHUP]) { [unowned self] signal in
+                self.signal(signal)
+            }
+        } catch {
+            writeOut("web2ftp: \(error)\n", to: 2)
+            return 1
+        }
+        log.event(.info, source: nil, "schedule", [
+            ("mode", parsed.mode.rawValue), ("at", schedule.times.map(\.description).joined(separator: ",")),
+            ("config", parsed.config), ("version", WebToFTP.version),
+        ])
+        if parsed.runNow { startRun(trigger: "start") }
+        armNext()
+        do {
+            try loop.run()
+        } catch {
+            writeOut("web2ftp: \(error)\n", to: 2)
+            return 1
+        }
+        timer?.close()
+        watcher?.close()
+        return exitCode
+    }
+
+    private func armNext() {
+        let next = schedule.next(after: Clock.unixSeconds(), lastFired: lastFired)
+        nextSlot = next.slot
+        do {
+            try timer?.arm(atUnixTime: next.unixTime)
+            log.event(.info, source: nil, "next_run", [("at", DailySchedule.describe(next.unixTime))])
+        } catch {
+            log.event(.error, source: nil, "timer", [("reason", "\(error)")])
+        }
+    }
+
+    private func fire() {
+        lastFired = nextSlot
+        if running != nil {
+            log.event(.warning, source: nil, "skipped", [("reason", "the previous run is still going")])
+        } else {
+            startRun(trigger: "schedule")
+        }
+        armNext()
+    }
+
+    private func startRun(trigger: String) {
+        let runStart = LocalTime.now()
+        // The config is read again for every run: an edit takes effect at the next run, a broken one skips it.
+        switch RunCommand.loadSources(parsed, runStart: runStart) {
+        case .failure(let problems):
+            log.event(.error, source: nil, "skipped", [("reason", "config: " + problems.list.joined(separator: "; "))])
+            return
+        case .success(let sources):
+            prepared.sources = sources
+        }
+        guard let lock = RunCommand.takeLock(parsed, log: log) else {
+            log.event(.warning, source: nil, "skipped", [("reason", "another run of this config holds the lock")])
+            return
+        }
+        self.lock = lock
+        log.event(.info, source: nil, "run", [
+            ("trigger", trigger), ("mode", parsed.mode.rawValue), ("sources", "\(prepared.sources.count)"),
+            ("ftp_host", prepared.ftp.host), ("ftp_target", prepared.ftp.targetDirectory),
+        ])
+        let started = Clock.monotonicNanoseconds()
+        let pipeline = Pipeline(
+            loop: loop, sources: prepared.sources, ftp: prepared.ftp, options: prepared.options, log: log,
+            runStart: runStart)
+        running = pipeline
+        pipeline.run { [unowned self] outcomes in
+            let wall = Int((Clock.monotonicNanoseconds() - started) / 1_000_000)
+            RunCommand.report(
+                outcomes, wallMS: wall, ftp: self.prepared.ftp, runStart: runStart, parsed: self.parsed, log: self.log)
+            self.running = nil
+            self.lock = nil  // released between runs: an idle scheduler holds no lock
+            if let stopping = self.stopping {
+                self.exitCode = stopping == SIGINT ? 130 : 143
+                self.loop.stop()
+            }
+        }
+    }
+
+    private func signal(_ signal: Int32) {
+        if signal == SIGHUP { return log.reopen() }
+        let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
+        if stopping != nil { exit(signal == SIGINT ? 130 : 143) }
+        stopping = signal
+        guard let running else {
+            log.event(.info, source: nil, "stopped", [("signal", name)])
+            exitCode = 0
+            return loop.stop()
+        }
+        log.event(.warning, source: nil, "interrupted", [("signal", name)])
+        running.cancel("interrupted by \(name)")
+    }
+}
