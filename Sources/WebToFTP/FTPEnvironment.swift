@@ -12,9 +12,19 @@ public struct FTPEnvironment: Sendable {
     public var security: FTPSecurity
 
     /// All missing or malformed variables are reported together.
-    public static func load(_ environment: [String: String], security override: FTPSecurity? = nil) throws(ConfigError)
-        -> FTPEnvironment
-    {
+    /// `netrc`: the text of ~/.netrc, read for FTPUSER/FTPPASS when FTPPASS is not set.
+    public static func load(
+        _ environment: [String: String], security override: FTPSecurity? = nil, netrc: String? = nil
+    ) throws(ConfigError) -> FTPEnvironment {
+        var environment = environment
+        if environment["FTPPASS"]?.isEmpty ?? true, let netrc, let hostText = environment["FTPHOST"] {
+            let bare = hostText.hasPrefix("[") ? String(hostText.dropFirst().prefix { $0 != "]" })
+                : String(hostText.prefix { $0 != ":" })
+            if let entry = Netrc.entry(for: bare, in: netrc), let password = entry.password {
+                environment["FTPPASS"] = password
+                if environment["FTPUSER"]?.isEmpty ?? true, let login = entry.login { environment["FTPUSER"] = login }
+            }
+        }
         var problems: [String] = []
         func required(_ name: String) -> String {
             guard let value = environment[name], !value.isEmpty else {

@@ -171,7 +171,13 @@ enum RunCommand {
         let environment = processEnvironment()
         var ftp: FTPEnvironment?
         do {
-            ftp = try FTPEnvironment.load(environment, security: parsed.ftpTLS)
+            var netrc: String?
+            if environment["FTPPASS"]?.isEmpty ?? true, let home = environment["HOME"],
+                case .success(let text) = readFile(home + "/.netrc")
+            {
+                netrc = text
+            }
+            ftp = try FTPEnvironment.load(environment, security: parsed.ftpTLS, netrc: netrc)
         } catch {
             problems += error.problems
         }

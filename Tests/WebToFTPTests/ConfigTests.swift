@@ -103,6 +103,17 @@ struct FTPEnvironmentTests {
         #expect(try FTPEnvironment.load(env).security == .none)
     }
 
+    @Test("credentials from ~/.netrc when FTPPASS is not set")
+    func netrc() throws {
+        let text = "machine other.example login x password y\nmachine ftp.example.com\n  login ann\n  password s3cret\ndefault login anon password guest\n"
+        let env = try FTPEnvironment.load(["FTPHOST": "ftp.example.com:2121", "FTPTARGET": "/in"], netrc: text)
+        #expect(env.user == "ann" && env.password == "s3cret" && env.port == 2121)
+        let fallback = try FTPEnvironment.load(["FTPHOST": "else.example", "FTPTARGET": "/in"], netrc: text)
+        #expect(fallback.user == "anon")
+        let explicit = try FTPEnvironment.load(["FTPHOST": "ftp.example.com", "FTPUSER": "u", "FTPPASS": "p", "FTPTARGET": "/"], netrc: text)
+        #expect(explicit.password == "p")
+    }
+
     @Test("all missing variables are reported together")
     func missing() {
         do {

@@ -1,0 +1,42 @@
+/// `~/.netrc` (as ftp(1) and curl read it): `machine HOST login USER password PASS`, and `default`. Used for the
+/// FTP credentials when FTPPASS is not set, so that the password need not sit in the environment.
+public enum Netrc {
+    public struct Entry: Equatable, Sendable {
+        public var login: String?
+        public var password: String?
+    }
+
+    /// The entry for `host` (or the `default` one) in the text of a netrc file.
+    public static func entry(for host: String, in text: String) -> Entry? {
+        let tokens = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).map(String.init)
+        var index = 0
+        var found: Entry?
+        var fallback: Entry?
+        while index < tokens.count {
+            let token = tokens[index]
+            index += 1
+            guard token == "machine" || token == "default" else { continue }
+            var name: String?
+            if token == "machine" {
+                guard index < tokens.count else { break }
+                name = tokens[index]
+                index += 1
+            }
+            var entry = Entry()
+            while index < tokens.count && tokens[index] != "machine" && tokens[index] != "default" {
+                let key = tokens[index]
+                let value = index + 1 < tokens.count ? tokens[index + 1] : nil
+                switch key {
+                case "login": entry.login = value
+                case "password": entry.password = value
+                case "macdef": index = tokens.count  // macros run to a blank line; nothing after them is ours
+                default: break
+                }
+                index += 2
+            }
+            if let name, name == host, found == nil { found = entry }
+            if name == nil, fallback == nil { fallback = entry }
+        }
+        return found ?? fallback
+    }
+}
