@@ -25,6 +25,15 @@ public struct RunOptions: Sendable {
     public init() {}
 }
 
+/// One transfer under way, for progress displays.
+public struct TransferProgress: Sendable {
+    public var name: String
+    public var bytes: UInt64
+    /// The announced size, when the server gave one.
+    public var total: UInt64?
+    public var elapsedMS: Int
+}
+
 /// How one source ended.
 public struct SourceOutcome: Sendable {
     public var name: String
@@ -180,6 +189,17 @@ public final class Pipeline {
         for transfer in running.values { transfer.cancel(reason) }
     }
 
+    /// What is under way now, and how far the run is.
+    public var progress: (running: [TransferProgress], done: Int, total: Int) {
+        let now = Clock.monotonicNanoseconds()
+        let running = self.running.sorted { $0.key < $1.key }.map { name, transfer in
+            TransferProgress(
+                name: name, bytes: transfer.bytesReceived, total: transfer.expectedBytes,
+                elapsedMS: Int((now - transfer.started) / 1_000_000))
+        }
+        return (running, outcomes.count, sources.count)
+    }
+
     // MARK: sources
 
     private func startNext() {
@@ -247,6 +267,7 @@ public final class Pipeline {
                 ("path", done.path), ("bytes", "\(done.bytesOut)"), ("sha256", done.sha256),
                 ("http_status", "\(done.status)"), ("url", done.finalURL), ("bytes_in", "\(done.bytesIn)"),
                 ("duration_ms", "\(duration)"),
+                ("rate_bps", "\(duration > 0 ? Int(done.bytesOut * 1000 / UInt64(duration)) : 0)"),
             ]
             if let rows = done.rowsOut { fields.append(("rows", "\(rows)")) }
             if let tls = done.httpTLS { fields.append(("http_tls", tls)) }

@@ -15,6 +15,8 @@ public final class RunLog {
     private let secrets: [String]
     public var echoToStderr = true
     public var verbose = false
+    /// Called around each line written to stderr, so that a live display can get out of the way and come back.
+    public var aroundStderr: ((() -> Void) -> Void)?
 
     /// Opens (creating, appending) the log file. Fails with the reason when it cannot be written.
     public init(path: String, secrets: [String]) throws(ConfigError) {
@@ -34,6 +36,7 @@ public final class RunLog {
         guard fresh >= 0 else { return }
         close(fd)
         fd = fresh
+        event(.info, source: nil, "log_reopened", [("path", path)])
     }
 
     public func event(_ level: Level, source: String?, _ name: String, _ fields: [(String, String)] = []) {
@@ -47,7 +50,13 @@ public final class RunLog {
         for secret in secrets { line = line.replacingAll(secret, "***") }
         line += "\n"
         write(line, to: fd)
-        if echoToStderr && (verbose || level != .info || !name.hasPrefix("attempt")) { write(line, to: 2) }
+        if echoToStderr && (verbose || level != .info || !name.hasPrefix("attempt")) {
+            if let aroundStderr {
+                aroundStderr { self.write(line, to: 2) }
+            } else {
+                write(line, to: 2)
+            }
+        }
     }
 
     private func write(_ text: String, to fd: Int32) {

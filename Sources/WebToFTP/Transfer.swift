@@ -49,6 +49,10 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     private var bytesOut: UInt64 = 0
     private var digest = SHA256()
     private var summary: HTTPResponseSummary?
+    /// The body size the server announced (Content-Length), for progress percentages.
+    private(set) var expectedBytes: UInt64?
+    private(set) var bytesReceived: UInt64 = 0
+    let started = Clock.monotonicNanoseconds()
     /// Set when the attempt failed while an upload was open: reported once the upload has removed its file.
     private var failure: TransferFailure?
 
@@ -89,6 +93,9 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
                 reason: "\(source.url.redacted) answered \(head.status) with text/html: not CSV", transient: false,
                 retryAfter: nil))
         }
+        if head.headers["Transfer-Encoding"] == nil, let length = head.headers["Content-Length"].flatMap(UInt64.init) {
+            expectedBytes = length
+        }
         task.pause()
         acquireSession { [weak self] result in
             guard let self, !self.finished else {
@@ -112,6 +119,7 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     func task(_ task: HTTPTask, didReceive bytes: UnsafeRawBufferPointer) {
         guard !finished, let upload else { return }
         bytesIn += UInt64(bytes.count)
+        bytesReceived = bytesIn
         if let transformer {
             output.removeAll(keepingCapacity: true)
             do {

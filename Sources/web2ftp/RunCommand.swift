@@ -258,7 +258,10 @@ enum RunCommand {
             pipeline.cancel("interrupted by \(name)")
         }
         let start: (@escaping ([SourceOutcome]) -> Void) -> Void = parsed.dryRun ? pipeline.check : pipeline.run
+        let display = ProgressDisplay(loop: loop, log: log, quiet: parsed.quiet) { pipeline.progress }
+        display.start()
         start { outcomes in
+            display.stop()
             let wall = Int((Clock.monotonicNanoseconds() - started) / 1_000_000)
             let summary = report(outcomes, wallMS: wall, ftp: ftp, runStart: runStart, parsed: parsed, log: log)
             if let signalled {

@@ -147,7 +147,10 @@ final class ScheduleCommand {
             loop: loop, sources: prepared.sources, ftp: prepared.ftp, options: prepared.options, log: log,
             runStart: runStart)
         running = pipeline
+        let display = ProgressDisplay(loop: loop, log: log, quiet: parsed.quiet) { pipeline.progress }
+        display.start()
         pipeline.run { [unowned self] outcomes in
+            display.stop()
             let wall = Int((Clock.monotonicNanoseconds() - started) / 1_000_000)
             RunCommand.report(
                 outcomes, wallMS: wall, ftp: self.prepared.ftp, runStart: runStart, parsed: self.parsed, log: self.log)

@@ -75,10 +75,23 @@ struct ScheduleEndToEndTests {
         #expect(published, "no run within 15 s: \(scenario.log)")
         try await Task.sleep(nanoseconds: 1_500_000_000)
         #expect(process.isRunning, "the scheduler must stay up")
+        // logrotate's way: move the file, send SIGHUP; the next line goes to a new file under the old name.
+        let logPath = scenario.directory + "/etl_pipeline.log"
+        try FileManager.default.moveItem(atPath: logPath, toPath: logPath + ".1")
+        kill(process.processIdentifier, SIGHUP)
+        var reopened = false
+        for _ in 0..<50 {
+            if scenario.log.contains("log_reopened") {
+                reopened = true
+                break
+            }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        #expect(reopened, "SIGHUP did not reopen the log")
         process.terminate()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
-        let log = scenario.log
+        let log = (try String(contentsOfFile: scenario.directory + "/etl_pipeline.log.1", encoding: .utf8)) + scenario.log
         #expect(log.components(separatedBy: " run trigger=schedule").count - 1 == 1)
         #expect(log.contains("next_run at="))
         #expect(log.contains("stopped signal=SIGTERM"))
