@@ -187,6 +187,12 @@ public final class Pipeline {
         }
         waiting = [:]
         for transfer in running.values { transfer.cancel(reason) }
+        // Temporary files are deleted on the way out; a server too slow to confirm it does not hold the exit up
+        // for more than about ten seconds.
+        loop.scheduleTimer(afterMilliseconds: 10_000) { [weak self] in
+            guard let self, self.completion != nil else { return }
+            for transfer in self.running.values { transfer.forceClose() }
+        }
     }
 
     /// What is under way now, and how far the run is.

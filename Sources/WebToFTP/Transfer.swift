@@ -83,6 +83,12 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
         fail(TransferFailure(reason: reason, transient: false, retryAfter: nil))
     }
 
+    /// The clean-up after a cancel is taking too long (a server that does not answer the DELE): drop the FTP
+    /// connection, which ends the upload at once.
+    func forceClose() {
+        session?.close()
+    }
+
     // MARK: HTTP
 
     func task(_ task: HTTPTask, didReceiveHead head: HTTPResponseHead) {
