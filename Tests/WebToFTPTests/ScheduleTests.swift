@@ -43,7 +43,7 @@ struct NextRunTests {
 
 @Suite("schedule mode, end to end")
 struct ScheduleEndToEndTests {
-    @Test("a trigger a few seconds ahead runs once, then the scheduler waits; SIGTERM while idle exits 0")
+    @Test("a trigger a few seconds ahead runs once, then the scheduler waits; a broken config edit skips the next run; SIGTERM while idle exits 0")
     func runsOnceThenWaits() async throws {
         try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
         try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
@@ -55,10 +55,12 @@ struct ScheduleEndToEndTests {
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let parts = calendar.dateComponents([.hour, .minute, .second], from: soon)
         let at = String(format: "%02d:%02d:%02d", parts.hour!, parts.minute!, parts.second!)
+        let later = calendar.dateComponents([.hour, .minute, .second], from: soon.addingTimeInterval(4))
+        let atLater = String(format: "%02d:%02d:%02d", later.hour!, later.minute!, later.second!)
         let process = Process()
         let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
         process.executableURL = bundle.deletingLastPathComponent().appendingPathComponent("web2ftp")
-        process.arguments = ["schedule", "sequential", "--at", at, "--config", scenario.directory + "/config.json",
+        process.arguments = ["schedule", "sequential", "--at", at, "--at", atLater, "--config", scenario.directory + "/config.json",
                              "--log", scenario.directory + "/etl_pipeline.log", "--cacert", TestEnv.caFile]
         process.environment = ProcessInfo.processInfo.environment.merging(scenario.environment) { $1 }
             .merging(["TZ": "UTC"]) { $1 }
@@ -73,7 +75,18 @@ struct ScheduleEndToEndTests {
             try await Task.sleep(nanoseconds: 100_000_000)
         }
         #expect(published, "no run within 15 s: \(scenario.log)")
-        try await Task.sleep(nanoseconds: 1_500_000_000)
+        // Break the config: the second trigger must skip its run and leave the scheduler up.
+        try scenario.writeConfig("{\"s\": {\"URL\": ")
+        var skipped = false
+        for _ in 0..<100 {
+            if scenario.log.contains("skipped reason=\"config:") {
+                skipped = true
+                break
+            }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        #expect(skipped, "the broken config was not reported: \(scenario.log)")
+        try await Task.sleep(nanoseconds: 500_000_000)
         #expect(process.isRunning, "the scheduler must stay up")
         // logrotate's way: move the file, send SIGHUP; the next line goes to a new file under the old name.
         let logPath = scenario.directory + "/etl_pipeline.log"
