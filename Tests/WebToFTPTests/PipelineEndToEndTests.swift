@@ -220,7 +220,7 @@ struct PipelineEndToEndTests {
         let port: Int = try await withCheckedThrowingContinuation { continuation in
             thread.handle.execute { loop in
                 do {
-                    let drip = (0..<20).flatMap { _ in [ScriptedServer.Step.send("1\n"), .pause(milliseconds: 50)] }
+                    let drip = (0..<20).flatMap { _ in [ScriptedServer.Step.send("1\n"), .pause(milliseconds: 100)] }
                     let server = try ScriptedServer(loop: loop) { _, _ in
                         [.send("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 42\r\n\r\na\n")] + drip
                     }
@@ -239,7 +239,12 @@ struct PipelineEndToEndTests {
         first.environment = ProcessInfo.processInfo.environment.merging(scenario.environment) { $1 }
         first.standardError = FileHandle.nullDevice
         try first.run()
-        try await Task.sleep(nanoseconds: 400_000_000)
+        // The first run logs `run` once it holds the lock.
+        for _ in 0..<100 {
+            let log = (try? String(contentsOfFile: scenario.directory + "/first.log", encoding: .utf8)) ?? ""
+            if log.contains(" run mode=") { break }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
         let second = try scenario.run("sequential")
         #expect(second.status == 3, "\(second.error)")
         #expect(second.error.contains("another run of"))

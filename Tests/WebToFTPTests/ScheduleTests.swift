@@ -55,7 +55,7 @@ struct ScheduleEndToEndTests {
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let parts = calendar.dateComponents([.hour, .minute, .second], from: soon)
         let at = String(format: "%02d:%02d:%02d", parts.hour!, parts.minute!, parts.second!)
-        let later = calendar.dateComponents([.hour, .minute, .second], from: soon.addingTimeInterval(4))
+        let later = calendar.dateComponents([.hour, .minute, .second], from: soon.addingTimeInterval(8))
         let atLater = String(format: "%02d:%02d:%02d", later.hour!, later.minute!, later.second!)
         let process = Process()
         let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
@@ -66,6 +66,12 @@ struct ScheduleEndToEndTests {
             .merging(["TZ": "UTC"]) { $1 }
         process.standardError = FileHandle.nullDevice
         try process.run()
+        // As soon as the first run has started (it has read its config by then), break the config: the second
+        // trigger must skip its run and leave the scheduler up.
+        for _ in 0..<150 where !scenario.log.contains(" run trigger=schedule") {
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        try scenario.writeConfig("{\"s\": {\"URL\": ")
         var published = false
         for _ in 0..<150 {
             if scenario.log.contains("[s] published") {
@@ -75,8 +81,6 @@ struct ScheduleEndToEndTests {
             try await Task.sleep(nanoseconds: 100_000_000)
         }
         #expect(published, "no run within 15 s: \(scenario.log)")
-        // Break the config: the second trigger must skip its run and leave the scheduler up.
-        try scenario.writeConfig("{\"s\": {\"URL\": ")
         var skipped = false
         for _ in 0..<100 {
             if scenario.log.contains("skipped reason=\"config:") {
