@@ -26,7 +26,10 @@ public struct FTPPublishPlan: Equatable, Sendable {
         directoriesToCreate = createDirectories ? Self.levels(of: directory) : []
     }
 
-    public func path(_ name: String) -> String {
+    public func path(_ name: String) -> String { Self.join(directory, name) }
+
+    /// `directory/name` as the server names it (no separator doubled; an empty directory is the login directory).
+    public static func join(_ directory: String, _ name: String) -> String {
         if directory.isEmpty { return name }
         return directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }

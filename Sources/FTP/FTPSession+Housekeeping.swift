@@ -35,7 +35,7 @@ extension FTPSession {
         completion: @escaping ([FTPLeftovers.Step]) -> Void
     ) {
         guard let step = steps.first else { return completion(done) }
-        let path = { (name: String) in directory.isEmpty ? name : directory.hasSuffix("/") ? directory + name : directory + "/" + name }
+        let path = { (name: String) in FTPPublishPlan.join(directory, name) }
         let next = { (succeeded: Bool) in
             self.perform(steps.dropFirst(), in: directory, done: succeeded ? done + [step] : done, completion: completion)
         }

@@ -74,14 +74,7 @@ public struct DailySchedule: Sendable {
     static func firstInstant(of slot: LocalSlot) -> Int64 {
         var candidates: [Int64] = []
         for isDST: Int32 in [1, 0] {
-            var parts = tm()
-            parts.tm_year = Int32(slot.year - 1900)
-            parts.tm_mon = Int32(slot.month - 1)
-            parts.tm_mday = Int32(slot.day)
-            parts.tm_hour = Int32(slot.time.hour)
-            parts.tm_min = Int32(slot.time.minute)
-            parts.tm_sec = Int32(slot.time.second)
-            parts.tm_isdst = isDST
+            var parts = brokenDown(slot, isDST: isDST)
             var instant = mktime(&parts)
             guard instant != -1 else { continue }
             // Keep only readings that really show this wall time.
@@ -95,6 +88,11 @@ public struct DailySchedule: Sendable {
         }
         if let first = candidates.min() { return first }
         // The wall time does not exist today (spring forward): let mktime move it to the next valid time.
+        var parts = brokenDown(slot, isDST: -1)
+        return Int64(mktime(&parts))
+    }
+
+    private static func brokenDown(_ slot: LocalSlot, isDST: Int32) -> tm {
         var parts = tm()
         parts.tm_year = Int32(slot.year - 1900)
         parts.tm_mon = Int32(slot.month - 1)
@@ -102,8 +100,8 @@ public struct DailySchedule: Sendable {
         parts.tm_hour = Int32(slot.time.hour)
         parts.tm_min = Int32(slot.time.minute)
         parts.tm_sec = Int32(slot.time.second)
-        parts.tm_isdst = -1
-        return Int64(mktime(&parts))
+        parts.tm_isdst = isDST
+        return parts
     }
 
     /// `YYYY-MM-DD HH:MM:SS±HH:MM` of a Unix time, in local time.

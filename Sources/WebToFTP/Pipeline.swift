@@ -102,9 +102,8 @@ public final class Pipeline {
     /// The full remote path a source's file gets.
     func targetPath(for source: SourceConfig) -> String {
         let rendered = TargetTemplate.render(source.target, name: source.name, time: runStart)
-        let directory = targetDirectory(for: source)
         let name = rendered.split(separator: "/").last.map(String.init) ?? rendered
-        return directory.isEmpty ? name : (directory.hasSuffix("/") ? directory + name : directory + "/" + name)
+        return FTPPublishPlan.join(targetDirectory(for: source), name)
     }
 
     /// For the dry run: logs in once; `done` gets the login problem, if any (then every source reports it).
@@ -132,9 +131,7 @@ public final class Pipeline {
     private func targetDirectory(for source: SourceConfig) -> String {
         let rendered = TargetTemplate.render(source.target, name: source.name, time: runStart)
         var directory = ftp.targetDirectory
-        for sub in rendered.split(separator: "/").dropLast() {
-            directory = directory.isEmpty ? String(sub) : (directory.hasSuffix("/") ? directory + sub : directory + "/" + sub)
-        }
+        for sub in rendered.split(separator: "/").dropLast() { directory = FTPPublishPlan.join(directory, String(sub)) }
         return directory
     }
 

@@ -102,14 +102,7 @@ enum RunCommand {
         case .success(let value):
             parsed = value
         }
-        // Signals go to the loop through a signalfd: block them before any thread exists (PLATFORM.md).
-        do {
-            try ProcessSignals.blockForWatching([SIGINT, SIGTERM, SIGHUP])
-            try ProcessSignals.ignoreBrokenPipe()
-        } catch {
-            writeOut("web2ftp: \(error)\n", to: 2)
-            return 2
-        }
+        guard setUpSignals() else { return 2 }
         let runStart = LocalTime.now()
         let prepared: Prepared
         switch prepare(parsed, runStart: runStart) {
@@ -124,6 +117,18 @@ enum RunCommand {
         return execute(
             sources: prepared.sources, ftp: prepared.ftp, options: prepared.options, log: prepared.log,
             runStart: runStart, parsed: parsed)
+    }
+
+    /// Signals go to the loop through a signalfd: block them before any thread exists (PLATFORM.md).
+    static func setUpSignals() -> Bool {
+        do {
+            try ProcessSignals.blockForWatching([SIGINT, SIGTERM, SIGHUP])
+            try ProcessSignals.ignoreBrokenPipe()
+            return true
+        } catch {
+            writeOut("web2ftp: \(error)\n", to: 2)
+            return false
+        }
     }
 
     struct Prepared {

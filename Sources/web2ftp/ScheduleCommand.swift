@@ -33,13 +33,7 @@ final class ScheduleCommand {
             writeOut("web2ftp: --dry-run goes with manual, not schedule\n", to: 2)
             return 2
         }
-        do {
-            try ProcessSignals.blockForWatching([SIGINT, SIGTERM, SIGHUP])
-            try ProcessSignals.ignoreBrokenPipe()
-        } catch {
-            writeOut("web2ftp: \(error)\n", to: 2)
-            return 2
-        }
+        guard RunCommand.setUpSignals() else { return 2 }
         // The first check is strict: a schedule that could never run is refused at once (exit 2).
         let prepared: RunCommand.Prepared
         switch RunCommand.prepare(parsed, runStart: LocalTime.now()) {

@@ -220,9 +220,11 @@ struct PipelineEndToEndTests {
         let port: Int = try await withCheckedThrowingContinuation { continuation in
             thread.handle.execute { loop in
                 do {
-                    let drip = (0..<20).flatMap { _ in [ScriptedServer.Step.send("1\n"), .pause(milliseconds: 100)] }
+                    // Six seconds of body: room enough for the second run to start while the first holds the lock,
+                    // even when the test process itself is slowed by the rest of the suite.
+                    let drip = (0..<60).flatMap { _ in [ScriptedServer.Step.send("1\n"), .pause(milliseconds: 100)] }
                     let server = try ScriptedServer(loop: loop) { _, _ in
-                        [.send("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 42\r\n\r\na\n")] + drip
+                        [.send("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 122\r\n\r\na\n")] + drip
                     }
                     continuation.resume(returning: server.port)
                 } catch {
