@@ -14,6 +14,7 @@ command -v curl >/dev/null || need+=(curl)
 command -v setsid >/dev/null || need+=(util-linux)
 command -v useradd >/dev/null || need+=(passwd)
 command -v python3 >/dev/null || need+=(python3 python3-pip)
+[ -f /usr/share/zoneinfo/Europe/Berlin ] || need+=(tzdata)  # the schedule's DST tests
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: installing ${need[*]}" >&2
