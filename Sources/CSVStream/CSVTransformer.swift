@@ -78,16 +78,13 @@ public final class CSVTransformer {
         defer { self.rows = rows }
         rows.counters.bytesIn += UInt64(input.count)
         decoded.removeAll(keepingCapacity: true)
+        var invalid: TextDecoder.InvalidByte?
         do {
             try decoder.decode(input, into: &decoded, final: final)
         } catch {
-            // Read the rows before the bad byte, so that the row named does not depend on how input was chunked.
-            _ = decoded.withUnsafeBytes { bytes in
-                try? tokenizer.feed(bytes) { (_: borrowing CSVTokenizer) throws(CSVError) in }
-            }
-            let name = options.encoding.rawValue
-            let byte = "0x" + String(error.byte, radix: 16, uppercase: true)
-            throw CSVError(kind: .invalidEncoding, row: tokenizer.records + 1, message: "byte \(byte) at byte offset \(error.offset) is not valid \(name) (row \(tokenizer.records + 1)); set encoding to the file's real encoding, or encoding_errors: \"replace\"")
+            // The rows before the bad byte are processed first: an error among them comes earlier in the input and
+            // wins, so that what is reported does not depend on how the input was chunked.
+            invalid = error
         }
         rows.beginChunk()
         // withUnsafeBytes rethrows untyped errors: the typed one travels out as a value.
@@ -101,6 +98,12 @@ public final class CSVTransformer {
         if case .failure = try outcome.get() {
             let row = tokenizer.records + 1
             throw CSVError(kind: .rowTooLong, row: row, message: "row \(row) is longer than \(options.maxRowBytes) bytes (a missing closing quote?)")
+        }
+        if let invalid {
+            let name = options.encoding.rawValue
+            let byte = "0x" + String(invalid.byte, radix: 16, uppercase: true)
+            let row = tokenizer.records + 1
+            throw CSVError(kind: .invalidEncoding, row: row, message: "byte \(byte) at byte offset \(invalid.offset) is not valid \(name) (row \(row)); set encoding to the file's real encoding, or encoding_errors: \"replace\"")
         }
         if final {
             if tokenizer.insideQuotes {

@@ -1,0 +1,39 @@
+import WebToFTP
+
+/// The CSV transformer under a few option sets chosen by the first byte: same output however the input is split,
+/// never a crash.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    guard bytes.count > 1 else { return 0 }
+    let choices: [[String: CSVParam]] = [
+        ["sep": .string(",")],
+        ["sep": .string(";"), "encoding": .string("latin-1"), "decimal": .string(","), "thousands": .string(".")],
+        ["encoding": .string("utf-16"), "parse_dates": .array([.integer(0)])],
+        ["encoding": .string("cp1252"), "encoding_errors": .string("replace"), "skipfooter": .integer(1)],
+        ["comment": .string("#"), "escapechar": .string("\\"), "usecols": .array([.integer(0)]), "header": .null],
+        ["names": .array([.string("a"), .string("b")]), "on_bad_lines": .string("skip"), "nrows": .integer(5)],
+    ]
+    let options = try! CSVOptions(params: choices[Int(bytes[0]) % choices.count])
+    let input = Array(bytes[1...])
+    let split = Int(bytes[0] >> 3) % (input.count + 1)
+    precondition(
+        run(options, [input[...]]) == run(options, [input[..<split], input[split...]]), "split changed the output")
+    return 0
+}
+
+func run(_ options: CSVOptions, _ pieces: [ArraySlice<UInt8>]) -> String {
+    let transformer = CSVTransformer(options: options)
+    var output: [UInt8] = []
+    do {
+        for piece in pieces {
+            try Array(piece).withUnsafeBytes { try transformer.push($0, into: &output) }
+        }
+        try transformer.finish(into: &output)
+    } catch let error as CSVError {
+        return "error \(error.kind)"
+    } catch {
+        return "other"
+    }
+    return String(decoding: output, as: UTF8.self)
+}
