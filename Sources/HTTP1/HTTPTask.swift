@@ -119,20 +119,7 @@ public final class HTTPTask: ByteStreamDelegate {
             attach(reused, reused: true)
             return
         }
-        HTTPConnector.open(client: client, url: url, proxy: proxy) { [weak self] result in
-            guard let self else {
-                if case .success(let stream) = result { stream.close() }
-                return
-            }
-            guard case .connecting = self.state else {
-                if case .success(let stream) = result { stream.close() }
-                return
-            }
-            switch result {
-            case .success(let stream): self.attach(stream, reused: false)
-            case .failure(let error): self.finish(.failure(error))
-            }
-        }
+        startFresh()
     }
 
     private func attach(_ stream: any ByteStream, reused: Bool) {
@@ -374,6 +361,7 @@ public final class HTTPTask: ByteStreamDelegate {
         finish(.failure(.connectionLost(url: url.redacted, reason: reason)))
     }
 
+    /// Opens a new connection for the current hop (a pooled one was not there, or turned out stale).
     private func startFresh() {
         state = .connecting
         let proxy = configuration.proxies.proxy(for: url)

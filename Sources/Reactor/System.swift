@@ -59,23 +59,6 @@ enum Sys {
         try nonBlocking("send") { Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
     }
 
-    static func pipe() throws(ReactorError) -> (read: Int32, write: Int32) {
-        var fds: [Int32] = [-1, -1]
-        _ = try call("pipe2") { cl_pipe2(&fds, Int32(O_NONBLOCK | O_CLOEXEC)) }
-        return (fds[0], fds[1])
-    }
-
-    static func setPipeSize(_ fd: Int32, _ size: Int) throws(ReactorError) -> Int {
-        Int(try call("fcntl(F_SETPIPE_SZ)") { cl_set_pipe_size(fd, Int32(size)) })
-    }
-
-    /// splice(2) between a pipe and a socket. It cannot take MSG_NOSIGNAL: the CLI ignores SIGPIPE process-wide, and
-    /// the library only splices when its embedder has done the same (see PLATFORM.md).
-    static func splice(from: Int32, to: Int32, count: Int) throws(ReactorError) -> IOResult<Int> {
-        let flags = UInt32(cl_splice_f_move() | cl_splice_f_nonblock() | cl_splice_f_more())
-        return try nonBlocking("splice") { cl_splice(from, to, UInt(count), flags) }.map { Int($0) }
-    }
-
     // MARK: epoll, eventfd, signalfd
 
     static func epollCreate() throws(ReactorError) -> Int32 {

@@ -59,6 +59,23 @@ struct Scenario {
 }
 
 let http = "http://127.0.0.1:\(TestEnv.httpPort)"
+
+/// A purpose-built HTTP server on an event loop thread of its own; the caller shuts the thread down.
+func scriptedServer(
+    _ script: @escaping @Sendable (_ connection: Int, _ request: String) -> [ScriptedServer.Step]
+) async throws -> (EventLoopThread, Int) {
+    let thread = try EventLoopThread()
+    let port: Int = try await withCheckedThrowingContinuation { continuation in
+        thread.handle.execute { loop in
+            do {
+                continuation.resume(returning: try ScriptedServer(loop: loop, script: script).port)
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+    return (thread, port)
+}
 let https = "https://localhost:\(TestEnv.httpsPort)"
 
 @Suite("web2ftp manual, end to end against nginx and vsftpd")
@@ -143,22 +160,12 @@ struct PipelineEndToEndTests {
     @Test("a transient failure is retried with back-off and then succeeds; the attempts are in the log")
     func retries() async throws {
         let scenario = try Scenario("retries")
-        let thread = try EventLoopThread()
-        defer { thread.shutdown() }
-        let port: Int = try await withCheckedThrowingContinuation { continuation in
-            thread.handle.execute { loop in
-                do {
-                    let server = try ScriptedServer(loop: loop) { connection, _ in
-                        connection <= 2
-                            ? [.send("HTTP/1.1 503 Busy\r\nRetry-After: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"), .close]
-                            : [.send("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 4\r\n\r\na\n1\n")]
-                    }
-                    continuation.resume(returning: server.port)
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
+        let (thread, port) = try await scriptedServer { connection, _ in
+            connection <= 2
+                ? [.send("HTTP/1.1 503 Busy\r\nRetry-After: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"), .close]
+                : [.send("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 4\r\n\r\na\n1\n")]
         }
+        defer { thread.shutdown() }
         try scenario.writeConfig("{\"flaky\": {\"URL\": \"http://127.0.0.1:\(port)/f.csv\", \"RETRIES\": 3}}")
         let run = try scenario.run("sequential")
         #expect(run.status == 0, "\(run.error)")
@@ -172,20 +179,10 @@ struct PipelineEndToEndTests {
     @Test("a source's TIMEOUT bounds the silence of its server")
     func sourceTimeout() async throws {
         let scenario = try Scenario("timeout")
-        let thread = try EventLoopThread()
-        defer { thread.shutdown() }
-        let port: Int = try await withCheckedThrowingContinuation { continuation in
-            thread.handle.execute { loop in
-                do {
-                    let server = try ScriptedServer(loop: loop) { _, _ in
-                        [.send("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 100\r\n\r\na\n"), .hang]
-                    }
-                    continuation.resume(returning: server.port)
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
+        let (thread, port) = try await scriptedServer { _, _ in
+            [.send("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 100\r\n\r\na\n"), .hang]
         }
+        defer { thread.shutdown() }
         try scenario.writeConfig("{\"stall\": {\"URL\": \"http://127.0.0.1:\(port)/s.csv\", \"TIMEOUT\": 0.3, \"RETRIES\": 0}}")
         let run = try scenario.run("sequential")
         #expect(run.status == 1)
@@ -215,23 +212,13 @@ struct PipelineEndToEndTests {
     @Test("a second run of the same config while one runs exits 3; the lock goes with the first")
     func lock() async throws {
         let scenario = try Scenario("lock")
-        let thread = try EventLoopThread()
-        defer { thread.shutdown() }
-        let port: Int = try await withCheckedThrowingContinuation { continuation in
-            thread.handle.execute { loop in
-                do {
-                    // Six seconds of body: room enough for the second run to start while the first holds the lock,
-                    // even when the test process itself is slowed by the rest of the suite.
-                    let drip = (0..<60).flatMap { _ in [ScriptedServer.Step.send("1\n"), .pause(milliseconds: 100)] }
-                    let server = try ScriptedServer(loop: loop) { _, _ in
-                        [.send("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 122\r\n\r\na\n")] + drip
-                    }
-                    continuation.resume(returning: server.port)
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
+        // Six seconds of body: room enough for the second run to start while the first holds the lock,
+        // even when the test process itself is slowed by the rest of the suite.
+        let drip = (0..<60).flatMap { _ in [ScriptedServer.Step.send("1\n"), .pause(milliseconds: 100)] }
+        let (thread, port) = try await scriptedServer { _, _ in
+            [.send("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 122\r\n\r\na\n")] + drip
         }
+        defer { thread.shutdown() }
         try scenario.writeConfig("{\"slow\": {\"URL\": \"http://127.0.0.1:\(port)/s.csv\"}}")
         let first = Process()
         let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
@@ -309,22 +296,12 @@ struct PipelineEndToEndTests {
     @Test("SIGTERM mid-transfer: exit 143, no file under the final name, the temporary file removed")
     func sigterm() async throws {
         let scenario = try Scenario("sigterm")
-        let thread = try EventLoopThread()
-        defer { thread.shutdown() }
-        let port: Int = try await withCheckedThrowingContinuation { continuation in
-            thread.handle.execute { loop in
-                do {
-                    // Sends the head and a little of the body, then dribbles: the upload is open when the signal comes.
-                    let drip = (0..<600).flatMap { _ in [ScriptedServer.Step.send("x,y\n"), .pause(milliseconds: 50)] }
-                    let server = try ScriptedServer(loop: loop) { _, _ in
-                        [.send("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 100000\r\n\r\na,b\n")] + drip
-                    }
-                    continuation.resume(returning: server.port)
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
+        // Sends the head and a little of the body, then dribbles: the upload is open when the signal comes.
+        let drip = (0..<600).flatMap { _ in [ScriptedServer.Step.send("x,y\n"), .pause(milliseconds: 50)] }
+        let (thread, port) = try await scriptedServer { _, _ in
+            [.send("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 100000\r\n\r\na,b\n")] + drip
         }
+        defer { thread.shutdown() }
         try scenario.writeConfig("{\"slow\": {\"URL\": \"http://127.0.0.1:\(port)/slow.csv\"}}")
         let process = Process()
         let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
