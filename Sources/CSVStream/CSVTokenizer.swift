@@ -1,11 +1,14 @@
 /// An RFC 4180 tokenizer over UTF-8 bytes, fed arbitrary chunks: a quote, a CRLF or a field may be split anywhere.
 /// Quoted fields hold separators, doubled quotes and line breaks; CRLF, LF and lone CR end records; a stray quote
 /// inside an unquoted field is kept as it is, and text after a closing quote is appended, as Python's csv module does.
-/// Fields go into one reused buffer; `onRecord` sees each complete record.
-struct CSVTokenizer {
-    /// The current record: all field bytes back to back, and where each field ends.
-    private(set) var bytes: [UInt8] = []
-    private(set) var ends: [Int] = []
+/// Fields go into one reused buffer; `onRecord` sees each complete record. Each field also records whether it holds
+/// one of the `notable` bytes (the writer's "needs quotes"), so that the writer need not scan it again.
+public struct CSVTokenizer {
+    /// The current record: all field bytes back to back, and where each field ends (times two, plus one when the field
+    /// holds a notable byte). Raw buffers: Array appends cost a runtime uniqueness check each (measured).
+    private var bytes = ByteWriter(capacity: 4096)
+    private var ends = RawBuffer<Int>(capacity: 64)
+    private var fieldNotable = 0
 
     private enum State {
         case fieldStart
@@ -24,39 +27,48 @@ struct CSVTokenizer {
     let maxRecordBytes: Int
     private var state = State.fieldStart
     /// Records completed so far (1-based number of the one being read is this + 1).
-    private(set) var records = 0
+    public private(set) var records = 0
     /// Line of the input where the current record started, for messages.
     private(set) var recordStartLine = 1
     private(set) var line = 1
 
-    struct TooLong: Error {}
+    public struct TooLong: Error {}
 
     /// Bytes that end a run of plain field text, outside and inside quotes: one table look-up per byte on the hot
     /// path instead of four comparisons (two of them with optionals).
     private let stopsUnquoted: [Bool]
     private let stopsQuoted: [Bool]
+    private let notable: [Bool]
 
-    init(separator: UInt8, quote: UInt8, escape: UInt8?, comment: UInt8?, maxRecordBytes: Int) {
+    public init(
+        separator: UInt8, quote: UInt8, escape: UInt8?, comment: UInt8?, maxRecordBytes: Int, notable: [UInt8] = []
+    ) {
         self.separator = separator
         self.quote = quote
         self.escape = escape
         self.comment = comment
         self.maxRecordBytes = maxRecordBytes
-        var unquoted = [Bool](repeating: false, count: 256)
+        var marks = [Bool](repeating: false, count: 256)
+        for byte in notable { marks[Int(byte)] = true }
+        self.notable = marks
+        // Runs of plain text also stop at notable bytes, which then take the one-byte path that flags the field.
+        var unquoted = marks
         for byte in [separator, 10, 13] + [escape, comment].compactMap({ $0 }) { unquoted[Int(byte)] = true }
         stopsUnquoted = unquoted
-        var quoted = [Bool](repeating: false, count: 256)
+        var quoted = marks
         for byte in [quote, 10] + [escape].compactMap({ $0 }) { quoted[Int(byte)] = true }
         stopsQuoted = quoted
-        bytes.reserveCapacity(4096)
-        ends.reserveCapacity(64)
     }
 
-    var fieldCount: Int { ends.count }
+    public var fieldCount: Int { ends.count }
 
-    func field(_ index: Int) -> ArraySlice<UInt8> {
-        bytes[(index == 0 ? 0 : ends[index - 1])..<ends[index]]
+    public func field(_ index: Int) -> UnsafeBufferPointer<UInt8> {
+        let start = index == 0 ? 0 : ends[index - 1] >> 1
+        return UnsafeBufferPointer(rebasing: bytes.bytes[start..<(ends[index] >> 1)])
     }
+
+    /// True when the field holds one of the `notable` bytes given at creation.
+    public func fieldIsNotable(_ index: Int) -> Bool { ends[index] & 1 == 1 }
 
     /// A record with no characters at all (an empty line, or one holding only a comment).
     var isBlank: Bool { ends.count == 1 && ends[0] == 0 && !sawQuoteOrSeparator }
@@ -71,7 +83,7 @@ struct CSVTokenizer {
     }
 
     /// Feeds `input`; `onRecord` runs for each complete record (its fields readable through `field(_:)`).
-    mutating func feed(
+    public mutating func feed(
         _ input: UnsafeRawBufferPointer, _ onRecord: (borrowing CSVTokenizer) throws(CSVError) -> Void
     ) throws(CSVError) -> Result<Void, TooLong> {
         var index = 0
@@ -90,7 +102,7 @@ struct CSVTokenizer {
                     state = .quoted
                 } else if byte == separator {
                     sawQuoteOrSeparator = true
-                    ends.append(bytes.count)
+                    endField()
                 } else if byte == 10 || byte == 13 {
                     try endRecord(byte, onRecord)
                 } else if byte == comment {
@@ -98,7 +110,7 @@ struct CSVTokenizer {
                 } else if byte == escape {
                     state = .escaped(inQuotes: false)
                 } else {
-                    bytes.append(byte)
+                    appendByte(byte)
                     state = .unquoted
                     // Copy the rest of a plain field in one go: the common case.
                     appendRun(input, from: &index, until: stopsUnquoted)
@@ -106,7 +118,7 @@ struct CSVTokenizer {
             case .unquoted:
                 if byte == separator {
                     sawQuoteOrSeparator = true
-                    ends.append(bytes.count)
+                    endField()
                     state = .fieldStart
                 } else if byte == 10 || byte == 13 {
                     try endRecord(byte, onRecord)
@@ -115,7 +127,7 @@ struct CSVTokenizer {
                 } else if byte == escape {
                     state = .escaped(inQuotes: false)
                 } else {
-                    bytes.append(byte)  // a stray quote stays as it is
+                    appendByte(byte)  // a stray quote stays as it is
                 }
             case .quoted:
                 if byte == quote {
@@ -124,25 +136,25 @@ struct CSVTokenizer {
                     state = .escaped(inQuotes: true)
                 } else {
                     if byte == 10 { line += 1 }
-                    bytes.append(byte)
+                    appendByte(byte)
                     appendRun(input, from: &index, until: stopsQuoted)
                 }
             case .quoteInQuoted:
                 if byte == quote {
-                    bytes.append(quote)
+                    appendByte(quote)
                     state = .quoted
                 } else if byte == separator {
-                    ends.append(bytes.count)
+                    endField()
                     state = .fieldStart
                 } else if byte == 10 || byte == 13 {
                     try endRecord(byte, onRecord)
                 } else {
-                    bytes.append(byte)
+                    appendByte(byte)
                     state = .unquoted
                 }
             case .escaped(let inQuotes):
                 if byte == 10 { line += 1 }
-                bytes.append(byte)
+                appendByte(byte)
                 state = inQuotes ? .quoted : .unquoted
             case .comment:
                 if byte == 10 || byte == 13 { try endRecord(byte, onRecord) }
@@ -156,15 +168,30 @@ struct CSVTokenizer {
     @inline(__always)
     private mutating func appendRun(_ input: UnsafeRawBufferPointer, from index: inout Int, until stops: [Bool]) {
         var end = index
-        while end < input.count && !stops[Int(input[end])] { end += 1 }
+        stops.withUnsafeBufferPointer { stops in
+            while end < input.count && !stops[Int(input[end])] { end += 1 }
+        }
         if end > index {
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[index..<end]))
+            let run = UnsafeRawBufferPointer(rebasing: input[index..<end])
+            bytes.append(run.assumingMemoryBound(to: UInt8.self))
             index = end
         }
     }
 
+    @inline(__always)
+    private mutating func appendByte(_ byte: UInt8) {
+        if notable[Int(byte)] { fieldNotable = 1 }
+        bytes.append(byte)
+    }
+
+    @inline(__always)
+    private mutating func endField() {
+        ends.append(bytes.count << 1 | fieldNotable)
+        fieldNotable = 0
+    }
+
     /// The input ended: a last record without a line break is still a record.
-    mutating func finish(_ onRecord: (borrowing CSVTokenizer) throws(CSVError) -> Void) throws(CSVError) {
+    public mutating func finish(_ onRecord: (borrowing CSVTokenizer) throws(CSVError) -> Void) throws(CSVError) {
         switch state {
         case .fieldStart where ends.isEmpty && bytes.isEmpty && !sawQuoteOrSeparator, .afterCR:
             return
@@ -176,11 +203,11 @@ struct CSVTokenizer {
     private mutating func endRecord(
         _ byte: UInt8, _ onRecord: (borrowing CSVTokenizer) throws(CSVError) -> Void
     ) throws(CSVError) {
-        ends.append(bytes.count)
+        endField()
         records += 1
         try onRecord(self)
-        bytes.removeAll(keepingCapacity: true)
-        ends.removeAll(keepingCapacity: true)
+        bytes.removeAll()
+        ends.removeAll()
         sawQuoteOrSeparator = false
         line += 1
         recordStartLine = line

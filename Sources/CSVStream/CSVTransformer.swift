@@ -45,7 +45,7 @@ public final class CSVTransformer {
         decoder = TextDecoder(encoding: options.encoding, replace: options.replaceInvalid)
         tokenizer = CSVTokenizer(
             separator: options.separator, quote: options.quote, escape: options.escape, comment: options.comment,
-            maxRecordBytes: options.maxRowBytes)
+            maxRecordBytes: options.maxRowBytes, notable: RowProcessor.quoted(options))
         rows = RowProcessor(options: options)
     }
 
@@ -114,20 +114,22 @@ public final class CSVTransformer {
             try rows.finish()
         }
         rows.counters.bytesOut += UInt64(rows.out.count)
-        output += rows.out
+        output.append(contentsOf: rows.out.bytes)
     }
 }
 
 /// Everything done per row: header and columns, selection, value rewriting, quoting. A struct, so that the hot
 /// path runs on a local value (see `CSVTransformer.run`).
 struct RowProcessor {
-    static let placeholder = RowProcessor(options: CSVOptions())
+    /// Stands in for a transformer's rows while a chunk runs on a local copy. Never written, only copied (a copy
+    /// shares nothing it could write: its buffer is written only by the copy that replaces it).
+    nonisolated(unsafe) static let placeholder = RowProcessor(options: CSVOptions())
 
     let options: CSVOptions
     var counters = CSVCounters()
     var warnings: [String] = []
     /// The output of the current chunk.
-    var out: [UInt8] = []
+    var out = ByteWriter(capacity: 128 * 1024)
     private let dates: DateNormalizer
     private let rewritesNumbers: Bool
     /// Bytes that make a field need quotes on output.
@@ -149,11 +151,14 @@ struct RowProcessor {
         self.options = options
         dates = DateNormalizer(dayFirst: options.dayFirst, format: options.dateFormat)
         rewritesNumbers = options.decimal != nil || options.thousands != nil
-        for byte in [options.outputSeparator, 34, 10, 13] { needsQuotes[Int(byte)] = true }
+        for byte in Self.quoted(options) { needsQuotes[Int(byte)] = true }
     }
 
+    /// Bytes that make a field need quotes on output (RFC 4180).
+    static func quoted(_ options: CSVOptions) -> [UInt8] { [options.outputSeparator, 34, 10, 13] }
+
     mutating func beginChunk() {
-        out.removeAll(keepingCapacity: true)
+        out.removeAll()
         if options.byteOrderMark && !wroteBOM {
             out += [0xEF, 0xBB, 0xBF]
             wroteBOM = true
@@ -221,7 +226,7 @@ struct RowProcessor {
         }
         if let names {
             let written = projection.map { $0.map { names[$0] } } ?? names
-            let fields = written.map { Array($0.utf8)[...] }
+            let fields = written.map { Array($0.utf8) }
             writeRow(count: fields.count) { fields[$0] }
         }
     }
@@ -260,6 +265,7 @@ struct RowProcessor {
                 // Rows with too few fields are padded with empty ones, as pandas does.
                 guard source < fields else { continue }
                 let value = tokens.field(source)
+                let notable = tokens.fieldIsNotable(source)
                 let mark = out.count
                 if source < isDateColumn.count && isDateColumn[source] && !value.isEmpty {
                     if dates.normalize(value, into: &out) {
@@ -268,12 +274,12 @@ struct RowProcessor {
                     }
                     counters.datesUnparsed += 1
                 } else if rewritesNumbers && NumberNotation.rewrite(
-                    value, decimal: options.decimal ?? UInt8(ascii: "."), thousands: options.thousands, into: &out)
+                    value[...], decimal: options.decimal ?? UInt8(ascii: "."), thousands: options.thousands, into: &out)
                 {
                     requoteIfNeeded(from: mark)
                     continue
                 }
-                appendField(value)
+                if notable { appendQuoted(value) } else { out.append(value) }
             }
         }
         out += options.lineTerminator
@@ -283,14 +289,14 @@ struct RowProcessor {
 
     /// Keeps the last `skipfooter` rows out of the output until more rows push them out (or the end drops them).
     private mutating func holdBack(from start: Int) {
-        let row = Array(out[start...])
+        let row = Array(out.bytes(from: start))
         out.removeSubrange(start...)
         if footer.count < options.skipFooter {
             footer.append(row)
             counters.rowsOut -= 1
             return
         }
-        out += footer[footerHead]
+        footer[footerHead].withUnsafeBufferPointer { out.append($0) }
         footer[footerHead] = row
         footerHead = (footerHead + 1) % footer.count
     }
@@ -298,35 +304,34 @@ struct RowProcessor {
     /// A rewritten value went straight into the output (no allocation per field); in the rare case that it holds an
     /// output special character (a `:` separator and a time, say), quote it after all.
     private mutating func requoteIfNeeded(from mark: Int) {
-        guard out[mark...].contains(where: { needsQuotes[Int($0)] }) else { return }
-        let value = Array(out[mark...])
+        guard out.bytes(from: mark).contains(where: { needsQuotes[Int($0)] }) else { return }
+        let value = Array(out.bytes(from: mark))
         out.removeSubrange(mark...)
-        appendField(value[...])
+        value.withUnsafeBufferPointer { appendField($0) }
     }
 
     /// One field with RFC 4180 quoting: quoted only when it holds the separator, a quote, CR or LF.
-    @inline(__always)
-    private mutating func appendField(_ value: ArraySlice<UInt8>) {
-        if value.contains(where: { needsQuotes[Int($0)] }) {
-            out.append(34)
-            for byte in value {
-                if byte == 34 { out.append(34) }
-                out.append(byte)
-            }
-            out.append(34)
-        } else {
-            out += value
+    private mutating func appendField(_ value: UnsafeBufferPointer<UInt8>) {
+        if value.contains(where: { needsQuotes[Int($0)] }) { appendQuoted(value) } else { out.append(value) }
+    }
+
+    private mutating func appendQuoted(_ value: UnsafeBufferPointer<UInt8>) {
+        out.append(34)
+        for byte in value {
+            if byte == 34 { out.append(34) }
+            out.append(byte)
         }
+        out.append(34)
     }
 
     /// A whole row (the header): fields by index, then the line end.
-    private mutating func writeRow(count: Int, _ field: (Int) -> ArraySlice<UInt8>) {
+    private mutating func writeRow(count: Int, _ field: (Int) -> [UInt8]) {
         if count == 1 && field(0).isEmpty {
             out += [34, 34]
         } else {
             for index in 0..<count {
                 if index > 0 { out.append(options.outputSeparator) }
-                appendField(field(index))
+                field(index).withUnsafeBufferPointer { appendField($0) }
             }
         }
         out += options.lineTerminator
@@ -339,7 +344,7 @@ enum NumberNotation {
     /// Appends the plain form of `value` to `out` and returns true when `value` is a number in the notation and
     /// something changed; otherwise leaves `out` as it was and returns false.
     static func rewrite(
-        _ value: ArraySlice<UInt8>, decimal: UInt8, thousands: UInt8?, into out: inout [UInt8]
+        _ value: Slice<UnsafeBufferPointer<UInt8>>, decimal: UInt8, thousands: UInt8?, into out: inout ByteWriter
     ) -> Bool {
         let mark = out.count
         var bytes = value
@@ -351,7 +356,7 @@ enum NumberNotation {
         var digits = 0
         var sawThousands = false
         var changed = false
-        func undo(_ out: inout [UInt8]) -> Bool {
+        func undo(_ out: inout ByteWriter) -> Bool {
             out.removeSubrange(mark...)
             return false
         }

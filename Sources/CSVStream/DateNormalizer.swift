@@ -2,6 +2,9 @@
 /// Reads ISO 8601 (with `T` or space, fractions and a zone), `YYYY/MM/DD`, `DD.MM.YYYY`, `MM/DD/YYYY` (or
 /// `DD/MM/YYYY` with `dayfirst`), dates with month names, or an explicit strftime format. Returns nil for a value it
 /// cannot read: the caller keeps it as it was and counts it.
+/// A value's bytes while it is parsed: a view into the tokenizer's buffer.
+typealias Bytes = Slice<UnsafeBufferPointer<UInt8>>
+
 struct DateNormalizer {
     let dayFirst: Bool
     let format: [FormatPiece]?
@@ -18,7 +21,7 @@ struct DateNormalizer {
         var hour: Int?
         var minute = 0
         var second = 0
-        var fraction: ArraySlice<UInt8> = []
+        var fraction: Bytes = UnsafeBufferPointer(start: nil, count: 0)[...]
         var meridiem: UInt8?  // "A" or "P"
         /// Already formatted: "+00:00", "-05:30".
         var zone: [UInt8] = []
@@ -43,8 +46,8 @@ struct DateNormalizer {
     }
 
     /// Appends the ISO form of `value` to `out`; false (and `out` untouched) when it cannot be read.
-    func normalize(_ value: ArraySlice<UInt8>, into out: inout [UInt8]) -> Bool {
-        var text = value
+    func normalize(_ value: UnsafeBufferPointer<UInt8>, into out: inout ByteWriter) -> Bool {
+        var text = value[...]
         while text.first == 32 { text.removeFirst() }
         while text.last == 32 { text.removeLast() }
         guard !text.isEmpty, var parts = format.map({ Self.parse(text, with: $0) }) ?? parseAuto(text) else {
@@ -81,7 +84,7 @@ struct DateNormalizer {
 
     // MARK: automatic formats
 
-    private func parseAuto(_ text: ArraySlice<UInt8>) -> Parts? {
+    private func parseAuto(_ text: Bytes) -> Parts? {
         var scanner = Scanner(text)
         guard let first = scanner.number() else { return parseWithMonthName(text) }
         var parts = Parts()
@@ -113,7 +116,7 @@ struct DateNormalizer {
     }
 
     /// "31 Jan 2024", "Jan 31, 2024", "31-Jan-2024", "January 31 2024 10:00".
-    private func parseWithMonthName(_ text: ArraySlice<UInt8>) -> Parts? {
+    private func parseWithMonthName(_ text: Bytes) -> Parts? {
         var scanner = Scanner(text)
         var parts = Parts()
         var numbers: [(value: Int, digits: Int)] = []
@@ -144,7 +147,7 @@ struct DateNormalizer {
 
     // MARK: explicit formats
 
-    static func parse(_ text: ArraySlice<UInt8>, with format: [FormatPiece]) -> Parts? {
+    static func parse(_ text: Bytes, with format: [FormatPiece]) -> Parts? {
         var scanner = Scanner(text)
         var parts = Parts()
         var sawTime = false
@@ -214,7 +217,7 @@ struct DateNormalizer {
     }
 
     /// `value` in exactly `width` digits (values here never need more).
-    static func digits(_ value: Int, _ width: Int, _ out: inout [UInt8]) {
+    static func digits(_ value: Int, _ width: Int, _ out: inout ByteWriter) {
         var divisor = 1
         for _ in 1..<width { divisor *= 10 }
         var rest = value
@@ -228,9 +231,9 @@ struct DateNormalizer {
 
 /// A tiny cursor over one value's bytes.
 private struct Scanner {
-    var text: ArraySlice<UInt8>
+    var text: Bytes
 
-    init(_ text: ArraySlice<UInt8>) { self.text = text }
+    init(_ text: Bytes) { self.text = text }
 
     var atEnd: Bool { text.isEmpty }
     var peek: UInt8? { text.first }
@@ -251,7 +254,7 @@ private struct Scanner {
         return (run.reduce(0) { $0 * 10 + Int($1 - 48) }, run.count)
     }
 
-    mutating func digitRun(max: Int) -> ArraySlice<UInt8>? {
+    mutating func digitRun(max: Int) -> Bytes? {
         var end = text.startIndex
         while end < text.endIndex && end - text.startIndex < max && text[end] >= 48 && text[end] <= 57 { end += 1 }
         guard end > text.startIndex else { return nil }
@@ -304,9 +307,9 @@ private struct Scanner {
         skip()
         guard let hours = digitRun(max: 2), hours.count == 2 else { return nil }
         _ = take(UInt8(ascii: ":"))
-        let minutes = digitRun(max: 2) ?? ArraySlice(Array("00".utf8))
+        let minutes = digitRun(max: 2).map { Array($0) } ?? Array("00".utf8)
         guard minutes.count == 2 else { return nil }
-        return [sign] + hours + [UInt8(ascii: ":")] + minutes
+        return [sign] + Array(hours) + [UInt8(ascii: ":")] + minutes
     }
 
     /// An optional time after a date: `[T| ]HH:MM[:SS[.fff]][ AM|PM][ zone]`. False when something is there that

@@ -2,6 +2,7 @@ import CSVStream
 import FTP
 import HTTP1
 import Reactor
+import TLS
 
 /// Why an attempt failed, classified for the retry policy.
 public struct TransferFailure: Error, Sendable, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import Testing
+import TLS
 @testable import WebToFTP
 
 let runStart = LocalTime(year: 2026, month: 11, day: 26, hour: 22, minute: 23, second: 0, millisecond: 0, utcOffset: 3600)
