@@ -128,6 +128,7 @@ public final class FTPUpload: ByteStreamDelegate, FTPOperation {
                     guard !self.machine.isDone else { return stream.close() }
                     self.data = stream
                     stream.delegate = self
+                    (stream as? TLSStream)?.fullRecords = true
                     self.dataSessionResumed = (stream as? TLSStream)?.isResumed
                     self.step(.dataReady)
                 }

@@ -9,7 +9,7 @@ public struct StreamLimits: Sendable {
     /// Once the queue drains to this, the delegate hears `streamDidBecomeWritable`.
     public var lowWatermark: Int
 
-    public init(readBufferSize: Int = 64 * 1024, highWatermark: Int = 256 * 1024, lowWatermark: Int = 64 * 1024) {
+    public init(readBufferSize: Int = 256 * 1024, highWatermark: Int = 256 * 1024, lowWatermark: Int = 64 * 1024) {
         precondition(readBufferSize > 0 && lowWatermark >= 0 && lowWatermark < highWatermark)
         self.readBufferSize = readBufferSize
         self.highWatermark = highWatermark

@@ -120,10 +120,11 @@ public final class TLSEngine {
 
     public var hasOutput: Bool { cssl_bio_pending(output) > 0 }
 
-    /// Passes every pending ciphertext byte to `body`, in chunks of up to 64 KiB from one reused buffer.
+    /// Passes every pending ciphertext byte to `body`, in chunks of up to 272 KiB from one reused buffer: sixteen
+    /// full records and their overhead, so that a 256 KiB write leaves in one send.
     public func takeOutput(_ body: (UnsafeRawBufferPointer) -> Void) {
         while cssl_bio_pending(output) > 0 {
-            let buffer = outputBuffer ?? .allocate(byteCount: 64 * 1024, alignment: 16)
+            let buffer = outputBuffer ?? .allocate(byteCount: 272 * 1024, alignment: 16)
             outputBuffer = buffer
             let count = BIO_read(output, buffer.baseAddress, Int32(buffer.count))
             guard count > 0 else { return }
