@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# On demand (not in CI): web2ftp against curl | curl, curl | lftp, a curl loop, xargs -P 4, mlr and Python's csv on the
+# same loopback servers, plus the hot-path micro-benchmarks (MB/s, and instructions per byte under callgrind).
+# Budget: ~30 min (the first run also generates ~3.5 GiB of data, ~1 min); `--quick` (2 runs, 200 small files, no
+# 2 GiB case) ~8 min. Figures on a shared 2-core VM are noisy: compare the ratios measured in one run.
+# usage: scripts/bench.sh [--quick] [--markdown FILE] [--runs N] [--no-micro] [--only-micro]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
+
+quick=() markdown=() runs=() micro=1 compare=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=(--quick) ;;
+    --markdown) markdown=(--markdown "$(realpath -m "$2")"); shift ;;
+    --runs) runs=(--runs "$2"); shift ;;
+    --no-micro) micro= ;;
+    --only-micro) compare= ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--markdown FILE] [--runs N] [--no-micro] [--only-micro]" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+scripts/install-deps.sh
+missing=()
+for tool in curl lftp mlr valgrind taskset /usr/bin/time; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q curl lftp miller valgrind util-linux time >/dev/null
+fi
+
+# The binary users install: release, static Swift standard library, stripped.
+swift build -c release --static-swift-stdlib --product web2ftp --scratch-path .build-static
+mkdir -p .build-static/bench
+strip -o .build-static/bench/web2ftp .build-static/release/web2ftp
+(cd Benchmarks && swift build -c release)
+bench="$root/Benchmarks/.build/release/web2ftp-bench"
+
+if [ -n "$micro" ]; then
+  echo "== micro-benchmarks (wall MB/s, best of 5)"
+  "$bench" micro --mib 64 --repeat 5
+  echo "== instructions per byte (callgrind: 16 MiB run minus 8 MiB run, divided by 8 MiB; stable across noise)"
+  for name in http-head http-chunked ftp-replies csv-tokenize csv-passthrough csv-redelimit csv-date sha256; do
+    counts=()
+    for mib in 8 16; do
+      counts+=("$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bench" micro "$name" --mib "$mib" --repeat 1 2>&1 \
+        | sed -n 's/.*Collected : \([0-9]*\).*/\1/p')")
+    done
+    awk -v n="$name" -v a="${counts[0]}" -v b="${counts[1]}" 'BEGIN { printf "%-16s %6.2f instructions/byte\n", n, (b - a) / (8 * 1048576) }'
+  done
+fi
+
+if [ -n "$compare" ]; then
+  source scripts/lib/servers.sh
+  ensure_test_servers
+  echo "== data (deterministic; kept between runs)"
+  "$bench" gen "$W2F_TEST_DIR/www" "${quick[@]}"
+  export W2F_BENCH_WEB2FTP="$root/.build-static/bench/web2ftp"
+  "$bench" compare "${quick[@]}" "${runs[@]}" "${markdown[@]}"
+fi
