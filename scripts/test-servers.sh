@@ -4,7 +4,13 @@
 #           /chunked/<file> serves the same files with Transfer-Encoding: chunked.
 #   vsftpd  explicit FTPS (AUTH TLS required for login and data, require_ssl_reuse=YES) on W2F_FTPS_PORT (18021);
 #   vsftpd  plain FTP on W2F_FTP_PORT (18022);
-#   vsftpd  implicit FTPS (TLS from the first byte) on W2F_FTPS_IMPLICIT_PORT (18023).
+#   vsftpd  implicit FTPS (TLS from the first byte) on W2F_FTPS_IMPLICIT_PORT (18023);
+#   the compatibility servers, each with explicit TLS required on control and data:
+#   proftpd 1.3.8 (mod_tls; data must resume the control session) on W2F_PROFTPD_PORT (18031),
+#   pure-ftpd 1.0.50 (--tls=3, virtual user chrooted to the FTP home) on W2F_PUREFTPD_PORT (18032),
+#   pyftpdlib (TLS_FTPHandler, home = the FTP home as its virtual root) on W2F_PYFTPDLIB_PORT (18033).
+#   Debian's proftpd and pure-ftpd packages conflict with vsftpd's, so they are unpacked (apt-get download +
+#   dpkg-deb -x) into $W2F_TEST_DIR/compat-root and run from there; pyftpdlib comes from PyPI.
 # Certificates come from a test CA made here at start ($W2F_TEST_DIR/ca.pem; server cert for IP:127.0.0.1, IP:::1 and
 # DNS:localhost). The FTP user W2F_FTP_USER / W2F_FTP_PASS is a local account whose home is $W2F_TEST_DIR/ftp-home.
 # All state lives in W2F_TEST_DIR (default /tmp/web2ftp-test-servers); `stop` ends only the PIDs `start` started.
@@ -25,6 +31,9 @@ set -euo pipefail
 : "${W2F_FTP_PASV_MAX:=18299}"
 : "${W2F_IMPLICIT_PASV_MIN:=18300}"
 : "${W2F_IMPLICIT_PASV_MAX:=18349}"
+: "${W2F_PROFTPD_PORT:=18031}"
+: "${W2F_PUREFTPD_PORT:=18032}"
+: "${W2F_PYFTPDLIB_PORT:=18033}"
 : "${W2F_FTP_USER:=w2ftest}"
 : "${W2F_FTP_PASS:=w2ftest-Secret-1}"
 
@@ -46,6 +55,11 @@ install_packages() {
   command -v openssl >/dev/null || missing+=(openssl)
   [ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
   command -v ss >/dev/null || missing+=(iproute2)
+  # Libraries the unpacked proftpd and pure-ftpd binaries link against (apt would pull them in with the packages).
+  local lib
+  for lib in libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3 libsodium23 libcap2 libidn2-0 libacl1; do
+    dpkg -s "$lib" >/dev/null 2>&1 || missing+=("$lib")
+  done
   [ ${#missing[@]} -eq 0 ] && return
   log "installing ${missing[*]}"
   # The packages' maintainer scripts would start the system-wide services on ports 80/21: keep them down.
@@ -57,6 +71,70 @@ install_packages() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   [ -n "$made_policy" ] && as_root rm -f "$policy"
   return 0
+}
+
+# proftpd and pure-ftpd, unpacked next to the installed vsftpd (their packages conflict with it); pyftpdlib from PyPI.
+install_compat_servers() {
+  local root="$DIR/compat-root"
+  if [ ! -x "$root/usr/sbin/proftpd" ] || [ ! -f "$root/usr/lib/proftpd/mod_tls.so" ] || [ ! -x "$root/usr/sbin/pure-ftpd" ] \
+    || [ ! -x "$root/usr/bin/pure-pw" ]; then
+    log "unpacking proftpd (+ mod_tls) and pure-ftpd into $root"
+    local work
+    work=$(mktemp -d)
+    chmod 0777 "$work"  # apt-get download runs as _apt
+    (cd "$work" && apt-get download -q proftpd-core proftpd-mod-crypto pure-ftpd pure-ftpd-common >/dev/null 2>&1) ||
+      { as_root apt-get update -qq && (cd "$work" && apt-get download -q proftpd-core proftpd-mod-crypto pure-ftpd pure-ftpd-common >/dev/null); }
+    mkdir -p "$root"
+    local deb
+    for deb in "$work"/*.deb; do dpkg-deb -x "$deb" "$root"; done
+    rm -rf "$work"
+  fi
+  if ! python3 -c 'import pyftpdlib, OpenSSL' >/dev/null 2>&1; then
+    log "installing pyftpdlib and pyOpenSSL from PyPI"
+    python3 -m pip install --quiet --disable-pip-version-check pyftpdlib pyopenssl
+  fi
+}
+
+write_compat_confs() {
+  local root="$DIR/compat-root" c="$DIR/compat"
+  mkdir -p "$c"
+  cat > "$c/proftpd.conf" <<EOF
+ServerName "web2ftp test proftpd"
+ServerType standalone
+DefaultServer on
+Port $W2F_PROFTPD_PORT
+DefaultAddress 127.0.0.1
+SocketBindTight on
+UseIPv6 off
+User nobody
+Group nogroup
+PidFile $c/proftpd.pid
+ScoreboardFile $c/proftpd.scoreboard
+DelayTable none
+WtmpLog off
+UseReverseDNS off
+RequireValidShell off
+UseFtpUsers off
+SystemLog $c/proftpd.log
+TransferLog none
+PassivePorts 18400 18449
+Umask 022
+MaxInstances 200
+# AllowOverwrite stays off (the default): STOR or RNTO onto an existing file is refused, as on many real servers.
+ModulePath $root/usr/lib/proftpd
+LoadModule mod_tls.c
+TLSEngine on
+TLSRequired on
+TLSProtocol TLSv1.2 TLSv1.3
+TLSECCertificateFile $DIR/server.pem
+TLSECCertificateKeyFile $DIR/server.key
+TLSVerifyClient off
+TLSLog $c/proftpd-tls.log
+EOF
+  # pure-ftpd's Debian build refuses this PAM/unix set-up; a virtual user in its own database maps to the test user.
+  rm -f "$c/pureftpd.passwd" "$c/pureftpd.pdb"
+  printf '%s\n%s\n' "$W2F_FTP_PASS" "$W2F_FTP_PASS" | "$root/usr/bin/pure-pw" useradd "$W2F_FTP_USER" \
+    -u "$W2F_FTP_USER" -g "$W2F_FTP_USER" -d "$DIR/ftp-home" -f "$c/pureftpd.passwd" -m -F "$c/pureftpd.pdb" >/dev/null
 }
 
 make_certificates() {
@@ -273,7 +351,8 @@ is_up() {
   local name pid
   while read -r name pid; do kill -0 "$pid" 2>/dev/null || return 1; done < "$PIDS"
   port_open "$W2F_HTTP_PORT" && port_open "$W2F_HTTPS_PORT" && port_open "$W2F_FTPS_PORT" && port_open "$W2F_FTP_PORT" \
-    && port_open "$W2F_FTPS_IMPLICIT_PORT"
+    && port_open "$W2F_FTPS_IMPLICIT_PORT" && port_open "$W2F_PROFTPD_PORT" && port_open "$W2F_PUREFTPD_PORT" \
+    && port_open "$W2F_PYFTPDLIB_PORT"
 }
 
 start() {
@@ -281,6 +360,7 @@ start() {
   [ -f "$PIDS" ] && stop
   install_packages
   mkdir -p "$DIR"
+  install_compat_servers
   chmod 0755 "$DIR"
   make_certificates
   make_ftp_user
@@ -290,6 +370,7 @@ start() {
   write_vsftpd_conf "$DIR/vsftpd-plain.conf" "$W2F_FTP_PORT" "$W2F_FTP_PASV_MIN" "$W2F_FTP_PASV_MAX" NO
   write_vsftpd_conf "$DIR/vsftpd-implicit.conf" "$W2F_FTPS_IMPLICIT_PORT" "$W2F_IMPLICIT_PASV_MIN" \
     "$W2F_IMPLICIT_PASV_MAX" YES implicit
+  write_compat_confs
   : > "$PIDS"
   local nginx_bin vsftpd_bin
   nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
@@ -298,6 +379,13 @@ start() {
   launch vsftpd-ftps "$W2F_FTPS_PORT" "$vsftpd_bin" "$DIR/vsftpd-ftps.conf"
   launch vsftpd-plain "$W2F_FTP_PORT" "$vsftpd_bin" "$DIR/vsftpd-plain.conf"
   launch vsftpd-implicit "$W2F_FTPS_IMPLICIT_PORT" "$vsftpd_bin" "$DIR/vsftpd-implicit.conf"
+  local root="$DIR/compat-root"
+  launch proftpd "$W2F_PROFTPD_PORT" "$root/usr/sbin/proftpd" -n -c "$DIR/compat/proftpd.conf"
+  launch pure-ftpd "$W2F_PUREFTPD_PORT" "$root/usr/sbin/pure-ftpd" -S "127.0.0.1,$W2F_PUREFTPD_PORT" -p 18450:18499 \
+    -P 127.0.0.1 -Y 3 -2 "$DIR/server.pem,$DIR/server.key" -E -H -u 100 -c 200 -C 200 \
+    -l "puredb:$DIR/compat/pureftpd.pdb"
+  launch pyftpdlib "$W2F_PYFTPDLIB_PORT" python3 "$(cd "$(dirname "$0")" && pwd)/lib/pyftpd.py" "$W2F_PYFTPDLIB_PORT" \
+    18500 18549 "$W2F_FTP_USER" "$W2F_FTP_PASS" "$DIR/ftp-home" "$DIR/server.pem" "$DIR/server.key"
   wait_port "$W2F_HTTP_PORT" nginx "$(awk '$1=="nginx"{print $2}' "$PIDS")"
 }
 
@@ -325,6 +413,9 @@ export W2F_HTTPS_PORT=$W2F_HTTPS_PORT
 export W2F_FTPS_PORT=$W2F_FTPS_PORT
 export W2F_FTP_PORT=$W2F_FTP_PORT
 export W2F_FTPS_IMPLICIT_PORT=$W2F_FTPS_IMPLICIT_PORT
+export W2F_PROFTPD_PORT=$W2F_PROFTPD_PORT
+export W2F_PUREFTPD_PORT=$W2F_PUREFTPD_PORT
+export W2F_PYFTPDLIB_PORT=$W2F_PYFTPDLIB_PORT
 export W2F_FTP_USER=$W2F_FTP_USER
 export W2F_FTP_PASS=$W2F_FTP_PASS
 export W2F_CA_FILE=$DIR/ca.pem

@@ -23,6 +23,7 @@ public struct FTPListMachine {
     private var state: State
     private var finalReply: FTPReply?
     private var listing: String?
+    private var dataFailure: String?
 
     public init(directory: String, host: String, tryEPSV: Bool = true) {
         self.directory = directory
@@ -57,13 +58,26 @@ public struct FTPListMachine {
         case (.listing, .reply(let reply)):
             if reply.isPreliminary { return [] }
             if reply.code == 450 || reply.code == FTPCode.fileUnavailable { return finish(.listed([])) }
+            if let reason = dataFailure {
+                return finish(reply.isPositive
+                    ? .failed(.dataConnection(host: host, reason: reason))
+                    : .failed(.reply(command: "NLST", code: reply.code, text: reply.message)))
+            }
             finalReply = reply
             return maybeDone()
         case (.listing, .dataFinished(let text)):
             listing = text
             return maybeDone()
         case (.listing, .dataFailed(let reason)):
-            return finish(.failed(.dataConnection(host: host, reason: reason)))
+            // proftpd resets the data connection of an NLST whose directory does not exist, then answers 450: the
+            // reply decides whether this was a failure or an empty listing.
+            if let reply = finalReply {
+                return finish(reply.isPositive
+                    ? .failed(.dataConnection(host: host, reason: reason))
+                    : .failed(.reply(command: "NLST", code: reply.code, text: reply.message)))
+            }
+            dataFailure = reason
+            return []
         default:
             return []
         }

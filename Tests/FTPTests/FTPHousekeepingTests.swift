@@ -53,6 +53,34 @@ struct FTPNamesTests {
             .listed(["a.csv", ".a.csv.web2ftp-part.h.1.2"]),
         ])
     }
+
+    @Test("a data connection reset before a 450 is an empty listing (proftpd, missing directory); before a 226 it fails")
+    func listDataResetThenReply() throws {
+        func listing(then reply: FTPReply, resetFirst: Bool) throws -> [FTPListMachine.Action] {
+            var machine = FTPListMachine(directory: "gone", host: "h")
+            _ = machine.start()
+            _ = machine.handle(.reply(FTPReply(code: 229, lines: ["(|||4000|)"])))
+            _ = machine.handle(.dataConnected)
+            if resetFirst {
+                #expect(machine.handle(.dataFailed("connection reset")) == [])
+                return machine.handle(.reply(reply))
+            }
+            #expect(machine.handle(.reply(reply)) == [])
+            return machine.handle(.dataFailed("connection reset"))
+        }
+        let missing = FTPReply(code: 450, lines: ["No files found"])
+        #expect(try listing(then: missing, resetFirst: true) == [.listed([])])
+        let complete = FTPReply(code: 226, lines: ["done"])
+        for resetFirst in [true, false] {
+            #expect(try listing(then: complete, resetFirst: resetFirst) == [
+                .failed(.dataConnection(host: "h", reason: "connection reset")),
+            ])
+        }
+        let refused = FTPReply(code: 425, lines: ["Unable to build data connection"])
+        #expect(try listing(then: refused, resetFirst: true) == [
+            .failed(.reply(command: "NLST", code: 425, text: "Unable to build data connection")),
+        ])
+    }
 }
 
 @Suite("FTP housekeeping against the test vsftpd")

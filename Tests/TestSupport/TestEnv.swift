@@ -13,6 +13,9 @@ public enum TestEnv {
     public static var ftpsPort: Int { Int(value("W2F_FTPS_PORT", "18021"))! }
     public static var ftpPort: Int { Int(value("W2F_FTP_PORT", "18022"))! }
     public static var ftpsImplicitPort: Int { Int(value("W2F_FTPS_IMPLICIT_PORT", "18023"))! }
+    public static var proftpdPort: Int { Int(value("W2F_PROFTPD_PORT", "18031"))! }
+    public static var pureftpdPort: Int { Int(value("W2F_PUREFTPD_PORT", "18032"))! }
+    public static var pyftpdlibPort: Int { Int(value("W2F_PYFTPDLIB_PORT", "18033"))! }
     public static var ftpUser: String { value("W2F_FTP_USER", "w2ftest") }
     public static var ftpPassword: String { value("W2F_FTP_PASS", "w2ftest-Secret-1") }
     public static var caFile: String { directory + "/ca.pem" }

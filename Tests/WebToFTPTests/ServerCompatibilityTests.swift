@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// One FTP server of the compatibility run, as scripts/test-servers.sh starts it.
+struct FTPServerUnderTest: CustomTestStringConvertible, Sendable {
+    let name: String
+    let port: Int
+    /// The server shows the FTP home as `/` (a chroot or a virtual file system): FTPTARGET is then a path inside it.
+    let homeIsRoot: Bool
+
+    var testDescription: String { name }
+
+    static let all = [
+        FTPServerUnderTest(name: "vsftpd", port: TestEnv.ftpsPort, homeIsRoot: false),
+        FTPServerUnderTest(name: "proftpd", port: TestEnv.proftpdPort, homeIsRoot: false),
+        FTPServerUnderTest(name: "pure-ftpd", port: TestEnv.pureftpdPort, homeIsRoot: true),
+        FTPServerUnderTest(name: "pyftpdlib", port: TestEnv.pyftpdlibPort, homeIsRoot: true),
+    ]
+}
+
+@Suite("FTP server compatibility: the end-to-end run against vsftpd, proftpd, pure-ftpd and pyftpdlib")
+struct ServerCompatibilityTests {
+    @Test("publishes transformed, passthrough and nested files over explicit FTPS, twice (the second run overwrites)",
+          arguments: FTPServerUnderTest.all)
+    func endToEnd(server: FTPServerUnderTest) throws {
+        try TestEnv.requireServer(port: server.port, server.name)
+        let scenario = try Scenario("compat-\(server.name)")
+        try FileManager.default.createDirectory(atPath: scenario.target, withIntermediateDirectories: true)
+        // The servers write as the FTP user (pyftpdlib as itself): the target must be the user's.
+        _ = chown(scenario.target, getpwnam(TestEnv.ftpUser)?.pointee.pw_uid ?? 0, getpwnam(TestEnv.ftpUser)?.pointee.pw_gid ?? 0)
+        try scenario.writeConfig("""
+            {
+              "dates": {"URL": "\(http)/small.csv", "PARAMS": {"parse_dates": ["date"], "usecols": ["id", "date"]}},
+              "large": {"URL": "\(https)/large.csv", "PARAMS": {}},
+              "nested": {"URL": "\(http)/chunked/large.csv", "PARAMS": {"sep": ","}, "TARGET": "a/b/{name}.csv"}
+            }
+            """)
+        var environment = scenario.environment
+        environment["FTPHOST"] = "localhost:\(server.port)"
+        if server.homeIsRoot { environment["FTPTARGET"] = "/" + scenario.targetName }
+        let large = try String(contentsOfFile: TestEnv.wwwDirectory + "/large.csv", encoding: .utf8)
+        for round in 1...2 {
+            let run = try scenario.run("parallel", environment: environment)
+            #expect(run.status == 0, "\(server.name), run \(round): \(run.error)\n\(scenario.log)")
+            #expect(scenario.published("dates.csv") == "id,date\n1,2024-01-31\n2,2024-02-29\n3,2024-12-01\n")
+            #expect(scenario.published("large.csv") == large)
+            #expect(scenario.published("a/b/nested.csv") == large)
+            // Nothing else: no temporary upload or backup left behind, however the server renames.
+            #expect(scenario.files == ["a/b/nested.csv", "dates.csv", "large.csv"], "\(server.name), run \(round)")
+            #expect(!scenario.log.contains(TestEnv.ftpPassword))
+        }
+    }
+}
