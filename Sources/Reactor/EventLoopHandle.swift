@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The only door into an event loop from other threads: a locked queue of tasks and an eventfd that wakes the loop.
 /// Tasks receive the loop as their argument, so loop-bound state never has to cross threads.
 public final class EventLoopHandle: Sendable {
@@ -11,13 +9,13 @@ public final class EventLoopHandle: Sendable {
         var eventFD: Int32
     }
 
-    private let state: Mutex<State>
+    private let state: LockedValue<State>
     /// Read by the loop thread only, while the loop is open.
     let eventFD: Int32
 
     init(eventFD: Int32) {
         self.eventFD = eventFD
-        state = Mutex(State(eventFD: eventFD))
+        state = LockedValue(State(eventFD: eventFD))
     }
 
     /// Queues `task` to run on the loop thread. Returns false when the loop has already closed (the task is dropped).

@@ -1,10 +1,9 @@
 import Glibc
-import Synchronization
 
 /// An event loop running on a thread of its own, for embedders and tests that do not want to give up their thread.
 public final class EventLoopThread: Sendable {
     public let handle: EventLoopHandle
-    private let thread: Mutex<pthread_t?>
+    private let thread: LockedValue<pthread_t?>
 
     /// Carries the new loop to its thread. @unchecked: the creating thread never touches the loop after handing it
     /// over; from then on only the new thread uses it.
@@ -17,7 +16,7 @@ public final class EventLoopThread: Sendable {
         let loop = try EventLoop()
         handle = loop.handle
         let transfer = Transfer(loop: loop)
-        thread = Mutex(nil)
+        thread = LockedValue(nil)
         let started = try Sys.spawnThread(detached: false) {
             let loop = transfer.loop
             do {

@@ -1,6 +1,5 @@
 import Foundation
 import Reactor
-import Synchronization
 
 /// Runs a scenario on a fresh event loop thread and awaits its result. The scenario gets the loop and a `done`
 /// function to call once, on the loop; a watchdog fails the test if it never does.
@@ -63,8 +62,8 @@ public final class RecordingDelegate: ByteStreamDelegate {
 
 /// A value shared between threads in tests, behind a lock.
 public final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    public init(_ value: Value) { mutex = Mutex(value) }
-    public func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
-    public var value: Value { mutex.withLock { $0 } }
+    private let lock: LockedValue<Value>
+    public init(_ value: Value) { lock = LockedValue(value) }
+    public func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { lock.withLock { body(&$0) } }
+    public var value: Value { lock.withLock { $0 } }
 }
