@@ -22,11 +22,7 @@ public enum FTPError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .reply(_, let code, _): return code >= 400 && code < 500
         case .connect, .timeout, .connectionClosed, .dataConnection, .sizeMismatch: return true
-        case .tls(_, let error):
-            switch error {
-            case .transport, .handshakeTimeout, .closedWithoutCloseNotify: return true
-            default: return false
-            }
+        case .tls(_, let error): return error.isTransient
         case .invalidArgument, .protocolError, .aborted: return false
         }
     }

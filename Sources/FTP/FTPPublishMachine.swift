@@ -122,6 +122,9 @@ public struct FTPPublishMachine {
     private var verifiedSize: UInt64?
     private var failure: FTPError?
     private var leftoverBackup: String?
+    /// STOR went out and neither a rename nor the clean-up DELE has been confirmed since: the temporary file may
+    /// still be on the server (the connection was lost, say). Whoever owns the run deletes it later.
+    public private(set) var temporaryMayRemain = false
 
     public init(plan: FTPPublishPlan, host: String) {
         self.plan = plan
@@ -150,6 +153,7 @@ public struct FTPPublishMachine {
         case .dataConnected:
             guard state == .awaitingDataConnection else { return [] }
             state = .store
+            temporaryMayRemain = true
             return send("STOR", temporaryPath)
         case .dataReady:
             dataReady = true
@@ -278,6 +282,7 @@ public struct FTPPublishMachine {
         case .restoreTo:
             return cleanUp(after: failure!)
         case .cleanup:
+            if reply.isPositive || reply.code == FTPCode.fileUnavailable { temporaryMayRemain = false }
             return finish(.failed(failure!))
         case .awaitingDataConnection:
             return fail("(data connection)", reply)
@@ -338,6 +343,7 @@ public struct FTPPublishMachine {
     }
 
     private mutating func finish(_ action: Action) -> [Action] {
+        if case .published = action { temporaryMayRemain = false }
         state = .done
         return [action]
     }

@@ -12,6 +12,21 @@ extension FTPSession {
         Listing(session: self, directory: directory, completion: completion).start()
     }
 
+    /// Deletes `paths` one after the other (temporary files an attempt could not remove itself, its connection lost);
+    /// `completion` gets those the server deleted. A path that is already gone is not an error worth reporting.
+    public func deleteFiles(_ paths: [String], completion: @escaping ([String]) -> Void) {
+        guard let path = paths.first else { return completion([]) }
+        guard isUsable, let command = try? FTPCommand("DELE", path) else {
+            loop.scheduleTimer(afterMilliseconds: 0) { completion([]) }
+            return
+        }
+        send(command) { reply in
+            self.deleteFiles(Array(paths.dropFirst())) { deleted in
+                completion(reply.isPositive ? [path] + deleted : deleted)
+            }
+        }
+    }
+
     /// Removes leftovers of earlier runs in `directory` older than `olderThanSeconds` (default a day): stale temporary
     /// files are deleted; a stale backup is put back when its final name is missing (an interrupted swap), else
     /// deleted. Returns what it did. Newer leftovers may belong to a run in progress and are left alone.
@@ -63,6 +78,9 @@ private final class Listing: ByteStreamDelegate, FTPOperation {
     private var data: (any ByteStream)?
     private var received: [UInt8] = []
     private static let maximum = 16 * 1024 * 1024
+    /// The listing's data must keep coming: a stalled server would otherwise hold the run forever (the reply
+    /// timeout does not run between NLST's 150 and its 226, and found so by the fault matrix).
+    private var idleTimer: TimerID?
 
     init(session: FTPSession, directory: String, completion: @escaping (Result<[String], FTPError>) -> Void) {
         self.session = session
@@ -98,6 +116,7 @@ private final class Listing: ByteStreamDelegate, FTPOperation {
                         case .success(let stream):
                             self.data = stream
                             stream.delegate = self
+                            self.armIdleTimer()
                         }
                     })
             case .listed(let names):
@@ -108,7 +127,21 @@ private final class Listing: ByteStreamDelegate, FTPOperation {
         }
     }
 
+    private func armIdleTimer() {
+        if let idleTimer { session.loop.cancelTimer(idleTimer) }
+        let timeout = session.configuration.replyTimeoutMS
+        idleTimer = session.loop.scheduleTimer(afterMilliseconds: timeout) { [weak self] in
+            guard let self else { return }
+            self.idleTimer = nil
+            self.data?.close()
+            self.data = nil
+            self.session.armReplyTimeout()
+            self.step(.dataFailed("no listing data for \(timeout) ms"))
+        }
+    }
+
     func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) {
+        armIdleTimer()
         received.append(contentsOf: bytes)
         if received.count > Self.maximum {
             step(.dataFailed("the listing is larger than \(Self.maximum) bytes"))
@@ -121,6 +154,10 @@ private final class Listing: ByteStreamDelegate, FTPOperation {
         session.harvestSessions(from: stream)
         stream.closeAfterPeerEnded()
         data = nil
+        if let idleTimer { session.loop.cancelTimer(idleTimer) }
+        idleTimer = nil
+        // The 226 is still to come: from now on the reply timeout runs again.
+        session.armReplyTimeout()
         if case .failed(let error) = end, !(error is TLSError) {
             return step(.dataFailed("\(error)"))
         }
@@ -135,6 +172,8 @@ private final class Listing: ByteStreamDelegate, FTPOperation {
     private func finish(_ result: Result<[String], FTPError>) {
         guard let completion else { return }
         self.completion = nil
+        if let idleTimer { session.loop.cancelTimer(idleTimer) }
+        idleTimer = nil
         data?.close()
         data = nil
         session.end(self)

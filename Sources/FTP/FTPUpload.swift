@@ -52,6 +52,9 @@ public final class FTPUpload: ByteStreamDelegate, FTPOperation {
         bytesSent += UInt64(bytes.count)
     }
 
+    /// The temporary file may still be on the server (see `FTPPublishMachine.temporaryMayRemain`).
+    public var temporaryMayRemain: Bool { machine.temporaryMayRemain }
+
     public var isWritable: Bool { transferring && !finishing && (data?.isWritable ?? false) }
 
     /// All bytes are written: close the data connection cleanly (close_notify), then wait for the server's verdict.

@@ -35,10 +35,7 @@ public enum HTTPError: Error, Sendable, CustomStringConvertible {
         case .connect, .timeout, .connectionLost, .truncated:
             return true
         case .tls(_, let error):
-            if case .transport = error { return true }
-            if case .handshakeTimeout = error { return true }
-            if case .closedWithoutCloseNotify = error { return true }
-            return false
+            return error.isTransient
         case .status(_, let code, _, _):
             return code == 408 || code == 429 || code >= 500
         case .proxy:

@@ -141,7 +141,7 @@ public final class TLSEngine {
         switch SSL_get_error(ssl, result) {
         case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
             if inputEnded {
-                return .failed(.handshakeFailed(host: host, reason: "the peer closed the connection mid-handshake"))
+                return .failed(.closedDuringHandshake(host: host))
             }
             return .wantInput
         default:
@@ -157,7 +157,7 @@ public final class TLSEngine {
         }
         if inputEnded {
             OpenSSLErrors.clear()
-            return .handshakeFailed(host: host, reason: "the peer closed the connection mid-handshake")
+            return .closedDuringHandshake(host: host)
         }
         return .handshakeFailed(host: host, reason: OpenSSLErrors.drain())
     }

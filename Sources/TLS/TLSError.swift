@@ -34,12 +34,23 @@ public enum TLSError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The handshake failed for a reason other than the certificate (no shared cipher, protocol version, alert …).
     case handshakeFailed(host: String, reason: String)
     case handshakeTimeout(host: String, milliseconds: Int)
+    /// The connection ended (FIN) before the handshake finished: the network, or a server going away.
+    case closedDuringHandshake(host: String)
     /// The transport below TLS broke.
     case transport(host: String, ReactorError)
     /// The peer closed the connection without close_notify: what was received may be truncated (RFC 8446 §6.1).
     case closedWithoutCloseNotify(host: String)
     /// Corrupt or unexpected records after the handshake.
     case protocolError(host: String, reason: String)
+
+    /// Worth another attempt: the connection broke or timed out. A certificate or protocol failure is not: it
+    /// would fail the same way again.
+    public var isTransient: Bool {
+        switch self {
+        case .transport, .handshakeTimeout, .closedDuringHandshake, .closedWithoutCloseNotify: return true
+        case .configuration, .verificationFailed, .handshakeFailed, .protocolError: return false
+        }
+    }
 
     public var description: String {
         switch self {
@@ -51,6 +62,8 @@ public enum TLSError: Error, Equatable, Sendable, CustomStringConvertible {
             return "TLS handshake with \(host) failed: \(reason)"
         case let .handshakeTimeout(host, ms):
             return "TLS handshake with \(host) timed out after \(ms) ms"
+        case .closedDuringHandshake(let host):
+            return "TLS handshake with \(host) failed: the peer closed the connection mid-handshake"
         case let .transport(host, error):
             return "connection to \(host) failed under TLS: \(error)"
         case .closedWithoutCloseNotify(let host):

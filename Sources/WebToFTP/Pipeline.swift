@@ -19,6 +19,8 @@ public struct RunOptions: Sendable {
     public var retryCapMS = 60_000
     public var tls = TLSConfiguration()
     public var trustPassiveAddress = false
+    /// How long the FTP server may take to connect, answer a command, or take data (default 30 s).
+    public var ftpTimeoutMS = 30_000
     public var proxies = ProxySettings()
     public var only: Set<String> = []
 
@@ -60,6 +62,7 @@ public final class Pipeline {
     private var waiting: [String: TimerID] = [:]
     private var outcomes: [SourceOutcome] = []
     private var idleSessions: [FTPSession] = []
+    private var orphans: [String] = []
     private var sessionCount = 0
     private var completion: (([SourceOutcome]) -> Void)?
     private var cancelled: String?
@@ -229,6 +232,7 @@ public final class Pipeline {
                 self.record(source, attempts: number, start: start, result)
                 self.startNext()
             case .failure(let failure):
+                if let orphan = failure.orphan { self.orphans.append(orphan) }
                 if failure.transient && number < total && self.cancelled == nil {
                     let delay = self.backoff(attempt: number, retryAfter: failure.retryAfter)
                     self.log.event(.warning, source: source.name, "retry", [
@@ -286,6 +290,7 @@ public final class Pipeline {
 
     private func finishIfDone() {
         guard queue.isEmpty, running.isEmpty, waiting.isEmpty, let completion else { return }
+        if !orphans.isEmpty && cancelled == nil { return removeOrphans() }
         self.completion = nil
         client.close()
         let sessions = idleSessions
@@ -296,6 +301,31 @@ public final class Pipeline {
             session.quit {
                 left -= 1
                 if left == 0 { completion(self.outcomes) }
+            }
+        }
+    }
+
+    /// Temporary files of failed attempts whose own clean-up could not be confirmed (a connection lost mid-publish)
+    /// go now, over a working session, before the run ends: a retry that published leaves nothing behind either.
+    private func removeOrphans() {
+        let paths = orphans
+        orphans = []
+        acquireSession { [weak self] result in
+            guard let self else { return }
+            switch result {
+            case .success(let session):
+                session.deleteFiles(paths) { deleted in
+                    self.log.event(.info, source: nil, "cleanup", [
+                        ("temporary_files_deleted", "\(deleted.count)"), ("checked", "\(paths.count)"),
+                    ])
+                    self.releaseSession(session)
+                    self.finishIfDone()
+                }
+            case .failure(let error):
+                self.log.event(.warning, source: nil, "cleanup", [
+                    ("reason", "\(error)"), ("temporary_files", paths.joined(separator: " ")),
+                ])
+                self.finishIfDone()
             }
         }
     }
@@ -311,6 +341,9 @@ public final class Pipeline {
         configuration.security = ftp.security
         configuration.tls = options.tls
         configuration.trustPassiveAddress = options.trustPassiveAddress
+        configuration.replyTimeoutMS = options.ftpTimeoutMS
+        configuration.connectTimeoutMS = min(configuration.connectTimeoutMS, options.ftpTimeoutMS)
+        configuration.dataIdleTimeoutMS = options.ftpTimeoutMS
         if context == nil && ftp.security != .none { context = try? TLSContext(options.tls) }
         sessionCount += 1
         FTPSession.connect(loop: loop, configuration: configuration, context: context) { [weak self] result in

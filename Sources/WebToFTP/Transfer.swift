@@ -10,6 +10,16 @@ public struct TransferFailure: Error, Sendable, CustomStringConvertible {
     public let transient: Bool
     /// The server's Retry-After, in seconds, when it gave one.
     public let retryAfter: Int64?
+    /// The temporary file this attempt uploaded to, when it may still be on the server (its clean-up could not be
+    /// confirmed: the connection was lost, or the DELE failed). The pipeline deletes it with a later session.
+    public var orphan: String?
+
+    public init(reason: String, transient: Bool, retryAfter: Int64?, orphan: String? = nil) {
+        self.reason = reason
+        self.transient = transient
+        self.retryAfter = retryAfter
+        self.orphan = orphan
+    }
 
     public var description: String { reason }
 }
@@ -197,16 +207,20 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
         if let session { releaseSession(session) }
         session = nil
         self.upload = nil
-        if let failure {
-            // The upload was aborted and has cleaned up: now the attempt may report.
+        if var failure {
+            // The upload was aborted and has cleaned up (or tried to): now the attempt may report.
             self.failure = nil
+            if upload.temporaryMayRemain { failure.orphan = upload.plan.path(upload.plan.temporaryName) }
             return completion(.failure(failure))
         }
         guard !finished else { return }
         switch result {
         case .failure(let error):
-            task?.cancel()
-            fail(Self.classify(error))
+            // fail() records this reason before it stops the download: cancelling first would report "cancelled"
+            // (permanent) instead, and a retryable FTP failure would not be retried (found by the fault matrix).
+            var failure = Self.classify(error)
+            if upload.temporaryMayRemain { failure.orphan = upload.plan.path(upload.plan.temporaryName) }
+            fail(failure)
         case .success(let published):
             finished = true
             var warnings = transformer?.warnings ?? []

@@ -21,6 +21,7 @@ enum RunCommand {
         var insecure = false
         var ftpTLS: FTPSecurity?
         var trustPASV = false
+        var ftpTimeoutSeconds: Int?
         var quiet = false
         var dryRun = false
         var times: [TimeOfDay] = []
@@ -58,6 +59,11 @@ enum RunCommand {
                     return .failure(Message("--retries needs a number from 0 to 100"))
                 }
                 parsed.retries = number
+            case "--ftp-timeout":
+                guard let text = value(flag), let number = Int(text), (1...3600).contains(number) else {
+                    return .failure(Message("--ftp-timeout needs a number of seconds from 1 to 3600"))
+                }
+                parsed.ftpTimeoutSeconds = number
             case "--only":
                 guard let name = value(flag) else { return .failure(Message("--only needs a source name")) }
                 parsed.only.append(name)
@@ -191,6 +197,7 @@ enum RunCommand {
         options.workers = parsed.workers
         options.retries = parsed.retries
         options.trustPassiveAddress = parsed.trustPASV
+        if let seconds = parsed.ftpTimeoutSeconds { options.ftpTimeoutMS = seconds * 1000 }
         // For tests and impatient operators: the first retry's base delay (default 1 s).
         if let base = environment["WEB2FTP_RETRY_BASE_MS"].flatMap({ Int($0) }), base >= 0 { options.retryBaseMS = base }
         options.tls.additionalCAFile = parsed.caFile

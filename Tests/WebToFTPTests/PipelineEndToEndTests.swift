@@ -228,11 +228,12 @@ struct PipelineEndToEndTests {
         first.environment = ProcessInfo.processInfo.environment.merging(scenario.environment) { $1 }
         first.standardError = FileHandle.nullDevice
         try first.run()
-        // The first run logs `run` once it holds the lock.
-        for _ in 0..<100 {
+        // The first run logs `run` once it holds the lock. A blocking wait: an await here can resume only after
+        // other tests' blocking child processes free the cooperative pool, by when the first run may be over.
+        for _ in 0..<250 {
             let log = (try? String(contentsOfFile: scenario.directory + "/first.log", encoding: .utf8)) ?? ""
             if log.contains(" run mode=") { break }
-            try await Task.sleep(nanoseconds: 50_000_000)
+            usleep(20_000)
         }
         let second = try scenario.run("sequential")
         #expect(second.status == 3, "\(second.error)")
@@ -313,12 +314,12 @@ struct PipelineEndToEndTests {
         try process.run()
         // Wait until the temporary file exists on the server: the upload is under way.
         var sawTemporary = false
-        for _ in 0..<100 {
+        for _ in 0..<250 {
             if scenario.files.contains(where: { $0.contains(".web2ftp-part.") }) {
                 sawTemporary = true
                 break
             }
-            try await Task.sleep(nanoseconds: 50_000_000)
+            usleep(20_000)  // blocking on purpose, as in the lock test
         }
         #expect(sawTemporary, "the upload never started")
         process.terminate()  // SIGTERM
