@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # On demand (not in CI): a soak of one web2ftp process — N small transfers (default 10,000; 100 distinct 10 KiB files
 # from nginx, HTTP and HTTPS alternating, into vsftpd over explicit FTPS) in parallel mode — sampling the process's
-# open descriptors and resident memory twice a second. Fails unless both stay flat (the last third of the run peaks no
-# higher than the first third, within 2 descriptors and 2 MiB), every file is published, and vsftpd is left with no
-# session of ours once the run ends.
+# open descriptors and resident memory twice a second. Fails unless both stay flat — the last third of the run peaks
+# no higher than the first third, within 2 descriptors, and 2 MiB plus 1 KiB for every source finished in between
+# (the run keeps each finished source's outcome — path, URL, digest — for its summary, by design: measured ≈ 0.8 KiB;
+# a leaked connection or buffer would cost 64–256 KiB) — every file is published, and vsftpd is left with no session
+# of ours once the run ends.
 # usage: scripts/soak.sh [N=10000] [WORKERS=8]   Budget: ~2 min build + ~1 min per 10,000 transfers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,7 +63,7 @@ leftovers=$(find "$target" -type f -name '.*' | wc -l)
 
 awk -v n="$count" -v status="$status" -v published="$published" -v leftovers="$leftovers" -v secs="$seconds" \
     -v before="$before_sessions" -v after="$after_sessions" '
-  { fds[NR] = $1; rss[NR] = $2 }
+  { fds[NR] = $1; rss[NR] = $2; done[NR] = $3 }
   END {
     third = int(NR / 3); if (third < 1) third = 1
     for (i = 1; i <= NR; i++) {
@@ -73,7 +75,9 @@ awk -v n="$count" -v status="$status" -v published="$published" -v leftovers="$l
     printf "soak: open fds  first third max %d, last third max %d, overall max %d\n", f1, f3, fmax
     printf "soak: RSS KiB   first third max %d, last third max %d, overall max %d\n", r1, r3, rmax
     printf "soak: vsftpd processes before %d, after %d\n", before, after
-    bad = status != 0 || published != n || leftovers != 0 || f3 > f1 + 2 || r3 > r1 + 2048 || after > before || NR < 3
+    finished = done[NR] - done[third]
+    printf "soak: sources finished between the thirds %d (allowance %d KiB for their outcomes)\n", finished, finished
+    bad = status != 0 || published != n || leftovers != 0 || f3 > f1 + 2 || r3 > r1 + 2048 + finished || after > before || NR < 3
     print bad ? "soak: FAILED" : "soak: passed (flat)"
     exit bad
   }' "$work/samples"
