@@ -209,7 +209,7 @@ struct Compare {
         _ name: String, bytes: Int, files: Int? = nil, contenders: [(String, String, [String: String])],
         baseline: String? = nil, verify: () throws -> Void
     ) throws {
-        print("… \(name)")
+        say("… \(name)")
         var samples = [String: [Sample]]()
         var failures = [String: String]()
         for run in 0..<settings.runs {
@@ -220,10 +220,10 @@ struct Compare {
                     let sample = try Measure.run(label, command, environment: environment)
                     try verify()
                     samples[label, default: []].append(sample)
-                    print(String(format: "   %@: %.2f s, CPU %.2f s, RSS %.1f MiB", label, sample.wall, sample.cpu, Double(sample.rssKiB) / 1024))
+                    say(String(format: "   %@: %.2f s, CPU %.2f s, RSS %.1f MiB", label, sample.wall, sample.cpu, Double(sample.rssKiB) / 1024))
                 } catch {
                     failures[label] = "\(error)"
-                    print("   \(label) FAILED: \(error)")
+                    say("   \(label) FAILED: \(error)")
                     try? verify()
                 }
             }

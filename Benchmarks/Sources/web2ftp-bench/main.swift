@@ -2,8 +2,6 @@
 // mlr and Python on the same loopback servers. scripts/bench.sh is the way in; see its header for the budget.
 import Foundation
 
-// Line-buffered even into a file or pipe: scripts/bench.sh runs for half an hour and its progress should show.
-setvbuf(stdout, nil, _IOLBF, 0)
 let arguments = Array(CommandLine.arguments.dropFirst())
 let usage = """
     usage: web2ftp-bench gen DIR [--quick]                   write the benchmark data (deterministic)
@@ -17,6 +15,11 @@ let usage = """
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("web2ftp-bench: \(message)\n".utf8))
     exit(2)
+}
+
+/// Progress lines, written at once even into a file or pipe (print buffers there): the full run takes half an hour.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
 func option(_ name: String) -> String? {
