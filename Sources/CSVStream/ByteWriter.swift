@@ -77,8 +77,9 @@ struct RawBuffer<Element: BitwiseCopyable> {
 typealias ByteWriter = RawBuffer<UInt8>
 
 extension RawBuffer where Element == UInt8 {
-    mutating func append(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) {
-        append(UnsafeBufferPointer<UInt8>(rebasing: bytes))
+    @inline(__always)
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        append(bytes.assumingMemoryBound(to: UInt8.self))
     }
 
     mutating func append<S: Sequence<UInt8>>(contentsOf bytes: S) {
@@ -86,5 +87,4 @@ extension RawBuffer where Element == UInt8 {
     }
 
     static func += <S: Sequence<UInt8>>(writer: inout RawBuffer<UInt8>, bytes: S) { writer.append(contentsOf: bytes) }
-
 }

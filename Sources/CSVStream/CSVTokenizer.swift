@@ -172,8 +172,7 @@ public struct CSVTokenizer {
             while end < input.count && !stops[Int(input[end])] { end += 1 }
         }
         if end > index {
-            let run = UnsafeRawBufferPointer(rebasing: input[index..<end])
-            bytes.append(run.assumingMemoryBound(to: UInt8.self))
+            bytes.append(UnsafeRawBufferPointer(rebasing: input[index..<end]))
             index = end
         }
     }

@@ -37,7 +37,8 @@ public final class CSVTransformer {
     private var decoder: TextDecoder
     private var tokenizer: CSVTokenizer
     private var rows: RowProcessor
-    private var decoded: [UInt8] = []
+    /// The chunk in UTF-8; the decoders write into its raw memory.
+    private var decoded = ByteWriter(capacity: 128 * 1024)
     private var failed: CSVError?
 
     public init(options: CSVOptions) {
@@ -77,7 +78,7 @@ public final class CSVTransformer {
         self.rows = RowProcessor.placeholder
         defer { self.rows = rows }
         rows.counters.bytesIn += UInt64(input.count)
-        decoded.removeAll(keepingCapacity: true)
+        decoded.removeAll()
         var invalid: TextDecoder.InvalidByte?
         do {
             try decoder.decode(input, into: &decoded, final: final)
@@ -87,15 +88,10 @@ public final class CSVTransformer {
             invalid = error
         }
         rows.beginChunk()
-        // withUnsafeBytes rethrows untyped errors: the typed one travels out as a value.
-        let outcome: Result<Result<Void, CSVTokenizer.TooLong>, CSVError> = decoded.withUnsafeBytes { bytes in
-            do throws(CSVError) {
-                return .success(try tokenizer.feed(bytes) { (tokens) throws(CSVError) in try rows.record(tokens) })
-            } catch {
-                return .failure(error)
-            }
+        let fed = try tokenizer.feed(UnsafeRawBufferPointer(decoded.bytes)) { (tokens) throws(CSVError) in
+            try rows.record(tokens)
         }
-        if case .failure = try outcome.get() {
+        if case .failure = fed {
             let row = tokenizer.records + 1
             throw CSVError(kind: .rowTooLong, row: row, message: "row \(row) is longer than \(options.maxRowBytes) bytes (a missing closing quote?)")
         }

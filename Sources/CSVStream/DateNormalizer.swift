@@ -104,11 +104,7 @@ struct DateNormalizer {
                 let year = scanner.number(maxDigits: 4), year.digits == 2 || year.digits == 4
             else { return nil }
             parts.year = year.digits == 2 ? Self.twoDigitYear(year.value) : year.value
-            var dayFirst = separator == UInt8(ascii: ".") || self.dayFirst
-            // As pandas does: an impossible month means the other reading.
-            if dayFirst && second.value > 12 && first.value <= 12 { dayFirst = false }
-            if !dayFirst && first.value > 12 && second.value <= 12 { dayFirst = true }
-            (parts.day, parts.month) = dayFirst ? (first.value, second.value) : (second.value, first.value)
+            (parts.day, parts.month) = Self.dayAndMonth(first.value, second.value, separator: separator!, dayFirst: dayFirst)
         } else {
             return parseWithMonthName(text)
         }
@@ -144,14 +140,21 @@ struct DateNormalizer {
         } else if (third == UInt8(ascii: ".") || third == UInt8(ascii: "/")) && text[base + 5] == third {
             guard let first = number(0, 2), let second = number(3, 2), let year = number(6, 4) else { return nil }
             parts.year = year
-            var dayFirst = third == UInt8(ascii: ".") || dayFirst
-            if dayFirst && second > 12 && first <= 12 { dayFirst = false }
-            if !dayFirst && first > 12 && second <= 12 { dayFirst = true }
-            (parts.day, parts.month) = dayFirst ? (first, second) : (second, first)
+            (parts.day, parts.month) = dayAndMonth(first, second, separator: third, dayFirst: dayFirst)
         } else {
             return nil
         }
         return parts
+    }
+
+    /// Which of two leading numbers is the day: `.` means day first; `/` follows `dayfirst`; and, as pandas does, an
+    /// impossible month means the other reading.
+    @inline(__always)
+    static func dayAndMonth(_ first: Int, _ second: Int, separator: UInt8, dayFirst: Bool) -> (day: Int, month: Int) {
+        var dayFirst = separator == UInt8(ascii: ".") || dayFirst
+        if dayFirst && second > 12 && first <= 12 { dayFirst = false }
+        if !dayFirst && first > 12 && second <= 12 { dayFirst = true }
+        return dayFirst ? (first, second) : (second, first)
     }
 
     /// "31 Jan 2024", "Jan 31, 2024", "31-Jan-2024", "January 31 2024 10:00".

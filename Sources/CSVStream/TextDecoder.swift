@@ -35,7 +35,6 @@ struct TextDecoder {
     private var bigEndian = false
     /// Input bytes consumed so far.
     private(set) var offset: UInt64 = 0
-    private let scratch = Scratch()
 
     struct InvalidByte: Error {
         let offset: UInt64
@@ -48,7 +47,7 @@ struct TextDecoder {
     }
 
     /// Decodes `input`, appending UTF-8 to `output`. `final`: no more input follows (an incomplete tail is invalid).
-    mutating func decode(_ input: UnsafeRawBufferPointer, into output: inout [UInt8], final: Bool) throws(InvalidByte) {
+    mutating func decode(_ input: UnsafeRawBufferPointer, into output: inout ByteWriter, final: Bool) throws(InvalidByte) {
         if carry.isEmpty {
             try decodeBody(input, into: &output, final: final)
         } else {
@@ -70,7 +69,7 @@ struct TextDecoder {
     }
 
     private mutating func decodeBody(
-        _ input: UnsafeRawBufferPointer, into output: inout [UInt8], final: Bool
+        _ input: UnsafeRawBufferPointer, into output: inout ByteWriter, final: Bool
     ) throws(InvalidByte) {
         var index = 0
         if atStart {
@@ -114,11 +113,11 @@ struct TextDecoder {
     }
 
     private mutating func utf8(
-        _ input: UnsafeRawBufferPointer, from start: Int, into output: inout [UInt8], final: Bool
+        _ input: UnsafeRawBufferPointer, from start: Int, into output: inout ByteWriter, final: Bool
     ) throws(InvalidByte) {
         var index = start
         let count = input.count
-        output.reserveCapacity(output.count + count)
+        _ = output.reserve(count)
         while index < count {
             // ASCII runs are the common case: copy them without per-byte checks beyond the high bit.
             let byte = input[index]
@@ -128,7 +127,7 @@ struct TextDecoder {
                     end += 8
                 }
                 while end < count && input[end] < 0x80 { end += 1 }
-                output.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[index..<end]))
+                output.append(UnsafeRawBufferPointer(rebasing: input[index..<end]))
                 index = end
                 continue
             }
@@ -154,7 +153,7 @@ struct TextDecoder {
                 continue
             }
             if Self.validSequence(input, at: index, length: length) {
-                output.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[index..<(index + length)]))
+                output.append(UnsafeRawBufferPointer(rebasing: input[index..<(index + length)]))
                 index += length
             } else {
                 try invalid(at: index, byte, into: &output)
@@ -188,22 +187,22 @@ struct TextDecoder {
         return true
     }
 
-    private func invalid(at index: Int, _ byte: UInt8, into output: inout [UInt8]) throws(InvalidByte) {
+    private func invalid(at index: Int, _ byte: UInt8, into output: inout ByteWriter) throws(InvalidByte) {
         guard replace else { throw InvalidByte(offset: offset + UInt64(index), byte: byte) }
         output += [0xEF, 0xBF, 0xBD]
     }
 
     /// Latin-1, ISO-8859-15 and cp1252: one table look-up per non-ASCII byte, ASCII copied eight bytes at a time,
-    /// into a scratch buffer appended to `output` at once (per-byte appends to an Array cost ~10× more: measured).
+    /// straight into `output`'s raw memory (per-byte appends to an Array cost ~10× more: measured).
     private mutating func single(
-        _ input: UnsafeRawBufferPointer, from start: Int, into output: inout [UInt8], table: [UInt32]
+        _ input: UnsafeRawBufferPointer, from start: Int, into output: inout ByteWriter, table: [UInt32]
     ) throws(InvalidByte) {
         let count = input.count
-        let out = scratch.reserve((count - start) * 3)
+        let out = output.reserve((count - start) * 3)
         var written = 0
         var index = start
         defer {
-            output.append(contentsOf: UnsafeBufferPointer(start: out, count: written))
+            output.commit(written)
             offset += UInt64(count)
         }
         while index < count {
@@ -242,8 +241,9 @@ struct TextDecoder {
     static func table(_ scalar: (UInt8) -> UInt32?) -> [UInt32] {
         (0...255).map { byte -> UInt32 in
             guard let value = scalar(UInt8(byte)) else { return 0 }
-            var bytes: [UInt8] = []
-            appendScalar(value, to: &bytes)
+            var writer = ByteWriter(capacity: 4)
+            appendScalar(value, to: &writer)
+            let bytes = writer.bytes
             return bytes.enumerated().reduce(UInt32(bytes.count) << 24) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
         }
     }
@@ -253,7 +253,7 @@ struct TextDecoder {
     static let cp1252Table = table { $0 >= 0x80 && $0 < 0xA0 ? cp1252High[Int($0 - 0x80)] : UInt32($0) }
 
     private mutating func utf16(
-        _ input: UnsafeRawBufferPointer, from start: Int, into output: inout [UInt8], final: Bool
+        _ input: UnsafeRawBufferPointer, from start: Int, into output: inout ByteWriter, final: Bool
     ) throws(InvalidByte) {
         var index = start
         let count = input.count
@@ -288,7 +288,7 @@ struct TextDecoder {
         offset += UInt64(count)
     }
 
-    static func appendScalar(_ scalar: UInt32, to output: inout [UInt8]) {
+    static func appendScalar(_ scalar: UInt32, to output: inout ByteWriter) {
         switch scalar {
         case 0..<0x80:
             output.append(UInt8(scalar))
@@ -315,27 +315,4 @@ struct TextDecoder {
     static let latin9: [UInt16: UInt32] = [
         0xA4: 0x20AC, 0xA6: 0x0160, 0xA8: 0x0161, 0xB4: 0x017D, 0xB8: 0x017E, 0xBC: 0x0152, 0xBD: 0x0153, 0xBE: 0x0178,
     ]
-}
-
-/// Raw memory a decoder writes into before one append to the output: no per-byte Array bookkeeping.
-final class Scratch {
-    private var base: UnsafeMutablePointer<UInt8>
-    private var capacity: Int
-
-    init() {
-        capacity = 64 * 1024
-        base = .allocate(capacity: capacity)
-    }
-
-    /// Room for at least `count` bytes (the previous contents are not kept).
-    func reserve(_ count: Int) -> UnsafeMutablePointer<UInt8> {
-        if count > capacity {
-            base.deallocate()
-            capacity = max(count, capacity * 2)
-            base = .allocate(capacity: capacity)
-        }
-        return base
-    }
-
-    deinit { base.deallocate() }
 }
