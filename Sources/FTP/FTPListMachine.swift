@@ -58,11 +58,6 @@ public struct FTPListMachine {
         case (.listing, .reply(let reply)):
             if reply.isPreliminary { return [] }
             if reply.code == 450 || reply.code == FTPCode.fileUnavailable { return finish(.listed([])) }
-            if let reason = dataFailure {
-                return finish(reply.isPositive
-                    ? .failed(.dataConnection(host: host, reason: reason))
-                    : .failed(.reply(command: "NLST", code: reply.code, text: reply.message)))
-            }
             finalReply = reply
             return maybeDone()
         case (.listing, .dataFinished(let text)):
@@ -71,23 +66,20 @@ public struct FTPListMachine {
         case (.listing, .dataFailed(let reason)):
             // proftpd resets the data connection of an NLST whose directory does not exist, then answers 450: the
             // reply decides whether this was a failure or an empty listing.
-            if let reply = finalReply {
-                return finish(reply.isPositive
-                    ? .failed(.dataConnection(host: host, reason: reason))
-                    : .failed(.reply(command: "NLST", code: reply.code, text: reply.message)))
-            }
             dataFailure = reason
-            return []
+            return maybeDone()
         default:
             return []
         }
     }
 
+    /// Once the final reply and the data connection's end (whole or broken) are both in.
     private mutating func maybeDone() -> [Action] {
-        guard let reply = finalReply, let listing else { return [] }
+        guard let reply = finalReply, listing != nil || dataFailure != nil else { return [] }
         guard reply.isPositive else {
             return finish(.failed(.reply(command: "NLST", code: reply.code, text: reply.message)))
         }
+        guard let listing else { return finish(.failed(.dataConnection(host: host, reason: dataFailure ?? ""))) }
         // One name per line; some servers prefix the directory: keep the last path component.
         let names = listing.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).compactMap { line in
             line.split(separator: "/").last.map(String.init)

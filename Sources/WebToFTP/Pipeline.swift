@@ -19,8 +19,9 @@ public struct RunOptions: Sendable {
     public var retryCapMS = 60_000
     public var tls = TLSConfiguration()
     public var trustPassiveAddress = false
-    /// How long the FTP server may take to connect, answer a command, or take data (default 30 s).
-    public var ftpTimeoutMS = 30_000
+    /// One limit for the FTP server to connect, answer a command, or take data; nil keeps the session's defaults
+    /// (15 s, 30 s, 60 s).
+    public var ftpTimeoutMS: Int?
     public var proxies = ProxySettings()
     public var only: Set<String> = []
 
@@ -341,9 +342,11 @@ public final class Pipeline {
         configuration.security = ftp.security
         configuration.tls = options.tls
         configuration.trustPassiveAddress = options.trustPassiveAddress
-        configuration.replyTimeoutMS = options.ftpTimeoutMS
-        configuration.connectTimeoutMS = min(configuration.connectTimeoutMS, options.ftpTimeoutMS)
-        configuration.dataIdleTimeoutMS = options.ftpTimeoutMS
+        if let timeout = options.ftpTimeoutMS {
+            configuration.connectTimeoutMS = timeout
+            configuration.replyTimeoutMS = timeout
+            configuration.dataIdleTimeoutMS = timeout
+        }
         if context == nil && ftp.security != .none { context = try? TLSContext(options.tls) }
         sessionCount += 1
         FTPSession.connect(loop: loop, configuration: configuration, context: context) { [weak self] result in

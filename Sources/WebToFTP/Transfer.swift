@@ -207,10 +207,11 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
         if let session { releaseSession(session) }
         session = nil
         self.upload = nil
+        let orphan = upload.temporaryMayRemain ? upload.plan.path(upload.plan.temporaryName) : nil
         if var failure {
             // The upload was aborted and has cleaned up (or tried to): now the attempt may report.
             self.failure = nil
-            if upload.temporaryMayRemain { failure.orphan = upload.plan.path(upload.plan.temporaryName) }
+            failure.orphan = orphan
             return completion(.failure(failure))
         }
         guard !finished else { return }
@@ -219,7 +220,7 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
             // fail() records this reason before it stops the download: cancelling first would report "cancelled"
             // (permanent) instead, and a retryable FTP failure would not be retried (found by the fault matrix).
             var failure = Self.classify(error)
-            if upload.temporaryMayRemain { failure.orphan = upload.plan.path(upload.plan.temporaryName) }
+            failure.orphan = orphan
             fail(failure)
         case .success(let published):
             finished = true

@@ -40,6 +40,9 @@ enum RunCommand {
             index += 1
             return index < arguments.count ? arguments[index] : nil
         }
+        func number(_ flag: String, _ range: ClosedRange<Int>) -> Int? {
+            value(flag).flatMap(Int.init).flatMap { range.contains($0) ? $0 : nil }
+        }
         while index < arguments.count {
             let flag = arguments[index]
             switch flag {
@@ -50,17 +53,17 @@ enum RunCommand {
                 guard let path = value(flag) else { return .failure(Message("--log needs a path")) }
                 parsed.log = path
             case "--workers":
-                guard let text = value(flag), let number = Int(text), (1...64).contains(number) else {
+                guard let number = number(flag, 1...64) else {
                     return .failure(Message("--workers needs a number from 1 to 64"))
                 }
                 parsed.workers = number
             case "--retries":
-                guard let text = value(flag), let number = Int(text), (0...100).contains(number) else {
+                guard let number = number(flag, 0...100) else {
                     return .failure(Message("--retries needs a number from 0 to 100"))
                 }
                 parsed.retries = number
             case "--ftp-timeout":
-                guard let text = value(flag), let number = Int(text), (1...3600).contains(number) else {
+                guard let number = number(flag, 1...3600) else {
                     return .failure(Message("--ftp-timeout needs a number of seconds from 1 to 3600"))
                 }
                 parsed.ftpTimeoutSeconds = number

@@ -30,7 +30,7 @@ enum Usage {
           --insecure             do not verify TLS certificates (logged as a warning)
           --ftp-tls MODE         explicit (default), implicit or none; env FTPTLS
           --ftp-use-pasv-ip      trust the address in the server's PASV reply
-          --ftp-timeout SECONDS  FTP connect, reply and stalled-upload timeout (default 30)
+          --ftp-timeout SECONDS  FTP connect, reply and stalled-upload timeout (default 15, 30, 60)
 
         ENVIRONMENT
           FTPHOST    host, host:port or [IPv6]:port of the FTP server

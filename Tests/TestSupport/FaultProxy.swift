@@ -323,13 +323,7 @@ final class Pump {
 
     private func forward(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
-        if let rewrite {
-            let line = rewrite(String(decoding: bytes, as: UTF8.self))
-            offset += bytes.count
-            to.write(Array(line.utf8))
-            return
-        }
         offset += bytes.count
-        to.write(bytes)
+        to.write(rewrite.map { Array($0(String(decoding: bytes, as: UTF8.self)).utf8) } ?? bytes)
     }
 }
