@@ -6,9 +6,13 @@ import TLS
 enum HTTPConnector {
     typealias Completion = (Result<any ByteStream, HTTPError>) -> Void
 
-    static func open(client: HTTPClient, url: HTTPURL, proxy: HTTPURL?, completion: @escaping Completion) {
-        let configuration = client.configuration
-        let options = TCPConnector.Options(connectTimeoutMS: configuration.connectTimeoutMS, limits: configuration.tcp)
+    /// `timeoutMS` bounds each step of getting there (TCP connect, CONNECT answer, TLS handshake): the client's
+    /// connect timeout, or less when the request may not stay silent that long — a peer that accepts and then says
+    /// nothing must fail the attempt as soon as one that says nothing mid-body does.
+    static func open(
+        client: HTTPClient, url: HTTPURL, proxy: HTTPURL?, timeoutMS: Int, completion: @escaping Completion
+    ) {
+        let options = TCPConnector.Options(connectTimeoutMS: timeoutMS, limits: client.configuration.tcp)
         let target = proxy ?? url
         TCPConnector(loop: client.loop, options: options).connect(host: target.host, port: target.port) { result in
             switch result {
@@ -22,9 +26,11 @@ enum HTTPConnector {
                 }
             case .success(let tcp):
                 if let proxy {
-                    viaProxy(tcp, client: client, url: url, proxy: proxy, completion: completion)
+                    viaProxy(tcp, client: client, url: url, proxy: proxy, timeoutMS: timeoutMS, completion: completion)
                 } else if url.scheme == .https {
-                    startTLS(over: tcp, client: client, url: url, serverName: url.host, completion: completion)
+                    startTLS(
+                        over: tcp, client: client, url: url, serverName: url.host, timeoutMS: timeoutMS,
+                        completion: completion)
                 } else {
                     completion(.success(tcp))
                 }
@@ -33,12 +39,13 @@ enum HTTPConnector {
     }
 
     private static func viaProxy(
-        _ tcp: TCPConnection, client: HTTPClient, url: HTTPURL, proxy: HTTPURL, completion: @escaping Completion
+        _ tcp: TCPConnection, client: HTTPClient, url: HTTPURL, proxy: HTTPURL, timeoutMS: Int,
+        completion: @escaping Completion
     ) {
         // An https proxy speaks TLS itself first; the tunnel (or request) then runs inside that.
         let toProxy: (@escaping (any ByteStream) -> Void) -> Void = { next in
             guard proxy.scheme == .https else { return next(tcp) }
-            startTLS(over: tcp, client: client, url: proxy, serverName: proxy.host) { result in
+            startTLS(over: tcp, client: client, url: proxy, serverName: proxy.host, timeoutMS: timeoutMS) { result in
                 switch result {
                 case .success(let stream): next(stream)
                 case .failure(let error):
@@ -48,10 +55,12 @@ enum HTTPConnector {
         }
         toProxy { stream in
             guard url.scheme == .https else { return completion(.success(stream)) }
-            Tunnel(stream: stream, client: client, url: url, proxy: proxy) { result in
+            Tunnel(stream: stream, client: client, url: url, proxy: proxy, timeoutMS: timeoutMS) { result in
                 switch result {
                 case .success(let tunnel):
-                    startTLS(over: tunnel, client: client, url: url, serverName: url.host, completion: completion)
+                    startTLS(
+                        over: tunnel, client: client, url: url, serverName: url.host, timeoutMS: timeoutMS,
+                        completion: completion)
                 case .failure(let error):
                     completion(.failure(error))
                 }
@@ -60,7 +69,7 @@ enum HTTPConnector {
     }
 
     static func startTLS(
-        over stream: any ByteStream, client: HTTPClient, url: HTTPURL, serverName: String,
+        over stream: any ByteStream, client: HTTPClient, url: HTTPURL, serverName: String, timeoutMS: Int,
         completion: @escaping Completion
     ) {
         switch client.tlsContext() {
@@ -70,7 +79,7 @@ enum HTTPConnector {
         case .success(let context):
             TLSStream.connect(
                 over: stream, context: context, serverName: serverName,
-                handshakeTimeoutMS: client.configuration.connectTimeoutMS
+                handshakeTimeoutMS: timeoutMS
             ) { result in
                 switch result {
                 case .success(let tls): completion(.success(tls))
@@ -99,15 +108,17 @@ private final class Tunnel: ByteStreamDelegate {
     private var parser = HTTPResponseParser(requestMethod: "CONNECT")
     private var status = 0
     private var timer: TimerID?
+    private let timeoutMS: Int
 
     init(
-        stream: any ByteStream, client: HTTPClient, url: HTTPURL, proxy: HTTPURL,
+        stream: any ByteStream, client: HTTPClient, url: HTTPURL, proxy: HTTPURL, timeoutMS: Int,
         completion: @escaping (Result<any ByteStream, HTTPError>) -> Void
     ) {
         self.stream = stream
         self.client = client
         self.url = url
         self.proxy = proxy
+        self.timeoutMS = timeoutMS
         self.completion = completion
     }
 
@@ -124,7 +135,7 @@ private final class Tunnel: ByteStreamDelegate {
         } catch {
             return finish(.failure(.invalidRequest("\(error)")))
         }
-        let ms = client.configuration.connectTimeoutMS
+        let ms = timeoutMS
         // The timer's closure keeps this exchange alive until it ends.
         timer = client.loop.scheduleTimer(afterMilliseconds: ms) {
             self.timer = nil

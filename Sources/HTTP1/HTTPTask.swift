@@ -365,7 +365,8 @@ public final class HTTPTask: ByteStreamDelegate {
     private func startFresh() {
         state = .connecting
         let proxy = configuration.proxies.proxy(for: url)
-        HTTPConnector.open(client: client, url: url, proxy: proxy) { [weak self] result in
+        let timeoutMS = min(configuration.connectTimeoutMS, idleTimeoutMS)
+        HTTPConnector.open(client: client, url: url, proxy: proxy, timeoutMS: timeoutMS) { [weak self] result in
             guard let self, case .connecting = self.state else {
                 if case .success(let stream) = result { stream.close() }
                 return

@@ -1,6 +1,7 @@
 import Glibc
 
-/// Facts about this process and host, for names that must be unique and recognisable (temporary upload names).
+/// Facts about this process and host: names that must be unique and recognisable (temporary upload names), and the
+/// resources a run holds, so that a leak shows in the log of the run that caused it.
 public enum SystemInfo {
     public static var processID: Int32 { getpid() }
 
@@ -10,5 +11,23 @@ public enum SystemInfo {
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
         let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return name.isEmpty ? "localhost" : name
+    }
+
+    /// Descriptors this process has open (not counting the one used to count them), or nil without /proc.
+    public static var openDescriptorCount: Int? {
+        guard let directory = opendir("/proc/self/fd") else { return nil }
+        defer { closedir(directory) }
+        var count = 0
+        while let entry = readdir(directory) {
+            if entry.pointee.d_name.0 != CChar(UInt8(ascii: ".")) { count += 1 }
+        }
+        return count - 1
+    }
+
+    /// The most memory this process has had resident so far, in KiB.
+    public static var peakResidentKiB: Int {
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+        return usage.ru_maxrss
     }
 }

@@ -5,6 +5,21 @@ public struct RunSummary: Sendable {
     public var ftpHost: String
     public var ftpTarget: String
     public var started: String
+    /// What the process held when the run started and ended: open descriptors (start, end) and peak resident KiB.
+    /// Equal descriptor counts across a run are the everyday check that no connection or file was leaked.
+    public var process: ProcessFigures?
+
+    public struct ProcessFigures: Sendable {
+        public var openFDsAtStart: Int
+        public var openFDsAtEnd: Int
+        public var peakResidentKiB: Int
+
+        public init(openFDsAtStart: Int, openFDsAtEnd: Int, peakResidentKiB: Int) {
+            self.openFDsAtStart = openFDsAtStart
+            self.openFDsAtEnd = openFDsAtEnd
+            self.peakResidentKiB = peakResidentKiB
+        }
+    }
 
     public init(outcomes: [SourceOutcome], wallMS: Int, ftpHost: String, ftpTarget: String, started: String) {
         self.outcomes = outcomes
@@ -41,7 +56,10 @@ public struct RunSummary: Sendable {
             ("rows", "\(rows)"), ("wall_ms", "\(wallMS)"), ("duration_ms_min", "\(d.min)"),
             ("duration_ms_median", "\(d.median)"), ("duration_ms_max", "\(d.max)"),
             ("throughput_bps", "\(Int(throughput))"), ("ftp_host", ftpHost), ("ftp_target", ftpTarget),
-        ]
+        ] + (process.map { [
+            ("open_fds_start", "\($0.openFDsAtStart)"), ("open_fds_end", "\($0.openFDsAtEnd)"),
+            ("peak_rss_kib", "\($0.peakResidentKiB)"),
+        ] } ?? [])
     }
 
     /// The summary as JSON (schema in the README).
@@ -74,8 +92,11 @@ public struct RunSummary: Sendable {
             ("wall_ms", "\(wallMS)"),
             ("duration_ms", JSONWriter.object([("min", "\(d.min)"), ("median", "\(d.median)"), ("max", "\(d.max)")])),
             ("throughput_bytes_per_s", "\(Int(throughput))"), ("ftp_host", JSONWriter.string(ftpHost)),
-            ("ftp_target", JSONWriter.string(ftpTarget)), ("sources", "[" + sources.joined(separator: ",") + "]"),
-        ]) + "\n"
+            ("ftp_target", JSONWriter.string(ftpTarget)),
+        ] + (process.map { [("process", JSONWriter.object([
+            ("open_fds_start", "\($0.openFDsAtStart)"), ("open_fds_end", "\($0.openFDsAtEnd)"),
+            ("peak_rss_kib", "\($0.peakResidentKiB)"),
+        ]))] } ?? []) + [("sources", "[" + sources.joined(separator: ",") + "]")]) + "\n"
     }
 }
 

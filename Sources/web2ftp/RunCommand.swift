@@ -275,10 +275,13 @@ enum RunCommand {
         let start: (@escaping ([SourceOutcome]) -> Void) -> Void = parsed.dryRun ? pipeline.check : pipeline.run
         let display = ProgressDisplay(loop: loop, log: log, quiet: parsed.quiet) { pipeline.progress }
         display.start()
+        let fdsAtStart = SystemInfo.openDescriptorCount
         start { outcomes in
             display.stop()
             let wall = Int((Clock.monotonicNanoseconds() - started) / 1_000_000)
-            let summary = report(outcomes, wallMS: wall, ftp: ftp, runStart: runStart, parsed: parsed, log: log)
+            let summary = report(
+                outcomes, wallMS: wall, process: processFigures(fdsAtStart: fdsAtStart), ftp: ftp,
+                runStart: runStart, parsed: parsed, log: log)
             if let signalled {
                 exitCode = signalled == SIGINT ? 130 : 143
             } else {
@@ -295,15 +298,23 @@ enum RunCommand {
         return exitCode
     }
 
+    /// The process's descriptors now against `fdsAtStart`, and its peak memory, for the run's summary.
+    static func processFigures(fdsAtStart: Int?) -> RunSummary.ProcessFigures? {
+        guard let before = fdsAtStart, let now = SystemInfo.openDescriptorCount else { return nil }
+        return RunSummary.ProcessFigures(
+            openFDsAtStart: before, openFDsAtEnd: now, peakResidentKiB: SystemInfo.peakResidentKiB)
+    }
+
     /// Logs the run's summary (and writes `--summary-json`).
     @discardableResult
     static func report(
-        _ outcomes: [SourceOutcome], wallMS: Int, ftp: FTPEnvironment, runStart: LocalTime, parsed: Arguments,
-        log: RunLog
+        _ outcomes: [SourceOutcome], wallMS: Int, process: RunSummary.ProcessFigures? = nil, ftp: FTPEnvironment,
+        runStart: LocalTime, parsed: Arguments, log: RunLog
     ) -> RunSummary {
-        let summary = RunSummary(
+        var summary = RunSummary(
             outcomes: outcomes, wallMS: wallMS, ftpHost: ftp.host, ftpTarget: ftp.targetDirectory,
             started: runStart.iso8601)
+        summary.process = process
         log.event(
             summary.failed.isEmpty ? .info : .warning, source: nil, parsed.dryRun ? "dry_run_summary" : "summary",
             summary.fields)

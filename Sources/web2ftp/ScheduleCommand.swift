@@ -143,11 +143,13 @@ final class ScheduleCommand {
         running = pipeline
         let display = ProgressDisplay(loop: loop, log: log, quiet: parsed.quiet) { pipeline.progress }
         display.start()
+        let fdsAtStart = SystemInfo.openDescriptorCount
         pipeline.run { [unowned self] outcomes in
             display.stop()
             let wall = Int((Clock.monotonicNanoseconds() - started) / 1_000_000)
             RunCommand.report(
-                outcomes, wallMS: wall, ftp: self.prepared.ftp, runStart: runStart, parsed: self.parsed, log: self.log)
+                outcomes, wallMS: wall, process: RunCommand.processFigures(fdsAtStart: fdsAtStart),
+                ftp: self.prepared.ftp, runStart: runStart, parsed: self.parsed, log: self.log)
             self.running = nil
             self.lock = nil  // released between runs: an idle scheduler holds no lock
             if let stopping = self.stopping {

@@ -135,12 +135,14 @@ struct FTPHousekeepingVsftpdTests {
 struct FTPScriptedFaultTests {
     /// Publishes `bytes` bytes to a scripted server; returns the result and the commands it saw.
     func publish(
-        bytes: Int = 5_000, storeAnswer: String? = nil, script: @escaping @Sendable (String) -> [ScriptedFTPServer.Step]?
+        bytes: Int = 5_000, storeAnswer: String? = nil, existing: [String: [UInt8]] = [:],
+        script: @escaping @Sendable (String) -> [ScriptedFTPServer.Step]?
     ) async throws -> (Result<FTPPublishResult, FTPError>, [String], [String: [UInt8]]) {
         try await onLoop { loop, done in
             do {
                 let server = try ScriptedFTPServer(loop: loop, script: script)
                 if let storeAnswer { server.answerStore(with: storeAnswer) }
+                for (path, bytes) in existing { server.files[path] = bytes }
                 var configuration = plainConfiguration()
                 configuration.port = server.port
                 configuration.replyTimeoutMS = 2_000
@@ -229,7 +231,7 @@ struct FTPScriptedFaultTests {
     @Test("a server that will not rename over the old file (proftpd without AllowOverwrite): the swap publishes")
     func swapOverExisting() async throws {
         let renames = Locked(0)
-        let (result, commands, _) = try await publish { command in
+        let (result, commands, _) = try await publish(existing: ["/out/f.csv": [1, 2, 3]]) { command in
             guard command == "RNTO out/f.csv" else { return nil }
             let first = renames.withLock { count -> Bool in
                 count += 1

@@ -67,3 +67,19 @@ public final class Locked<Value: Sendable>: Sendable {
     public func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { lock.withLock { body(&$0) } }
     public var value: Value { lock.withLock { $0 } }
 }
+
+/// An object that lives on one loop's thread, carried across a test's awaits; touch it only on that thread
+/// (`EventLoopThread.onLoop`).
+public struct LoopBound<Object: AnyObject>: @unchecked Sendable {
+    public let object: Object
+    public init(_ object: Object) { self.object = object }
+}
+
+extension EventLoopThread {
+    /// Runs `body` on the loop's thread and hands back its result.
+    public func onLoop<T: Sendable>(_ body: @escaping @Sendable (EventLoop) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            handle.execute { loop in continuation.resume(with: Result { try body(loop) }) }
+        }
+    }
+}

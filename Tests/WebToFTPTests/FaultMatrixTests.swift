@@ -11,6 +11,11 @@ struct FaultCase: CustomTestStringConvertible, Sendable {
         /// Between web2ftp and vsftpd: plain FTP (the proxy reads the commands and rewrites EPSV/PASV replies so
         /// data connections pass it too), or explicit FTPS (faults by offset only).
         case ftp(tls: Bool)
+        /// A misbehaving web server of the test's own (HTTPS with the test CA's certificate) in place of nginx; the
+        /// script is made afresh for each run, so it may count.
+        case scriptedHTTP(tls: Bool, script: @Sendable () -> @Sendable (_ connection: Int, _ request: String) -> [ScriptedServer.Step])
+        /// A misbehaving plain-FTP server of the test's own in place of vsftpd, for both sources.
+        case scriptedFTP(script: @Sendable () -> @Sendable (_ command: String) -> [ScriptedFTPServer.Step]?)
     }
 
     enum Expect: Sendable {
@@ -28,8 +33,14 @@ struct FaultCase: CustomTestStringConvertible, Sendable {
     var host: String? = nil
     /// False where the fault takes the FTP server away for every source.
     var otherPublishes = true
+    /// The victim's URL says https while the scripted server speaks plain TCP (it never answers the handshake).
+    var httpsToPlain = false
 
-    var testDescription: String { "\(phase): \(faults.map(\.description).joined(separator: ", "))" }
+    /// What the misbehaving server does, for rows without a proxy fault.
+    var misbehaviour = ""
+
+    var faultDescription: String { misbehaviour.isEmpty ? faults.map(\.description).joined(separator: "; ") : misbehaviour }
+    var testDescription: String { "\(phase): \(faultDescription)" }
 
     static func row(_ phase: String, _ side: Side, _ faults: [Fault], _ expect: Expect, file: String = "large.csv") -> FaultCase {
         FaultCase(phase: phase, side: side, faults: faults, expect: expect, file: file)
@@ -80,74 +91,6 @@ struct FaultCase: CustomTestStringConvertible, Sendable {
         rows += three("226", ftp, .toClient, .line("226", occurrence: 2))
         rows += three("SIZE", ftp, .toServer, .line("SIZE"))
         rows += three("rename", ftp, .toServer, .line("RNFR"))
-        return rows
+        return rows + misbehavingServers
     }()
-}
-
-// Serialized: fifty child processes at once would starve the timing-sensitive tests running alongside.
-@Suite("Fault matrix: every phase cut, reset, stalled or refused through a fault-injecting proxy", .serialized)
-struct FaultMatrixTests {
-    @Test("the run publishes a correct file or nothing, says why, and the other source is unaffected",
-          arguments: FaultCase.all)
-    func row(_ row: FaultCase) async throws {
-        try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
-        try TestEnv.requireServer(port: TestEnv.ftpPort, "vsftpd (plain FTP)")
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
-        let upstream: (port: Int, ftp: Bool)
-        switch row.side {
-        case .http(let tls): upstream = (tls ? TestEnv.httpsPort : TestEnv.httpPort, false)
-        case .ftp(let tls): upstream = (tls ? TestEnv.ftpsPort : TestEnv.ftpPort, !tls)
-        }
-        let thread = try EventLoopThread()
-        defer { thread.shutdown() }
-        let faults = row.faults
-        let proxyPort: Int = try await withCheckedThrowingContinuation { continuation in
-            thread.handle.execute { loop in
-                do {
-                    let proxy = try FaultProxy(loop: loop, upstreamPort: upstream.port, faults: faults, ftp: upstream.ftp)
-                    continuation.resume(returning: proxy.port)
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-        }
-        let scenario = try Scenario("fault")
-        var environment = scenario.environment
-        var victimURL = "\(http)/\(row.file)"
-        switch row.side {
-        case .http(let tls):
-            victimURL = "\(tls ? "https" : "http")://\(row.host ?? (tls ? "localhost" : "127.0.0.1")):\(proxyPort)/\(row.file)"
-        case .ftp(let tls):
-            environment["FTPHOST"] = "127.0.0.1:\(proxyPort)"
-            if !tls { environment["FTPTLS"] = "none" }
-        }
-        try scenario.writeConfig("""
-            {"victim": {"URL": "\(victimURL)", "PARAMS": {}, "TIMEOUT": 2},
-             "other": {"URL": "\(http)/small.csv", "PARAMS": {}}}
-            """)
-        let run = try scenario.run("sequential", ["--retries", "1", "--ftp-timeout", "2"], environment: environment)
-        let log = scenario.log
-        let retries = log.components(separatedBy: "[victim] retry ").count - 1
-        let source = FileManager.default.contents(atPath: TestEnv.wwwDirectory + "/" + row.file)
-        let victim = FileManager.default.contents(atPath: scenario.target + "/victim.csv")
-        var outcome: String
-        switch row.expect {
-        case .published(let expected):
-            #expect(run.status == 0, "\(log)")
-            #expect(victim == source, "victim.csv must be the source, byte for byte")
-            #expect(retries == expected, "retries: \(log)")
-            outcome = "published after \(retries) retr\(retries == 1 ? "y" : "ies")"
-        case .failed(let text):
-            #expect(run.status == 1, "\(log)")
-            #expect(victim == nil, "nothing under the final name")
-            let reason = log.split(separator: "\n").first { $0.contains("[victim] failed ") }.map(String.init) ?? ""
-            #expect(reason.contains(text), "\(log)")
-            outcome = "failed: " + (reason.components(separatedBy: "reason=").last ?? "").prefix(70)
-        }
-        // The other source went its own way; nothing temporary is left; no secret leaked.
-        #expect((scenario.published("other.csv") != nil) == row.otherPublishes, "the other source: \(log)")
-        #expect(scenario.files.allSatisfy { !$0.hasPrefix(".") }, "leftovers: \(scenario.files)")
-        #expect(!log.contains(TestEnv.ftpPassword) && !run.error.contains(TestEnv.ftpPassword))
-        print("FAULT-MATRIX | \(row.phase) | \(faults.map(\.description).joined(separator: "; ")) | \(outcome) |")
-    }
 }
