@@ -16,13 +16,10 @@ extension FTPSession {
     /// `completion` gets those the server deleted. A path that is already gone is not an error worth reporting.
     public func deleteFiles(_ paths: [String], completion: @escaping ([String]) -> Void) {
         guard let path = paths.first else { return completion([]) }
-        guard isUsable, let command = try? FTPCommand("DELE", path) else {
-            loop.scheduleTimer(afterMilliseconds: 0) { completion([]) }
-            return
-        }
-        send(command) { reply in
+        guard let command = try? FTPCommand("DELE", path) else { return completion([]) }
+        exchange(command) { reply in
             self.deleteFiles(Array(paths.dropFirst())) { deleted in
-                completion(reply.isPositive ? [path] + deleted : deleted)
+                completion(reply?.isPositive == true ? [path] + deleted : deleted)
             }
         }
     }
@@ -57,14 +54,14 @@ extension FTPSession {
         switch step {
         case .delete(let name):
             guard let command = try? FTPCommand("DELE", path(name)) else { return next(false) }
-            send(command) { next($0.isPositive) }
+            exchange(command) { next($0?.isPositive == true) }
         case .restore(let backup, let final):
             guard let from = try? FTPCommand("RNFR", path(backup)), let to = try? FTPCommand("RNTO", path(final)) else {
                 return next(false)
             }
-            send(from) { reply in
-                guard reply.isIntermediate else { return next(false) }
-                self.send(to) { next($0.isPositive) }
+            exchange(from) { reply in
+                guard reply?.isIntermediate == true else { return next(false) }
+                self.exchange(to) { next($0?.isPositive == true) }
             }
         }
     }

@@ -192,6 +192,22 @@ public final class FTPSession: ByteStreamDelegate {
         awaitReply(command.description, handler)
     }
 
+    /// One command outside an upload or a listing (DELE, RNFR, NOOP …): `handler` hears the final reply, or nil when
+    /// the session is unusable or dies first (a lost connection, a reply timeout) — it always hears something, so a
+    /// caller waiting on it never hangs.
+    func exchange(_ command: FTPCommand, then handler: @escaping (FTPReply?) -> Void) {
+        guard isUsable else {
+            loop.scheduleTimer(afterMilliseconds: 0) { handler(nil) }
+            return
+        }
+        let exchange = SingleExchange(session: self, handler: handler)
+        begin(exchange)
+        send(command) { [weak exchange] reply in
+            guard !reply.isPreliminary else { return }
+            exchange?.finish(reply)
+        }
+    }
+
     /// Waits for the next reply; the reply timeout runs meanwhile.
     func awaitReply(_ command: String, _ handler: @escaping (FTPReply) -> Void) {
         pendingCommand = command
@@ -351,8 +367,8 @@ public final class FTPSession: ByteStreamDelegate {
 
     /// Checks that the connection still answers (before reusing a pooled session).
     public func noop(_ completion: @escaping (Bool) -> Void) {
-        guard isUsable, let command = try? FTPCommand("NOOP") else { return completion(false) }
-        send(command) { reply in completion(reply.isPositive) }
+        guard let command = try? FTPCommand("NOOP") else { return completion(false) }
+        exchange(command) { reply in completion(reply?.isPositive ?? false) }
     }
 
     /// Says goodbye politely and closes.
@@ -371,8 +387,29 @@ public final class FTPSession: ByteStreamDelegate {
         control.closeGracefully(timeoutMS: 2_000) { _ in completion?() }
     }
 
+    /// Drops the connection at once; an upload, listing or command in flight hears that it ended.
     public func close() {
-        if dead == nil { dead = .connectionClosed(host: host, during: "close") }
-        closeControl()
+        guard dead == nil else { return closeControl() }
+        die(.connectionClosed(host: host, during: "close"))
     }
+}
+
+/// The session's current operation while one `exchange` is in flight: hears the session die.
+private final class SingleExchange: FTPOperation {
+    private unowned let session: FTPSession
+    private var handler: ((FTPReply?) -> Void)?
+
+    init(session: FTPSession, handler: @escaping (FTPReply?) -> Void) {
+        self.session = session
+        self.handler = handler
+    }
+
+    func finish(_ reply: FTPReply?) {
+        guard let handler else { return }
+        self.handler = nil
+        session.end(self)
+        handler(reply)
+    }
+
+    func controlFailed(_ error: FTPError) { finish(nil) }
 }

@@ -64,6 +64,10 @@ public final class Pipeline {
     private var outcomes: [SourceOutcome] = []
     private var idleSessions: [FTPSession] = []
     private var orphans: [String] = []
+    /// Temporary files being deleted at the end of the run, and the session doing it once it has one.
+    private var cleaning: (paths: [String], session: FTPSession?)?
+    /// An interrupted run's time for cleaning up is over: what is left is reported, not deleted.
+    private var outOfTime = false
     private var sessionCount = 0
     private var completion: (([SourceOutcome]) -> Void)?
     private var cancelled: String?
@@ -192,7 +196,9 @@ public final class Pipeline {
         // for more than about ten seconds.
         loop.scheduleTimer(afterMilliseconds: 10_000) { [weak self] in
             guard let self, self.completion != nil else { return }
+            self.outOfTime = true
             for transfer in self.running.values { transfer.forceClose() }
+            self.abandonCleanup("interrupted, and the server did not confirm the deletion in time")
         }
     }
 
@@ -291,7 +297,15 @@ public final class Pipeline {
 
     private func finishIfDone() {
         guard queue.isEmpty, running.isEmpty, waiting.isEmpty, let completion else { return }
-        if !orphans.isEmpty && cancelled == nil { return removeOrphans() }
+        // Interrupted runs clean up too (bounded by the time `cancel` allows): an interrupt is when a temporary file
+        // is most likely left, its session cut mid-transfer.
+        if !orphans.isEmpty {
+            guard outOfTime else { return removeOrphans() }
+            cleaning = (orphans, nil)
+            orphans = []
+            return abandonCleanup("interrupted, and out of time for the clean-up")
+        }
+        if cleaning != nil { return }
         self.completion = nil
         client.close()
         let sessions = idleSessions
@@ -311,11 +325,17 @@ public final class Pipeline {
     private func removeOrphans() {
         let paths = orphans
         orphans = []
+        cleaning = (paths, nil)
         acquireSession { [weak self] result in
-            guard let self else { return }
+            guard let self, self.cleaning != nil else {
+                if case .success(let late) = result { late.close() }
+                return
+            }
             switch result {
             case .success(let session):
+                self.cleaning?.session = session
                 session.deleteFiles(paths) { deleted in
+                    self.cleaning = nil
                     self.log.event(.info, source: nil, "cleanup", [
                         ("temporary_files_deleted", "\(deleted.count)"), ("checked", "\(paths.count)"),
                     ])
@@ -323,12 +343,19 @@ public final class Pipeline {
                     self.finishIfDone()
                 }
             case .failure(let error):
-                self.log.event(.warning, source: nil, "cleanup", [
-                    ("reason", "\(error)"), ("temporary_files", paths.joined(separator: " ")),
-                ])
-                self.finishIfDone()
+                self.abandonCleanup("\(error)")
             }
         }
+    }
+
+    /// The clean-up cannot be done (no session, or an interrupted run out of time): say which files remain, then
+    /// end the run.
+    private func abandonCleanup(_ reason: String) {
+        guard let (paths, session) = cleaning else { return }
+        cleaning = nil
+        session?.close()
+        log.event(.warning, source: nil, "cleanup", [("reason", reason), ("temporary_files", paths.joined(separator: " "))])
+        finishIfDone()
     }
 
     // MARK: FTP sessions

@@ -83,3 +83,18 @@ extension EventLoopThread {
         }
     }
 }
+
+extension EventLoopThread {
+    /// `onLoop` for code that must not suspend (a test already blocking its thread on a child process).
+    public func onLoopBlocking<T: Sendable>(_ body: @escaping @Sendable (EventLoop) -> T) -> T {
+        let result = Locked<T?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        handle.execute { loop in
+            let value = body(loop)
+            result.withLock { $0 = value }
+            done.signal()
+        }
+        done.wait()
+        return result.value!
+    }
+}

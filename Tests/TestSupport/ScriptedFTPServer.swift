@@ -15,6 +15,9 @@ public final class ScriptedFTPServer {
         /// Take the STOR as usual (150, then the data), but once the data is in answer this instead of 226, or say
         /// nothing at all (nil). The bytes are kept under the name either way, as real servers do.
         case store(answer: String?)
+        /// Take the STOR, and once its data ends close the control connection without a word (as vsftpd does when
+        /// a data connection's TLS handshake fails): the temporary file stays.
+        case storeThenDrop
     }
 
     public let listener: TCPListener
@@ -83,7 +86,7 @@ final class ScriptedFTPSession: ByteStreamDelegate {
     private var data: TCPConnection?
     private var dataBytes: [UInt8] = []
     private var dataEnded = false
-    private var storing: (path: String, answer: String?)?
+    private var storing: (path: String, answer: String?, drop: Bool)?
     /// Lines to send on the data connection once it is up (NLST), then close it and answer 226.
     private var listing: [String]?
     private var renameFrom: String?
@@ -131,6 +134,7 @@ final class ScriptedFTPSession: ByteStreamDelegate {
                 reply("229 Entering Extended Passive Mode (|||\(port)|)")
             }
         case .store(let answer): store(argument, answer: answer)
+        case .storeThenDrop: store(argument, answer: nil, drop: true)
         }
     }
 
@@ -201,18 +205,19 @@ final class ScriptedFTPSession: ByteStreamDelegate {
         return listener.localAddress.port
     }
 
-    private func store(_ argument: String, answer: String?) {
-        storing = (argument, answer)
+    private func store(_ argument: String, answer: String?, drop: Bool = false) {
+        storing = (argument, answer, drop)
         reply("150 go ahead")
         finishStoreIfDone()
     }
 
     private func finishStoreIfDone() {
-        guard dataEnded, let (argument, answer) = storing else { return }
+        guard dataEnded, let (argument, answer, drop) = storing else { return }
         server.stored[argument] = dataBytes
         server.files[ScriptedFTPServer.absolute(argument)] = dataBytes
         storing = nil
         if let answer { reply(answer) }
+        if drop { close() }
     }
 
     private func sendListingIfReady() {

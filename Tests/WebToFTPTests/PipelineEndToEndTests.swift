@@ -29,11 +29,14 @@ struct Scenario {
         ]
     }
 
-    func run(_ mode: String, _ extra: [String] = [], environment: [String: String]? = nil) throws -> ProductRun {
+    /// Runs `web2ftp manual MODE` on this scenario; `trustTestCA: false` leaves out `--cacert`.
+    func run(
+        _ mode: String, _ extra: [String] = [], environment: [String: String]? = nil, trustTestCA: Bool = true
+    ) throws -> ProductRun {
         try runProduct(
             "web2ftp",
             ["manual", mode, "--config", directory + "/config.json", "--log", directory + "/etl_pipeline.log",
-             "--cacert", TestEnv.caFile, "--summary-json", directory + "/summary.json"] + extra,
+             "--summary-json", directory + "/summary.json"] + (trustTestCA ? ["--cacert", TestEnv.caFile] : []) + extra,
             environment: environment ?? self.environment)
     }
 
@@ -294,39 +297,78 @@ struct PipelineEndToEndTests {
         #expect(everything.contains("token=***"))
     }
 
-    @Test("SIGTERM mid-transfer: exit 143, no file under the final name, the temporary file removed")
-    func sigterm() async throws {
-        let scenario = try Scenario("sigterm")
-        // Sends the head and a little of the body, then dribbles: the upload is open when the signal comes.
+    /// A source that sends its head and a little of the body, then dribbles for half a minute.
+    static func dribblingSource() async throws -> (EventLoopThread, Int) {
         let drip = (0..<600).flatMap { _ in [ScriptedServer.Step.send("x,y\n"), .pause(milliseconds: 50)] }
-        let (thread, port) = try await scriptedServer { _, _ in
+        return try await scriptedServer { _, _ in
             [.send("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 100000\r\n\r\na,b\n")] + drip
         }
-        defer { thread.shutdown() }
-        try scenario.writeConfig("{\"slow\": {\"URL\": \"http://127.0.0.1:\(port)/slow.csv\"}}")
+    }
+
+    /// Starts `web2ftp manual sequential` on the scenario, waits (blocking, as the lock test does) until `ready`,
+    /// sends SIGTERM and waits for the exit. Returns the exit status, or nil when `ready` never came.
+    static func interrupt(_ scenario: Scenario, environment: [String: String], when ready: () -> Bool) throws -> Int32? {
         let process = Process()
         let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
         process.executableURL = bundle.deletingLastPathComponent().appendingPathComponent("web2ftp")
         process.arguments = ["manual", "sequential", "--config", scenario.directory + "/config.json", "--log",
                              scenario.directory + "/etl_pipeline.log", "--cacert", TestEnv.caFile]
-        process.environment = ProcessInfo.processInfo.environment.merging(scenario.environment) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardError = FileHandle.nullDevice
         try process.run()
-        // Wait until the temporary file exists on the server: the upload is under way.
-        var sawTemporary = false
+        var sawReady = false
         for _ in 0..<250 {
-            if scenario.files.contains(where: { $0.contains(".web2ftp-part.") }) {
-                sawTemporary = true
+            if ready() {
+                sawReady = true
                 break
             }
-            usleep(20_000)  // blocking on purpose, as in the lock test
+            usleep(20_000)
         }
-        #expect(sawTemporary, "the upload never started")
         process.terminate()  // SIGTERM
         process.waitUntilExit()
-        #expect(process.terminationStatus == 143)
+        return sawReady ? process.terminationStatus : nil
+    }
+
+    @Test("SIGTERM mid-transfer: exit 143, no file under the final name, the temporary file removed")
+    func sigterm() async throws {
+        let scenario = try Scenario("sigterm")
+        let (thread, port) = try await Self.dribblingSource()
+        defer { thread.shutdown() }
+        try scenario.writeConfig("{\"slow\": {\"URL\": \"http://127.0.0.1:\(port)/slow.csv\"}}")
+        // Once the temporary file exists on the server, the upload is under way.
+        let status = try Self.interrupt(scenario, environment: scenario.environment) {
+            scenario.files.contains { $0.contains(".web2ftp-part.") }
+        }
+        #expect(status == 143, "exit status (nil: the upload never started)")
         #expect(scenario.files.isEmpty, "left behind: \(scenario.files)")
         #expect(scenario.log.contains("interrupted signal=SIGTERM"))
+    }
+
+    @Test("SIGTERM, and the FTP server drops the session as the upload stops: the temporary file is deleted over a new one")
+    func sigtermSessionLost() async throws {
+        let scenario = try Scenario("sigterm-lost")
+        let (thread, port) = try await Self.dribblingSource()
+        defer { thread.shutdown() }
+        // vsftpd ends the whole session when a data connection closes before its TLS handshake is done: this server
+        // does that to every upload, so the attempt's own clean-up can never run.
+        let ftp = try await thread.onLoop { loop in
+            LoopBound(try ScriptedFTPServer(loop: loop) { $0.hasPrefix("STOR") ? [.storeThenDrop] : nil })
+        }
+        let ftpPort = try await thread.onLoop { _ in ftp.object.port }
+        try scenario.writeConfig("{\"slow\": {\"URL\": \"http://127.0.0.1:\(port)/slow.csv\"}}")
+        var environment = scenario.environment
+        environment["FTPHOST"] = "127.0.0.1:\(ftpPort)"
+        environment["FTPTLS"] = "none"
+        environment["FTPTARGET"] = "/out"
+        let commands = { thread.onLoopBlocking { _ in ftp.object.commands } }
+        let status = try Self.interrupt(scenario, environment: environment) {
+            commands().contains { $0.hasPrefix("STOR") }
+        }
+        #expect(status == 143, "exit status (nil: the upload never started)")
+        let files = try await thread.onLoop { _ in ftp.object.files }
+        #expect(files.isEmpty, "left behind: \(files.keys.sorted())")
+        #expect(scenario.log.contains("cleanup temporary_files_deleted=1"), "\(scenario.log)")
+        #expect(try await thread.onLoop { _ in ftp.object.sessionsOpened } >= 2)
     }
 }
 
