@@ -138,12 +138,15 @@ EOF
 }
 
 make_certificates() {
-  [ -s "$DIR/server.pem" ] && [ -s "$DIR/expired.pem" ] && return
+  local want
+  for want in server expired wrongname selfsigned; do [ -s "$DIR/$want.pem" ] || break; want=; done
+  [ -z "$want" ] && return
   log "making the test CA and certificates"
   local c="$DIR/certs-work"
   rm -rf "$c" && mkdir -p "$c/newcerts" && touch "$c/index.txt" && echo 1000 > "$c/serial"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
-    -subj "/CN=web2ftp test CA" -keyout "$DIR/ca.key" -out "$DIR/ca.pem" 2>/dev/null
+  # A running server keeps the certificate it started with: the CA is made once, and only missing certificates after.
+  [ -s "$DIR/ca.pem" ] && [ -s "$DIR/ca.key" ] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+    -nodes -days 3650 -subj "/CN=web2ftp test CA" -keyout "$DIR/ca.key" -out "$DIR/ca.pem" 2>/dev/null
   cat > "$c/ca.cnf" <<EOF
 [ ca ]
 default_ca = test
@@ -165,16 +168,27 @@ basicConstraints = CA:FALSE
 keyUsage = digitalSignature, keyEncipherment
 extendedKeyUsage = serverAuth
 subjectAltName = IP:127.0.0.1, IP:::1, DNS:localhost
+[ wrongname ]
+basicConstraints = CA:FALSE
+keyUsage = digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:files.example.com
 EOF
-  sign() { # name start end
+  sign() { # name start end extensions
+    [ -s "$DIR/$1.pem" ] && return
     openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
       -keyout "$DIR/$1.key" -out "$c/$1.csr" 2>/dev/null
-    openssl ca -batch -config "$c/ca.cnf" -extensions server -startdate "$2" -enddate "$3" \
+    openssl ca -batch -config "$c/ca.cnf" -extensions "$4" -startdate "$2" -enddate "$3" \
       -in "$c/$1.csr" -out "$c/$1.crt" 2>/dev/null
     openssl x509 -in "$c/$1.crt" -out "$DIR/$1.pem"
   }
-  sign server 20240101000000Z 20350101000000Z
-  sign expired 20200101000000Z 20210101000000Z
+  sign server 20240101000000Z 20350101000000Z server
+  sign expired 20200101000000Z 20210101000000Z server
+  # Valid, from our CA, for another name; and right name, right dates, but signed by nobody we trust.
+  sign wrongname 20240101000000Z 20350101000000Z wrongname
+  [ -s "$DIR/selfsigned.pem" ] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+    -subj "/CN=localhost" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+    -keyout "$DIR/selfsigned.key" -out "$DIR/selfsigned.pem" 2>/dev/null
   chmod 0644 "$DIR"/*.pem "$DIR"/*.key
   rm -rf "$c"
 }

@@ -42,7 +42,7 @@ public enum ConfigLoader {
             let before = problems.count
             if let reason = nameProblem(name) { problems.append("source \"\(printable(name))\": \(reason)") }
             guard case .object(let fields) = value else {
-                problems.append("source \"\(name)\": must be an object with URL (and optionally PARAMS …), got \(value.kind)")
+                problems.append("source \"\(printable(name))\": must be an object with URL (and optionally PARAMS …), got \(value.kind)")
                 continue
             }
             var url: HTTPURL?
@@ -52,7 +52,9 @@ public enum ConfigLoader {
             var headers = HTTPHeaders()
             var retries: Int?
             var timeout: Double?
-            func problem(_ text: String) { problems.append("source \"\(name)\": \(text)") }
+            // Names, templates and header names are printed with control characters masked: a CR LF in config.json
+            // must not forge lines in the log or on the terminal.
+            func problem(_ text: String) { problems.append("source \"\(printable(name))\": \(text)") }
             for (key, field) in fields {
                 switch key {
                 case "URL":
@@ -69,11 +71,11 @@ public enum ConfigLoader {
                     if key == "PARAMS" { params = converted } else { output = converted }
                 case "TARGET":
                     guard case .string(let text) = field else { problem("TARGET must be a string"); continue }
-                    if let reason = TargetTemplate.problem(text) { problem("TARGET \"\(text)\": \(reason)") } else { target = text }
+                    if let reason = TargetTemplate.problem(text) { problem("TARGET \"\(printable(text))\": \(reason)") } else { target = text }
                 case "HEADERS":
                     guard case .object(let members) = field else { problem("HEADERS must be an object of strings"); continue }
                     for (header, raw) in members {
-                        guard case .string(let text) = raw else { problem("HEADERS.\(header) must be a string"); continue }
+                        guard case .string(let text) = raw else { problem("HEADERS.\(printable(header)) must be a string"); continue }
                         headers.add(header, text)
                     }
                 case "RETRIES":
@@ -98,7 +100,7 @@ public enum ConfigLoader {
                 for text in error.problems { problem(text) }
             }
             for (header, value) in headers where !ASCIIHeader.valid(header, value) {
-                problem("HEADERS.\(header) is not a valid header (name must be a token; no line breaks)")
+                problem("HEADERS.\(printable(header)) is not a valid header (name must be a token; no line breaks)")
             }
             guard problems.count == before, let url else { continue }
             let path = TargetTemplate.render(target, name: name, time: runStart)
@@ -120,12 +122,12 @@ public enum ConfigLoader {
         if name.contains("/") { return "the name must not contain '/'" }
         if name.contains("..") { return "the name must not contain '..'" }
         if name.hasPrefix(".") { return "the name must not start with '.'" }
-        if name.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) { return "the name has control characters" }
+        if name.unicodeScalars.contains(where: \.isControl) { return "the name has control characters" }
         return nil
     }
 
-    static func printable(_ name: String) -> String {
-        String(name.unicodeScalars.map { $0.value < 32 || $0.value == 127 ? "?" : Character($0) })
+    static func printable(_ text: String) -> String {
+        String(text.unicodeScalars.map { $0.isControl ? "?" : Character($0) })
     }
 
     static func csvParam(_ value: JSONValue) -> CSVParam? {
@@ -142,6 +144,11 @@ public enum ConfigLoader {
     }
 }
 
+extension Unicode.Scalar {
+    /// C0 controls and DEL: CR, LF and NUL among them, which would end or split an FTP command or a log line.
+    var isControl: Bool { value < 32 || value == 127 }
+}
+
 enum ASCIIHeader {
     static func valid(_ name: String, _ value: String) -> Bool {
         (try? HTTPRequestEncoder.encode(
@@ -156,7 +163,7 @@ public enum TargetTemplate {
         if template.hasPrefix("/") { return "must be relative to FTPTARGET (no leading '/')" }
         if template.split(separator: "/").contains("..") { return "must not contain '..'" }
         if template.hasSuffix("/") { return "must name a file, not a directory" }
-        if template.unicodeScalars.contains(where: { $0.value < 32 }) { return "has control characters" }
+        if template.unicodeScalars.contains(where: \.isControl) { return "has control characters" }
         var rest = Substring(template)
         while let open = rest.firstIndex(of: "{") {
             guard let close = rest[open...].firstIndex(of: "}") else { return "unclosed '{'" }

@@ -42,7 +42,7 @@ public struct FTPEnvironment: Sendable {
             security = override
         } else if let text = environment["FTPTLS"], !text.isEmpty {
             if let value = FTPSecurity(rawValue: text) { security = value } else {
-                problems.append("FTPTLS must be explicit, implicit or none, got \"\(text)\"")
+                problems.append("FTPTLS must be explicit, implicit or none, got \"\(ConfigLoader.printable(text))\"")
             }
         }
         var host = hostText
@@ -53,14 +53,19 @@ public struct FTPEnvironment: Sendable {
                 let rest = hostText[hostText.index(after: close)...]
                 if rest.hasPrefix(":") { port = Int(rest.dropFirst()) } else if !rest.isEmpty { port = -1 }
             } else {
-                problems.append("FTPHOST \"\(hostText)\": unclosed '['")
+                problems.append("FTPHOST \"\(ConfigLoader.printable(hostText))\": unclosed '['")
             }
         } else if let colon = hostText.firstIndex(of: ":"), hostText.filter({ $0 == ":" }).count == 1 {
             host = String(hostText[..<colon])
             port = Int(hostText[hostText.index(after: colon)...]) ?? -1
         }
-        if let port, !(1...65535).contains(port) { problems.append("FTPHOST \"\(hostText)\": invalid port") }
-        if target.contains("\r") || target.contains("\n") { problems.append("FTPTARGET must not contain line breaks") }
+        if let port, !(1...65535).contains(port) { problems.append("FTPHOST \"\(ConfigLoader.printable(hostText))\": invalid port") }
+        // By scalar: CR LF is one Character, so `contains("\n")` would not see it. The values are not echoed (a
+        // password must not be, and the others would carry their control characters into the log).
+        for (name, value) in [("FTPHOST", hostText), ("FTPUSER", user), ("FTPPASS", password), ("FTPTARGET", target)]
+        where value.unicodeScalars.contains(where: \.isControl) {
+            problems.append("\(name) must not contain control characters (line breaks, NUL, tabs)")
+        }
         guard problems.isEmpty else { throw ConfigError(problems: problems) }
         return FTPEnvironment(
             host: host, port: port, user: user, password: password, targetDirectory: target, security: security)

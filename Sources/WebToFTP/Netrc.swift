@@ -8,7 +8,8 @@ public enum Netrc {
 
     /// The entry for `host` (or the `default` one) in the text of a netrc file.
     public static func entry(for host: String, in text: String) -> Entry? {
-        let tokens = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).map(String.init)
+        // Character.isWhitespace, not a list of separators: CR LF is one Character, equal to neither "\r" nor "\n".
+        let tokens = text.split(whereSeparator: \.isWhitespace).map(String.init)
         var index = 0
         var found: Entry?
         var fallback: Entry?

@@ -48,6 +48,11 @@ public final class RunLog {
             line += " \(key)=" + (needsQuotes ? "\"" + value.replacingAll("\"", "'") + "\"" : value)
         }
         for secret in secrets { line = line.replacingAll(secret, "***") }
+        // One event, one line: a CR, LF or escape sequence from a server's reply or a file name cannot forge another
+        // line or drive the operator's terminal.
+        if line.unicodeScalars.contains(where: \.isControl) {
+            line = String(String.UnicodeScalarView(line.unicodeScalars.map { $0.isControl ? "?" : $0 }))
+        }
         line += "\n"
         write(line, to: fd)
         if echoToStderr && (verbose || level != .info || !name.hasPrefix("attempt")) {

@@ -56,7 +56,8 @@ struct FaultMatrixTests {
         let process = scenario.summary?["process"] as? [String: Any]
         let fds = (process?["open_fds_start"] as? Int, process?["open_fds_end"] as? Int)
         #expect(fds.0 != nil && fds.0 == fds.1, "open descriptors at the run's start and end: \(fds)")
-        #expect(!log.contains(TestEnv.ftpPassword) && !run.error.contains(TestEnv.ftpPassword))
+        let summaryText = (try? String(contentsOfFile: scenario.directory + "/summary.json", encoding: .utf8)) ?? ""
+        #expect(![log, run.error, summaryText].contains { $0.contains(TestEnv.ftpPassword) }, "the password leaked")
         print("FAULT-MATRIX | \(row.phase) | \(row.faultDescription) | \(outcome) |")
     }
 

@@ -91,6 +91,9 @@ struct FaultCase: CustomTestStringConvertible, Sendable {
         rows += three("226", ftp, .toClient, .line("226", occurrence: 2))
         rows += three("SIZE", ftp, .toServer, .line("SIZE"))
         rows += three("rename", ftp, .toServer, .line("RNFR"))
+        // Ciphertext offsets measured against this vsftpd: the login ends near byte 1000 from the client, the victim's
+        // upload commands span 1100–1700, the other source's follow.
+        rows += three("FTPS control, mid-session (victim's upload)", ftps, .toServer, .offset(1350))
         return rows + misbehavingServers
     }()
 }

@@ -10,7 +10,7 @@ extension FaultCase {
         func web(_ phase: String, tls: Bool = false, _ misbehaviour: String, _ expect: Expect,
                  _ script: @escaping @Sendable (_ connection: Int, _ body: [UInt8]) -> [ScriptedServer.Step]) {
             var row = FaultCase(phase: phase, side: .scriptedHTTP(tls: tls) {
-                let body = csv("small.csv")
+                let body = Canned.csv("small.csv")
                 return { connection, _ in script(connection, body) }
             }, faults: [], expect: expect, file: "small.csv")
             row.misbehaviour = misbehaviour
@@ -35,25 +35,31 @@ extension FaultCase {
             rows.append(row)
         }
         let lying: @Sendable ([UInt8]) -> [ScriptedServer.Step] = { body in
-            [.send(head(["Content-Length: \(body.count + 1000)"])), .bytes(body), .close]
+            [.send(Canned.head(["Content-Length: \(body.count + 1000)"])), .bytes(body), .close]
         }
         web("HTTP body", "Content-Length 1000 bytes longer than the body, then FIN; every time",
             .failed("truncated download: the body ended after"), { _, body in lying(body) })
         web("HTTP body", "Content-Length 1000 bytes longer than the body, then FIN; first connection",
-            .published(retries: 1), { connection, body in connection == 1 ? lying(body) : serve(body) })
+            .published(retries: 1), { connection, body in connection == 1 ? lying(body) : Canned.serve(body) })
         web("HTTP body", "chunk size 'zz'", .failed("chunk"), { _, _ in
-            [.send(head(["Transfer-Encoding: chunked"]) + "zz\r\nabc\r\n0\r\n\r\n"), .close]
+            [.send(Canned.head(["Transfer-Encoding: chunked"]) + "zz\r\nabc\r\n0\r\n\r\n"), .close]
         })
         web("HTTP body", "chunk of 0x10000 announced, 3 bytes sent, then FIN", .failed("truncated download: the connection closed before the end"), { _, _ in
-            [.send(head(["Transfer-Encoding: chunked"]) + "10000\r\nabc"), .close]
+            [.send(Canned.head(["Transfer-Encoding: chunked"]) + "10000\r\nabc"), .close]
         })
         web("HTTP head", "an SSH banner instead of a status line", .failed("status line"), { _, _ in
             [.send("SSH-2.0-OpenSSH_9.2\r\n\r\n"), .close]
         })
+        web("HTTP head", "a header line of 1 MiB (capped at 64 KiB)", .failed("header line"), { _, _ in
+            [.send("HTTP/1.1 200 OK\r\nX-Big: " + String(repeating: "a", count: 1 << 20) + "\r\n\r\n"), .close]
+        })
+        web("HTTP head", "20,000 header fields (capped at 200)", .failed("header"), { _, _ in
+            [.send("HTTP/1.1 200 OK\r\n" + String(repeating: "X-A: b\r\n", count: 20_000) + "\r\n"), .close]
+        })
         web("HTTPS body", tls: true, "TLS closed without close_notify, body delimited by the close",
-            .failed("without close_notify"), { _, body in [.send(head([], keepAlive: false)), .bytes(body), .closeWithoutNotify] })
+            .failed("without close_notify"), { _, body in [.send(Canned.head([], keepAlive: false)), .bytes(body), .closeWithoutNotify] })
         web("HTTPS body", tls: true, "TLS closed without close_notify after the whole Content-Length body",
-            .published(retries: 0), { _, body in serve(body) + [.closeWithoutNotify] })
+            .published(retries: 0), { _, body in Canned.serve(body) + [.closeWithoutNotify] })
         var silent = FaultCase(phase: "TLS handshake (HTTPS)", side: .scriptedHTTP(tls: false) {
             { _, _ in [] }  // a plain server never sees a request end in a ClientHello: it says nothing at all
         }, faults: [], expect: .failed("timed out after 2000 ms"), file: "small.csv")
@@ -81,17 +87,28 @@ extension FaultCase {
         }
         ftp("SIZE", "SIZE answers 10 bytes short; first time", .published(retries: 1)) { command, seen in
             guard command.hasPrefix("SIZE") && command.contains("victim") && seen == 1 else { return nil }
-            return [.reply("213 \(csv("large.csv").count - 10)")]
+            return [.reply("213 \(Canned.csv("large.csv").count - 10)")]
         }
         ftp("rename", "550 to RNTO (permission denied); every time", .failed("550")) { command, _ in
             command.hasPrefix("RNTO") && command.contains("victim") ? [.reply("550 Permission denied.")] : nil
+        }
+        ftp("FTP login", "a FEAT reply of 100,000 lines (capped at 1000)", .failed("longer than 1000 lines"),
+            otherPublishes: false) { command, _ in
+            command == "FEAT" ? [.reply("211-Features:\r\n" + String(repeating: " X\r\n", count: 100_000) + "211 End")] : nil
+        }
+        ftp("FTP login", "a reply line of 1 MiB (capped at 8 KiB)", .failed("longer than 8192 bytes"),
+            otherPublishes: false) { command, _ in
+            command == "FEAT" ? [.reply("211 " + String(repeating: "x", count: 1 << 20))] : nil
         }
         ftp("FTP login", "530 to PASS", .failed("530"), otherPublishes: false) { command, _ in
             command.hasPrefix("PASS") ? [.reply("530 Login incorrect.")] : nil
         }
         return rows
     }
+}
 
+/// Canned responses for the scripted web servers: the test data as nginx would serve it.
+enum Canned {
     static func csv(_ name: String) -> [UInt8] {
         Array(FileManager.default.contents(atPath: TestEnv.wwwDirectory + "/" + name) ?? Data())
     }
