@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TLS
 @testable import WebToFTP
@@ -115,6 +116,28 @@ struct FTPEnvironmentTests {
         #expect(explicit.password == "p")
     }
 
+    @Test("a ~/.netrc with CRLF line ends reads the same")
+    func netrcCRLF() throws {
+        let text = "machine ftp.example.com\r\n  login ann\r\n  password s3cret\r\n"
+        let env = try FTPEnvironment.load(["FTPHOST": "ftp.example.com", "FTPTARGET": "/in"], netrc: text)
+        #expect(env.user == "ann" && env.password == "s3cret")
+    }
+
+    @Test("control characters in any FTP variable are refused, and the values are not echoed")
+    func controlCharacters() {
+        do {
+            _ = try FTPEnvironment.load([
+                "FTPHOST": "h\r\nX", "FTPUSER": "u\u{0}", "FTPPASS": "p4ss\r\nDELE x", "FTPTARGET": "/in\r\nRMD /",
+            ])
+            Issue.record("accepted control characters")
+        } catch {
+            for name in ["FTPHOST", "FTPUSER", "FTPPASS", "FTPTARGET"] {
+                #expect(error.problems.contains("\(name) must not contain control characters (line breaks, NUL, tabs)"))
+            }
+            #expect(!error.description.contains("p4ss") && !error.description.contains("DELE"))
+        }
+    }
+
     @Test("all missing variables are reported together")
     func missing() {
         do {
@@ -143,6 +166,18 @@ struct RunPiecesTests {
             long.update([UInt8](repeating: UInt8(ascii: "a"), count: min(7_777, 1_000_000 - chunk)))
         }
         #expect(long.hexDigest() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test("one event, one line: control characters from servers or names are masked; the password is too")
+    func logLines() throws {
+        let path = "/tmp/w2f-runlog-\(UInt32.random(in: 0...UInt32.max)).log"
+        defer { unlink(path) }
+        let log = try RunLog(path: path, secrets: ["s3cret"])
+        log.echoToStderr = false
+        log.event(.error, source: "a\r\nb", "failed", [("reason", "550 no\r\n2026 INFO forged\u{1B}[2J s3cret")])
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.hasSuffix(" ERROR [a??b] failed reason=\"550 no??2026 INFO forged?[2J ***\"\n"), "\(text)")
+        #expect(text.split(separator: "\n").count == 1)
     }
 
     @Test("local time: ISO 8601 with milliseconds and offset; strftime subset")
