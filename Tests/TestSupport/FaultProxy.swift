@@ -28,6 +28,9 @@ public struct Fault: Sendable, CustomStringConvertible {
         /// Before the `occurrence`-th line (FTP command or reply) on the connection that starts with this text; the
         /// proxy must parse FTP.
         case line(String, occurrence: Int = 1)
+        /// This long after the connection was accepted, whatever is flowing (or not): cut, reset and stall strike
+        /// at once; the other kinds from the next byte on.
+        case time(milliseconds: Int)
     }
 
     public var kind: Kind
@@ -53,6 +56,7 @@ public struct Fault: Sendable, CustomStringConvertible {
         switch trigger {
         case .offset(let offset): when = "at byte \(offset)"
         case .line(let text, let occurrence): when = "before \"\(text)\"" + (occurrence > 1 ? " #\(occurrence)" : "")
+        case .time(let milliseconds): when = "after \(milliseconds) ms"
         }
         return "\(kind) \(direction) \(when) on \(channel) connection \(connection == 0 ? "every" : "\(connection)")"
     }
@@ -141,7 +145,10 @@ final class ProxyLink: ByteStreamDelegate {
         pumps[ObjectIdentifier(server)] = Pump(
             from: server, to: client, faults: faults.filter { $0.direction == .toClient }, parseLines: parseLines,
             rewrite: parseLines ? { line in Self.rewritePassive(line, passive) } : nil)
-        for pump in pumps.values { pump.link = self }
+        for pump in pumps.values {
+            pump.link = self
+            pump.armTimedFaults()
+        }
         client.delegate = self
         server.delegate = self
         client.resumeReading()
@@ -223,6 +230,32 @@ final class Pump {
         self.faults = faults
         self.parseLines = parseLines
         self.rewrite = rewrite
+    }
+
+    /// Timed faults run from now (the connection was just accepted and joined to the server).
+    func armTimedFaults() {
+        for fault in faults {
+            guard case .time(let milliseconds) = fault.trigger else { continue }
+            from.loop.scheduleTimer(afterMilliseconds: milliseconds) { [weak self] in self?.strike(fault) }
+        }
+    }
+
+    private func strike(_ timed: Fault) {
+        guard let index = faults.firstIndex(where: { if case .time = $0.trigger { $0.description == timed.description } else { false } })
+        else { return }
+        faults.remove(at: index)
+        switch timed.kind {
+        case .cut: link?.cut()
+        case .reset, .refuse: link?.reset()
+        case .stall:
+            stalled = true
+            from.pauseReading()
+        case .corrupt, .drip, .delay:
+            // From the next byte on, as if it had been aimed at this offset.
+            faults.append(Fault(timed.kind, timed.direction, at: .offset(offset), connection: timed.connection,
+                                channel: timed.channel))
+            pumpPending()
+        }
     }
 
     func push(_ bytes: [UInt8]) {

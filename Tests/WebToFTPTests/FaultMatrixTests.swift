@@ -74,6 +74,13 @@ struct FaultCase: CustomTestStringConvertible, Sendable {
         rows.append(row("HTTP head", http, [Fault(.delay(milliseconds: 700), .toClient, at: .offset(0))], .published(retries: 0)))
         rows.append(row("HTTP body", http, [Fault(.drip(milliseconds: 2), .toClient, at: .offset(150))], .published(retries: 0),
                         file: "small.csv"))
+        // By time: the body drips, so 600 ms in is mid-body whatever the machine's speed.
+        rows.append(row("HTTP body", http, [
+            Fault(.drip(milliseconds: 2), .toClient, at: .offset(150)), Fault(.reset, .toClient, at: .time(milliseconds: 600)),
+        ], .published(retries: 1)))
+        rows.append(row("HTTPS body", https, [
+            Fault(.drip(milliseconds: 2), .toClient, at: .offset(5000)), Fault(.cut, .toClient, at: .time(milliseconds: 600)),
+        ], .published(retries: 1)))
         // The run's first FTP session does the leftover check before any source starts: a fault in its connect,
         // login or TLS handshake costs that check (a warning) and the sources log in afresh, with no retry.
         rows.append(row("FTP connect", ftp, [Fault(.refuse)], .published(retries: 0)))
