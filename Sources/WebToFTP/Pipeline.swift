@@ -69,6 +69,8 @@ public final class Pipeline {
     /// An interrupted run's time for cleaning up is over: what is left is reported, not deleted.
     private var outOfTime = false
     private var sessionCount = 0
+    /// FTP logins under way.
+    private var connecting = 0
     private var completion: (([SourceOutcome]) -> Void)?
     private var cancelled: String?
     private var warnedSessions = false
@@ -296,7 +298,8 @@ public final class Pipeline {
     }
 
     private func finishIfDone() {
-        guard queue.isEmpty, running.isEmpty, waiting.isEmpty, let completion else { return }
+        // A login still under way would outlive the run (an attempt that failed while its session was connecting).
+        guard queue.isEmpty, running.isEmpty, waiting.isEmpty, connecting == 0, let completion else { return }
         // Interrupted runs clean up too (bounded by the time `cancel` allows): an interrupt is when a temporary file
         // is most likely left, its session cut mid-transfer.
         if !orphans.isEmpty {
@@ -363,6 +366,7 @@ public final class Pipeline {
     private func acquireSession(_ done: @escaping (Result<FTPSession, FTPError>) -> Void) {
         while let session = idleSessions.popLast() {
             if session.isUsable { return done(.success(session)) }
+            session.close()
         }
         var configuration = FTPSession.Configuration(
             host: ftp.host, port: ftp.port, user: ftp.user, password: ftp.password)
@@ -376,8 +380,16 @@ public final class Pipeline {
         }
         if context == nil && ftp.security != .none { context = try? TLSContext(options.tls) }
         sessionCount += 1
+        connecting += 1
         FTPSession.connect(loop: loop, configuration: configuration, context: context) { [weak self] result in
-            guard let self else { return }
+            guard let self else {
+                if case .success(let session) = result { session.close() }
+                return
+            }
+            self.connecting -= 1
+            // Whoever asked may be gone (its attempt failed meanwhile) and hand the session straight back; the run
+            // may have been waiting only for this login to end.
+            defer { self.finishIfDone() }
             if case .success(let session) = result {
                 if !self.warnedSessions {
                     self.warnedSessions = true

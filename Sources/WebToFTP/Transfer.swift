@@ -114,9 +114,12 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
             expectedBytes = length
         }
         task.pause()
+        // Held strongly: the attempt may have failed and be gone by the time the login ends, and the session must
+        // still go back to the pool (it leaked, found by the fault matrix's descriptor count in parallel mode).
+        let release = releaseSession
         acquireSession { [weak self] result in
             guard let self, !self.finished else {
-                if case .success(let session) = result { self?.releaseSession(session) }
+                if case .success(let session) = result { release(session) }
                 return
             }
             switch result {

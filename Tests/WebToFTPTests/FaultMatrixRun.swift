@@ -29,7 +29,7 @@ struct FaultMatrixTests {
             {"victim": {"URL": "\(stage.victimURL)", "PARAMS": {}, "TIMEOUT": 2},
              "other": {"URL": "\(http)/small.csv", "PARAMS": {}}}
             """)
-        let run = try scenario.run("sequential", ["--retries", "1", "--ftp-timeout", "2"], environment: stage.environment)
+        let run = try scenario.run(row.mode, ["--retries", "1", "--ftp-timeout", "2"], environment: stage.environment)
         let log = scenario.log
         let retries = log.components(separatedBy: "[victim] retry ").count - 1
         let source = FileManager.default.contents(atPath: TestEnv.wwwDirectory + "/" + row.file)
@@ -58,7 +58,7 @@ struct FaultMatrixTests {
         #expect(fds.0 != nil && fds.0 == fds.1, "open descriptors at the run's start and end: \(fds)")
         let summaryText = (try? String(contentsOfFile: scenario.directory + "/summary.json", encoding: .utf8)) ?? ""
         #expect(![log, run.error, summaryText].contains { $0.contains(TestEnv.ftpPassword) }, "the password leaked")
-        print("FAULT-MATRIX | \(row.phase) | \(row.faultDescription) | \(outcome) |")
+        print("FAULT-MATRIX | \(row.mode) | \(row.phase) | \(row.faultDescription) | \(outcome) |")
     }
 
     static func stage(_ row: FaultCase, on thread: EventLoopThread, scenario: Scenario) async throws -> Stage {

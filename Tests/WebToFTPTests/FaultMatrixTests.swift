@@ -35,12 +35,14 @@ struct FaultCase: CustomTestStringConvertible, Sendable {
     var otherPublishes = true
     /// The victim's URL says https while the scripted server speaks plain TCP (it never answers the handshake).
     var httpsToPlain = false
+    /// `sequential`, or `parallel`: both sources at once, each on its own FTP session.
+    var mode = "sequential"
 
     /// What the misbehaving server does, for rows without a proxy fault.
     var misbehaviour = ""
 
     var faultDescription: String { misbehaviour.isEmpty ? faults.map(\.description).joined(separator: "; ") : misbehaviour }
-    var testDescription: String { "\(phase): \(faultDescription)" }
+    var testDescription: String { "\(phase)\(mode == "parallel" ? " (parallel)" : ""): \(faultDescription)" }
 
     static func row(_ phase: String, _ side: Side, _ faults: [Fault], _ expect: Expect, file: String = "large.csv") -> FaultCase {
         FaultCase(phase: phase, side: side, faults: faults, expect: expect, file: file)
@@ -101,6 +103,21 @@ struct FaultCase: CustomTestStringConvertible, Sendable {
         // Ciphertext offsets measured against this vsftpd: the login ends near byte 1000 from the client, the victim's
         // upload commands span 1100–1700, the other source's follow.
         rows += three("FTPS control, mid-session (victim's upload)", ftps, .toServer, .offset(1350))
-        return rows + misbehavingServers
+        rows += misbehavingServers
+        // Again with both sources at once, where the victim's fault is its own (the web side, and the scripted FTP
+        // server that misbehaves on the victim's files only): the other source, on a session of its own, must not
+        // notice. The proxied FTP rows count connections and commands of a sequential run, so they stay sequential.
+        return rows + rows.filter(\.victimOnly).map { row in
+            var parallel = row
+            parallel.mode = "parallel"
+            return parallel
+        }
     }()
+
+    var victimOnly: Bool {
+        switch side {
+        case .http, .scriptedHTTP, .scriptedFTP: true
+        case .ftp: false
+        }
+    }
 }
