@@ -113,6 +113,12 @@ struct ScheduleEndToEndTests {
         let log = (try String(contentsOfFile: scenario.directory + "/etl_pipeline.log.1", encoding: .utf8)) + scenario.log
         #expect(log.components(separatedBy: " run trigger=schedule").count - 1 == 1)
         #expect(log.contains("next_run at="))
+        // A long-lived scheduler must not gather descriptors run by run.
+        let figures = log.split(separator: "\n").first { $0.contains(" summary ") }.map {
+            ($0.components(separatedBy: "open_fds_start=").last?.prefix { $0.isNumber },
+             $0.components(separatedBy: "open_fds_end=").last?.prefix { $0.isNumber })
+        }
+        #expect(figures?.0 != nil && figures?.0 == figures?.1, "descriptors at the run's start and end: \(log)")
         #expect(log.contains("stopped signal=SIGTERM"))
         #expect(scenario.files == ["s.csv"])
     }
