@@ -82,6 +82,17 @@ extension RawBuffer where Element == UInt8 {
         append(bytes.assumingMemoryBound(to: UInt8.self))
     }
 
+    /// Appends `bytes` with every `old` byte written as `new` (a row's separators swapped for the output's).
+    @inline(__always)
+    mutating func append(_ bytes: UnsafeRawBufferPointer, replacing old: UInt8, with new: UInt8) {
+        let target = reserve(bytes.count)
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            target[index] = byte == old ? new : byte
+        }
+        commit(bytes.count)
+    }
+
     mutating func append<S: Sequence<UInt8>>(contentsOf bytes: S) {
         for byte in bytes { append(byte) }
     }

@@ -39,10 +39,19 @@ public struct CSVTokenizer {
     private let stopsUnquoted: [Bool]
     private let stopsQuoted: [Bool]
     private let notable: [Bool]
+    /// Bytes that end or spoil a plain record (see `feed(_:plain:_:)`): the separator (counted), line ends, the
+    /// quote, escape and comment characters, and the notable bytes.
+    private let stopsPlain: [Bool]
+    /// Whether `feed` looks for plain records at all (a wasted scan per row for a caller that never takes them).
+    private let offersPlainRecords: Bool
+    /// The separators' positions in the input, of the plain text scanned last.
+    private var cuts = RawBuffer<Int>(capacity: 64)
 
     public init(
-        separator: UInt8, quote: UInt8, escape: UInt8?, comment: UInt8?, maxRecordBytes: Int, notable: [UInt8] = []
+        separator: UInt8, quote: UInt8, escape: UInt8?, comment: UInt8?, maxRecordBytes: Int, notable: [UInt8] = [],
+        offersPlainRecords: Bool = false
     ) {
+        self.offersPlainRecords = offersPlainRecords
         self.separator = separator
         self.quote = quote
         self.escape = escape
@@ -58,6 +67,9 @@ public struct CSVTokenizer {
         var quoted = marks
         for byte in [quote, 10] + [escape].compactMap({ $0 }) { quoted[Int(byte)] = true }
         stopsQuoted = quoted
+        var plain = unquoted
+        plain[Int(quote)] = true
+        stopsPlain = plain
     }
 
     public var fieldCount: Int { ends.count }
@@ -86,9 +98,52 @@ public struct CSVTokenizer {
     public mutating func feed(
         _ input: UnsafeRawBufferPointer, _ onRecord: (borrowing CSVTokenizer) throws(CSVError) -> Void
     ) throws(CSVError) -> Result<Void, TooLong> {
+        try feed(input, plain: { (_, _) throws(CSVError) in false }, onRecord)
+    }
+
+    /// Feeds `input`, offering each plain record whole to `plain` first (when made with `offersPlainRecords`): one
+    /// that lies in this chunk and holds no quote, escape, comment or notable byte — only text and separators. It
+    /// gets the record's bytes (without the line end) and its field count, and returns true when it took the record
+    /// (which then counts as read) or false to have it tokenized as usual. Most rows of most files are plain, and a
+    /// writer that would copy their fields unchanged can copy the row instead.
+    public mutating func feed(
+        _ input: UnsafeRawBufferPointer, plain: (UnsafeRawBufferPointer, Int) throws(CSVError) -> Bool,
+        _ onRecord: (borrowing CSVTokenizer) throws(CSVError) -> Void
+    ) throws(CSVError) -> Result<Void, TooLong> {
         var index = 0
         let count = input.count
+        let offersPlain = offersPlainRecords  // a register, not a load per byte
         while index < count {
+            if offersPlain, case .fieldStart = state, ends.isEmpty, bytes.isEmpty, !sawQuoteOrSeparator {
+                let end = scanPlain(input, from: index)
+                if end < count, input[end] == 10 || input[end] == 13, end > index,
+                    try plain(UnsafeRawBufferPointer(rebasing: input[index..<end]), cuts.count + 1)
+                {
+                    records += 1
+                    line += 1
+                    recordStartLine = line
+                    index = end + 1
+                    if input[end] == 13 {
+                        if index < count && input[index] == 10 { index += 1 } else { state = .afterCR }
+                    }
+                    continue
+                }
+                // Not taken: the scanned text becomes fields just as the byte loop below would have made them, and
+                // the loop goes on from the byte that stopped the scan (scanned once either way).
+                var fieldStart = index
+                for cut in cuts.bytes {
+                    bytes.append(UnsafeRawBufferPointer(rebasing: input[fieldStart..<cut]))
+                    endField()
+                    fieldStart = cut + 1
+                }
+                if !cuts.isEmpty { sawQuoteOrSeparator = true }
+                if end > fieldStart {
+                    bytes.append(UnsafeRawBufferPointer(rebasing: input[fieldStart..<end]))
+                    state = .unquoted
+                }
+                index = end
+                if index == count { break }
+            }
             let byte = input[index]
             index += 1
             switch state {
@@ -162,6 +217,26 @@ public struct CSVTokenizer {
             if bytes.count > maxRecordBytes { return .failure(TooLong()) }
         }
         return .success(())
+    }
+
+    /// Where plain text (field bytes and separators) starting at `start` stops: at a line end for a plain record, else
+    /// at a special byte, the end of the input, or the longest record allowed. The separators' positions go to `cuts`.
+    @inline(__always)
+    private mutating func scanPlain(_ input: UnsafeRawBufferPointer, from start: Int) -> Int {
+        var end = start
+        let limit = min(input.count, start + maxRecordBytes)
+        cuts.removeAll()
+        stopsPlain.withUnsafeBufferPointer { stops in
+            while end < limit {
+                let byte = input[end]
+                if stops[Int(byte)] {
+                    guard byte == separator else { break }
+                    cuts.append(end)
+                }
+                end += 1
+            }
+        }
+        return end
     }
 
     /// Copies bytes from `index` up to the next one that `stops` marks, at once.

@@ -46,7 +46,8 @@ public final class CSVTransformer {
         decoder = TextDecoder(encoding: options.encoding, replace: options.replaceInvalid)
         tokenizer = CSVTokenizer(
             separator: options.separator, quote: options.quote, escape: options.escape, comment: options.comment,
-            maxRecordBytes: options.maxRowBytes, notable: RowProcessor.quoted(options))
+            maxRecordBytes: options.maxRowBytes, notable: RowProcessor.quoted(options),
+            offersPlainRecords: RowProcessor.copiesPlainRows(options))
         rows = RowProcessor(options: options)
     }
 
@@ -88,7 +89,9 @@ public final class CSVTransformer {
             invalid = error
         }
         rows.beginChunk()
-        let fed = try tokenizer.feed(UnsafeRawBufferPointer(decoded.bytes)) { (tokens) throws(CSVError) in
+        let fed = try tokenizer.feed(
+            UnsafeRawBufferPointer(decoded.bytes), plain: { (raw, fields) throws(CSVError) in rows.plainRow(raw, fields: fields) }
+        ) { (tokens) throws(CSVError) in
             try rows.record(tokens)
         }
         if case .failure = fed {
@@ -152,6 +155,33 @@ struct RowProcessor {
 
     /// Bytes that make a field need quotes on output (RFC 4180).
     static func quoted(_ options: CSVOptions) -> [UInt8] { [options.outputSeparator, 34, 10, 13] }
+
+    /// Whether data rows may be written unchanged but for their separators: nothing selects columns or rewrites
+    /// values. Then a plain row (see `CSVTokenizer.feed(_:plain:_:)`) is copied whole instead of field by field.
+    static func copiesPlainRows(_ options: CSVOptions) -> Bool {
+        options.columns == nil && options.dateColumns.isEmpty && options.decimal == nil && options.thousands == nil
+    }
+
+    /// Takes a plain data row as `dataRow` would write it — same counters, same limits — when it is one: the header
+    /// is done, the row is not skipped, and it has as many fields as the file (others go the long way, to be padded
+    /// or reported).
+    mutating func plainRow(_ raw: UnsafeRawBufferPointer, fields: Int) -> Bool {
+        guard headerDone, recordNumber >= options.skipRows, fields == width ?? fields else { return false }
+        recordNumber += 1
+        sawAnyRecord = true
+        if let limit = options.rowLimit, counters.rowsIn >= limit { return true }
+        counters.rowsIn += 1
+        let start = out.count
+        if options.separator == options.outputSeparator {
+            out.append(raw)
+        } else {
+            out.append(raw, replacing: options.separator, with: options.outputSeparator)
+        }
+        out += options.lineTerminator
+        counters.rowsOut += 1
+        if options.skipFooter > 0 { holdBack(from: start) }
+        return true
+    }
 
     mutating func beginChunk() {
         out.removeAll()

@@ -61,12 +61,15 @@ enum DataSet {
 enum RowKind {
     /// `id,name,date,amount,city,comment` with ISO dates and a quoted comment holding the separator.
     case utf8
+    /// The `utf8` columns with a comment that needs no quotes: every row plain (text and separators only), which the
+    /// transformer copies whole when nothing rewrites its values.
+    case plain
     /// `Nr;Name;Datum;Betrag;Ort` in latin-1, `;`-separated, German dates and decimal commas, names with umlauts.
     case latin1
 
     func append(into rows: inout Rows) {
         if rows.row == 0 {
-            rows.text(self == .utf8 ? "id,name,date,amount,city,comment\n" : "Nr;Name;Datum;Betrag;Ort\n")
+            rows.text(self == .latin1 ? "Nr;Name;Datum;Betrag;Ort\n" : "id,name,date,amount,city,comment\n")
             rows.row = 1
             return
         }
@@ -75,13 +78,17 @@ enum RowKind {
         let month = 1 + Int(r >> 8 % 12)
         let year = 2000 + Int(r >> 16 % 26)
         switch self {
-        case .utf8:
+        case .utf8, .plain:
             rows.number(rows.row); rows.byte(44)
             rows.text("name"); rows.number(Int(r >> 20 % 100_000)); rows.byte(44)
             rows.number(year); rows.byte(45); rows.padded(month); rows.byte(45); rows.padded(day); rows.byte(44)
             rows.number(Int(r >> 24 % 100_000)); rows.byte(46); rows.padded(Int(r >> 40 % 100)); rows.byte(44)
             rows.text("City"); rows.number(Int(r >> 32 % 500)); rows.byte(44)
-            rows.text("\"some text, with a comma "); rows.number(rows.row); rows.text("\"\n")
+            if self == .plain {
+                rows.text("some text without a comma "); rows.number(rows.row); rows.byte(10)
+            } else {
+                rows.text("\"some text, with a comma "); rows.number(rows.row); rows.text("\"\n")
+            }
         case .latin1:
             rows.number(rows.row); rows.byte(59)
             rows.text(["M", "K", "B", "S"][Int(r % 4)]); rows.byte(0xFC); rows.text("ller ")  // ü in latin-1

@@ -33,6 +33,10 @@ enum Micro {
              input: { csvInput(.utf8) }, pass: tokenize),
         Case(name: "csv-passthrough", what: "CSV transform, default PARAMS (parse + rewrite)",
              input: { csvInput(.utf8) }, pass: { transform($0, params: [:]) }),
+        Case(name: "csv-plain", what: "CSV transform, default PARAMS, rows without quotes (copied whole)",
+             input: { csvInput(.plain) }, pass: { transform($0, params: [:]) }),
+        Case(name: "csv-plain-redelimit", what: "CSV transform, rows without quotes, ',' → ';' (OUTPUT.sep)",
+             input: { csvInput(.plain) }, pass: { transform($0, params: [:], output: ["sep": .string(";")]) }),
         Case(name: "csv-redelimit", what: "CSV transform, latin-1 ';' → UTF-8 ','",
              input: { csvInput(.latin1) },
              pass: { transform($0, params: ["sep": .string(";"), "encoding": .string("latin-1")]) }),
@@ -174,8 +178,8 @@ enum Micro {
         return fields
     }
 
-    static func transform(_ input: [UInt8], params: [String: CSVParam]) -> Int {
-        let options = try! CSVOptions(params: params)
+    static func transform(_ input: [UInt8], params: [String: CSVParam], output: [String: CSVParam]? = nil) -> Int {
+        let options = try! CSVOptions(params: params, output: output)
         let transformer = CSVTransformer(options: options)
         var output: [UInt8] = []
         output.reserveCapacity(feedBytes * 2)
