@@ -131,6 +131,8 @@ struct RowProcessor {
     var out = ByteWriter(capacity: 128 * 1024)
     private let dates: DateNormalizer
     private let rewritesNumbers: Bool
+    /// Fields are written as read (see `copiesPlainRows`): the row loop need not ask per field.
+    private let copiesFields: Bool
     /// Bytes that make a field need quotes on output.
     private var needsQuotes = [Bool](repeating: false, count: 256)
     private var recordNumber = 0
@@ -150,6 +152,7 @@ struct RowProcessor {
         self.options = options
         dates = DateNormalizer(dayFirst: options.dayFirst, format: options.dateFormat)
         rewritesNumbers = options.decimal != nil || options.thousands != nil
+        copiesFields = Self.copiesPlainRows(options)
         for byte in Self.quoted(options) { needsQuotes[Int(byte)] = true }
     }
 
@@ -284,6 +287,13 @@ struct RowProcessor {
         }
         if singleEmpty {
             out += [34, 34]  // one empty field: quoted, so that it is not read back as a blank line
+        } else if copiesFields && columns == fields {
+            // Every field as read, quoted where it must be: none of the per-field questions below applies.
+            for index in 0..<fields {
+                if index > 0 { out.append(separator) }
+                let value = tokens.field(index)
+                if tokens.fieldIsNotable(index) { appendQuoted(value) } else { out.append(value) }
+            }
         } else {
             for index in 0..<columns {
                 if index > 0 { out.append(separator) }
