@@ -125,7 +125,7 @@ private final class Listing: ByteStreamDelegate, FTPOperation {
     }
 
     private func armIdleTimer() {
-        if let idleTimer { session.loop.cancelTimer(idleTimer) }
+        stopIdleTimer()
         let timeout = session.configuration.replyTimeoutMS
         idleTimer = session.loop.scheduleTimer(afterMilliseconds: timeout) { [weak self] in
             guard let self else { return }
@@ -135,6 +135,11 @@ private final class Listing: ByteStreamDelegate, FTPOperation {
             self.session.armReplyTimeout()
             self.step(.dataFailed("no listing data for \(timeout) ms"))
         }
+    }
+
+    private func stopIdleTimer() {
+        if let idleTimer { session.loop.cancelTimer(idleTimer) }
+        idleTimer = nil
     }
 
     func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) {
@@ -151,8 +156,7 @@ private final class Listing: ByteStreamDelegate, FTPOperation {
         session.harvestSessions(from: stream)
         stream.closeAfterPeerEnded()
         data = nil
-        if let idleTimer { session.loop.cancelTimer(idleTimer) }
-        idleTimer = nil
+        stopIdleTimer()
         // The 226 is still to come: from now on the reply timeout runs again.
         session.armReplyTimeout()
         if case .failed(let error) = end, !(error is TLSError) {
@@ -169,8 +173,7 @@ private final class Listing: ByteStreamDelegate, FTPOperation {
     private func finish(_ result: Result<[String], FTPError>) {
         guard let completion else { return }
         self.completion = nil
-        if let idleTimer { session.loop.cancelTimer(idleTimer) }
-        idleTimer = nil
+        stopIdleTimer()
         data?.close()
         data = nil
         session.end(self)

@@ -68,7 +68,6 @@ public final class Pipeline {
     private var cleaning: (paths: [String], session: FTPSession?)?
     /// An interrupted run's time for cleaning up is over: what is left is reported, not deleted.
     private var outOfTime = false
-    private var sessionCount = 0
     /// FTP logins under way.
     private var connecting = 0
     private var completion: (([SourceOutcome]) -> Void)?
@@ -302,13 +301,12 @@ public final class Pipeline {
         guard queue.isEmpty, running.isEmpty, waiting.isEmpty, connecting == 0, let completion else { return }
         // Interrupted runs clean up too (bounded by the time `cancel` allows): an interrupt is when a temporary file
         // is most likely left, its session cut mid-transfer.
-        if !orphans.isEmpty {
-            guard outOfTime else { return removeOrphans() }
-            cleaning = (orphans, nil)
-            orphans = []
-            return abandonCleanup("interrupted, and out of time for the clean-up")
-        }
+        if !orphans.isEmpty && !outOfTime { return removeOrphans() }
         if cleaning != nil { return }
+        if !orphans.isEmpty {
+            reportLeft(orphans, reason: "interrupted, and out of time for the clean-up")
+            orphans = []
+        }
         self.completion = nil
         client.close()
         let sessions = idleSessions
@@ -357,8 +355,12 @@ public final class Pipeline {
         guard let (paths, session) = cleaning else { return }
         cleaning = nil
         session?.close()
-        log.event(.warning, source: nil, "cleanup", [("reason", reason), ("temporary_files", paths.joined(separator: " "))])
+        reportLeft(paths, reason: reason)
         finishIfDone()
+    }
+
+    private func reportLeft(_ paths: [String], reason: String) {
+        log.event(.warning, source: nil, "cleanup", [("reason", reason), ("temporary_files", paths.joined(separator: " "))])
     }
 
     // MARK: FTP sessions
@@ -379,7 +381,6 @@ public final class Pipeline {
             configuration.dataIdleTimeoutMS = timeout
         }
         if context == nil && ftp.security != .none { context = try? TLSContext(options.tls) }
-        sessionCount += 1
         connecting += 1
         FTPSession.connect(loop: loop, configuration: configuration, context: context) { [weak self] result in
             guard let self else {

@@ -50,9 +50,7 @@ public final class RunLog {
         for secret in secrets { line = line.replacingAll(secret, "***") }
         // One event, one line: a CR, LF or escape sequence from a server's reply or a file name cannot forge another
         // line or drive the operator's terminal.
-        if line.unicodeScalars.contains(where: \.isControl) {
-            line = String(String.UnicodeScalarView(line.unicodeScalars.map { $0.isControl ? "?" : $0 }))
-        }
+        if line.unicodeScalars.contains(where: \.isControl) { line = ConfigLoader.printable(line) }
         line += "\n"
         write(line, to: fd)
         if echoToStderr && (verbose || level != .info || !name.hasPrefix("attempt")) {
