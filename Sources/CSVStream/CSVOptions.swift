@@ -6,6 +6,8 @@ public enum CSVParam: Equatable, Sendable {
     case bool(Bool)
     case null
     case array([CSVParam])
+    /// Only `dtype` takes one (`{"column": "str"}`).
+    case object([String: CSVParam])
 }
 
 /// A column named or numbered, as `usecols` and `parse_dates` take them.
@@ -48,8 +50,12 @@ public struct CSVOptions: Equatable, Sendable {
     public var outputSeparator: UInt8 = UInt8(ascii: ",")
     public var lineTerminator: [UInt8] = [10]
     public var byteOrderMark = false
-    /// Keys that were accepted but have no effect here, for the caller to warn about.
+    /// Keys that were accepted but have no effect here (`low_memory`, `engine`, `memory_map`), for the caller to warn
+    /// about: the config can drop them.
     public var ignoredKeys: [String] = []
+    /// `dtype` was given, as text for every column: it asks for what is done anyway (values are copied as text), so
+    /// the caller only mentions it.
+    public var textDtype = false
     /// Longest row accepted, in bytes: memory stays bounded whatever the input.
     public var maxRowBytes = 1024 * 1024
 
@@ -99,6 +105,12 @@ public struct CSVOptions: Equatable, Sendable {
                     problems.append("\(key) takes column names or indices, got \(describe(item))")
                     return nil
                 }
+            }
+            // pandas refuses a mix too: an index and a name cannot be told apart once names label the columns.
+            let named = result.filter { if case .name = $0 { true } else { false } }.count
+            if key == "usecols" && named > 0 && named < result.count {
+                problems.append("\(key) must be all column names or all indices, not a mix")
+                return nil
             }
             return result
         }
@@ -177,9 +189,9 @@ public struct CSVOptions: Equatable, Sendable {
             case "low_memory", "engine", "memory_map":
                 options.ignoredKeys.append(key)
             case "dtype":
-                if Self.allText(value) { options.ignoredKeys.append(key) } else {
-                    problems.append("dtype other than str/object is not supported: values are copied as text, never re-typed")
-                }
+                let refused = Self.dtypeProblems(value)
+                problems += refused
+                options.textDtype = refused.isEmpty
             default:
                 problems.append("unknown PARAMS key '\(key)' (supported: \(Self.supportedKeys.joined(separator: ", ")))")
             }
@@ -208,11 +220,21 @@ public struct CSVOptions: Equatable, Sendable {
         self = options
     }
 
-    static func allText(_ value: CSVParam) -> Bool {
+    /// `dtype` is accepted when it asks for text only, for all columns or per column: values are copied as text and
+    /// never re-typed, so any other type would be a promise not kept.
+    static func dtypeProblems(_ value: CSVParam) -> [String] {
+        func isText(_ value: CSVParam) -> Bool {
+            if case .string(let type) = value { return ["str", "object", "string"].contains(type) }
+            return false
+        }
+        let why = "only str, object or string is supported: values are copied as text, never re-typed"
         switch value {
-        case .string(let type): return ["str", "object", "string"].contains(type)
-        case .array(let items): return items.allSatisfy(allText)
-        default: return false
+        case .object(let columns):
+            return columns.keys.sorted().filter { !isText(columns[$0]!) }.map {
+                "dtype for column '\($0)' is \(describe(columns[$0]!)): \(why)"
+            }
+        default:
+            return isText(value) ? [] : ["dtype \(describe(value)) is not supported: \(why)"]
         }
     }
 }
@@ -225,6 +247,8 @@ func describe(_ value: CSVParam) -> String {
     case .bool(let flag): return "\(flag)"
     case .null: return "null"
     case .array(let items): return "[" + items.map(describe).joined(separator: ", ") + "]"
+    case .object(let members):
+        return "{" + members.keys.sorted().map { "\"\($0)\": " + describe(members[$0]!) }.joined(separator: ", ") + "}"
     }
 }
 

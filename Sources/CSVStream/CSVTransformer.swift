@@ -1,11 +1,33 @@
-/// Counters for the run summary.
+/// Counters for the log and the run summary.
 public struct CSVCounters: Equatable, Sendable {
+    public init() {}
+
+    /// Data records read: after the header, `skiprows`, comments and blank lines, up to `nrows`; bad rows and footer
+    /// rows included.
     public var rowsIn = 0
+    /// Rows written (the header line not counted).
     public var rowsOut = 0
+    /// Rows with too many fields that `on_bad_lines: skip|warn` dropped.
     public var badRowsSkipped = 0
+    /// Non-empty values of `parse_dates` columns that are not dates (kept as they are), in all and per column.
     public var datesUnparsed = 0
+    public var datesUnparsedByColumn: [ColumnCount] = []
+    /// U+FFFD characters written: bytes that `encoding_errors: replace` could not decode.
+    public var valuesReplaced = 0
+    /// Values whose `decimal`/`thousands` notation was rewritten to the plain one.
+    public var thousandsDecimalRewritten = 0
     public var bytesIn: UInt64 = 0
     public var bytesOut: UInt64 = 0
+
+    public struct ColumnCount: Equatable, Sendable {
+        public var column: String
+        public var count: Int
+
+        public init(column: String, count: Int) {
+            self.column = column
+            self.count = count
+        }
+    }
 }
 
 /// Why a CSV body could not be transformed: what, and at which row (1-based, counting records of the input).
@@ -113,7 +135,27 @@ public final class CSVTransformer {
             try rows.finish()
         }
         rows.counters.bytesOut += UInt64(rows.out.count)
+        if options.replaceInvalid { rows.counters.valuesReplaced += Self.replacementCharacters(in: rows.out.bytes) }
         output.append(contentsOf: rows.out.bytes)
+    }
+}
+
+extension CSVTransformer {
+    /// U+FFFD (EF BF BD) in what is written. Counted on the output, not in the decoder, so that values of skipped
+    /// rows and unselected columns do not count; only under `encoding_errors: replace`, so nobody else pays the scan.
+    static func replacementCharacters(in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var count = 0
+        var index = 0
+        let end = bytes.count - 2
+        while index < end {
+            if bytes[index] == 0xEF && bytes[index + 1] == 0xBF && bytes[index + 2] == 0xBD {
+                count += 1
+                index += 3
+            } else {
+                index += 1
+            }
+        }
+        return count
     }
 }
 
@@ -143,6 +185,9 @@ struct RowProcessor {
     private var projection: [Int]?
     /// Per source column: normalise dates here? (An array, not a set: looked up for every field.)
     private var isDateColumn: [Bool] = []
+    /// Per source column: its place in `dateColumns` (-1: not a date column).
+    private var dateSlot: [Int] = []
+    private var dateColumns: [DateColumn] = []
     private var footer: [[UInt8]] = []
     private var footerHead = 0
     private var wroteBOM = false
@@ -197,6 +242,32 @@ struct RowProcessor {
     mutating func finish() throws(CSVError) {
         if !sawAnyRecord { throw CSVError(kind: .noData, row: 0, message: "no data: the body is empty") }
         if !headerDone { try startColumns(nil, row: 0) }
+        for slot in dateColumns.indices where dateColumns[slot].tried > 0 { warnIfNoDates(slot) }
+    }
+
+    /// Counts a `parse_dates` value, and warns as soon as the first `DateColumn.sample` non-empty values of a column
+    /// held no date at all: a column that never parses is almost always a config mistake (the wrong column), and
+    /// its rows would otherwise be published undated without a word.
+    private mutating func noteDate(_ value: UnsafeBufferPointer<UInt8>, column slot: Int, parsed: Bool) {
+        if !parsed {
+            counters.datesUnparsed += 1
+            counters.datesUnparsedByColumn[slot].count += 1
+        }
+        guard dateColumns[slot].tried < DateColumn.sample else { return }
+        dateColumns[slot].tried += 1
+        if parsed {
+            dateColumns[slot].parsed += 1
+        } else if dateColumns[slot].example == nil {
+            dateColumns[slot].example = String(decoding: value.prefix(40), as: UTF8.self)
+        }
+        if dateColumns[slot].tried == DateColumn.sample { warnIfNoDates(slot) }
+    }
+
+    private mutating func warnIfNoDates(_ slot: Int) {
+        let column = dateColumns[slot]
+        guard column.parsed == 0, !column.warned else { return }
+        dateColumns[slot].warned = true
+        warnings.append("parse_dates column '\(column.label)': none of the first \(column.tried) non-empty values is a date (e.g. \"\(column.example ?? "")\"); values are kept as text — is it the right column?")
     }
 
     mutating func record(_ tokens: borrowing CSVTokenizer) throws(CSVError) {
@@ -217,6 +288,11 @@ struct RowProcessor {
     }
 
     /// Works out the columns once the header row (or the first data row) is known, and writes the header line.
+    ///
+    /// pandas' rules, which configs written for pandas rely on: `names` label the *selected* columns when there are
+    /// exactly as many names as `usecols` indices (the indices then count in the file), otherwise they label the
+    /// file's columns (and `usecols` may name them); `parse_dates` indices count among the selected columns, in file
+    /// order, and its names must be among them.
     private mutating func startColumns(
         _ header: CSVTokenizer?, firstRow: CSVTokenizer? = nil, row: Int
     ) throws(CSVError) {
@@ -225,8 +301,15 @@ struct RowProcessor {
         if let header {
             sourceNames = (0..<header.fieldCount).map { String(decoding: header.field($0), as: UTF8.self) }
         }
-        let names = options.names ?? sourceNames
-        width = names?.count ?? header?.fieldCount ?? firstRow?.fieldCount
+        let fileWidth = header?.fieldCount ?? firstRow?.fieldCount
+        var indices: [Int]?
+        if let columns = options.columns {
+            indices = columns.compactMap { if case .index(let index) = $0 { index } else { nil } }
+            if indices!.count < columns.count { indices = nil }
+        }
+        let namesSelected = options.names != nil && indices != nil && options.names!.count == Set(indices!).count
+        let names = namesSelected ? nil : options.names ?? sourceNames
+        width = namesSelected ? fileWidth : names?.count ?? fileWidth
         let width = width
         func resolve(_ column: CSVColumn, key: String) throws(CSVError) -> Int {
             switch column {
@@ -244,19 +327,46 @@ struct RowProcessor {
             }
         }
         if let columns = options.columns {
-            var indices: [Int] = []
-            for column in columns { indices.append(try resolve(column, key: "usecols")) }
-            projection = Array(Set(indices)).sorted()  // the file's order, as pandas keeps it
+            var selected: [Int] = []
+            for column in columns { selected.append(try resolve(column, key: "usecols")) }
+            projection = Array(Set(selected)).sorted()  // the file's order, as pandas keeps it
         }
+        let labels = namesSelected ? options.names : names.map { names in projection.map { $0.map { names[$0] } } ?? names }
         for column in options.dateColumns {
-            let index = try resolve(column, key: "parse_dates")
-            if isDateColumn.count <= index { isDateColumn += [Bool](repeating: false, count: index + 1 - isDateColumn.count) }
+            let index = try resolveDateColumn(column, labels: labels, resolve: resolve, row: row)
+            if isDateColumn.count <= index {
+                isDateColumn += [Bool](repeating: false, count: index + 1 - isDateColumn.count)
+                dateSlot += [Int](repeating: -1, count: index + 1 - dateSlot.count)
+            }
+            guard !isDateColumn[index] else { continue }
             isDateColumn[index] = true
+            dateSlot[index] = dateColumns.count
+            let label = projection.flatMap { $0.firstIndex(of: index) }.flatMap { labels?[$0] } ?? names?[index] ?? "\(index)"
+            dateColumns.append(DateColumn(label: label))
+            counters.datesUnparsedByColumn.append(.init(column: label, count: 0))
         }
-        if let names {
-            let written = projection.map { $0.map { names[$0] } } ?? names
-            let fields = written.map { Array($0.utf8) }
+        if let labels {
+            let fields = labels.map { Array($0.utf8) }
             writeRow(count: fields.count) { fields[$0] }
+        }
+    }
+
+    /// A `parse_dates` entry as a column of the file. With `usecols`, indices count among the selected columns and
+    /// names must be selected: a date column that is not written is a config mistake, not a no-op.
+    private func resolveDateColumn(
+        _ column: CSVColumn, labels: [String]?, resolve: (CSVColumn, String) throws(CSVError) -> Int, row: Int
+    ) throws(CSVError) -> Int {
+        guard let projection else { return try resolve(column, "parse_dates") }
+        switch column {
+        case .index(let index):
+            guard index < projection.count else {
+                throw CSVError(kind: .unknownColumn, row: row, message: "parse_dates: column \(index) does not exist (usecols selects \(projection.count) columns, and parse_dates counts among them, as pandas does)")
+            }
+            return projection[index]
+        case .name(let name):
+            if let position = labels?.firstIndex(of: name) { return projection[position] }
+            let known = labels?.joined(separator: ", ") ?? "none: the file has no header"
+            throw CSVError(kind: .unknownColumn, row: row, message: "parse_dates: no column named '\(name)' among the columns usecols selects (\(known))")
         }
     }
 
@@ -264,7 +374,8 @@ struct RowProcessor {
         if let limit = options.rowLimit, counters.rowsIn >= limit { return }
         counters.rowsIn += 1
         let fields = tokens.fieldCount
-        if let width, fields > width {
+        // With usecols, pandas takes the selected fields of a longer row and ignores the rest: not a bad line.
+        if let width, fields > width, projection == nil {
             let message = "expected \(width) fields, saw \(fields) at row \(tokens.records)"
             switch options.onBadLines {
             case .error: throw CSVError(kind: .badLine, row: tokens.records, message: message)
@@ -304,14 +415,16 @@ struct RowProcessor {
                 let notable = tokens.fieldIsNotable(source)
                 let mark = out.count
                 if source < isDateColumn.count && isDateColumn[source] && !value.isEmpty {
-                    if dates.normalize(value, into: &out) {
+                    let parsed = dates.normalize(value, into: &out)
+                    noteDate(value, column: dateSlot[source], parsed: parsed)
+                    if parsed {
                         requoteIfNeeded(from: mark)
                         continue
                     }
-                    counters.datesUnparsed += 1
                 } else if rewritesNumbers && NumberNotation.rewrite(
                     value[...], decimal: options.decimal ?? UInt8(ascii: "."), thousands: options.thousands, into: &out)
                 {
+                    counters.thousandsDecimalRewritten += 1
                     requoteIfNeeded(from: mark)
                     continue
                 }
@@ -372,6 +485,17 @@ struct RowProcessor {
         }
         out += options.lineTerminator
     }
+}
+
+/// What is learnt about one `parse_dates` column while it streams.
+struct DateColumn {
+    /// How many non-empty values are looked at before a column that parsed none is reported.
+    static let sample = 1000
+    let label: String
+    var tried = 0
+    var parsed = 0
+    var example: String?
+    var warned = false
 }
 
 /// Number separators per field: with `thousands: "."` and `decimal: ","`, `1.234,50` becomes `1234.50`. Only values
