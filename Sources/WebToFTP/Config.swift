@@ -139,7 +139,13 @@ public enum ConfigLoader {
         case .array(let items):
             let converted = items.compactMap(csvParam)
             return converted.count == items.count ? .array(converted) : nil
-        case .object: return nil
+        case .object(let members):
+            var converted: [String: CSVParam] = [:]
+            for (key, member) in members {
+                guard let value = csvParam(member) else { return nil }
+                converted[key] = value
+            }
+            return .object(converted)
         }
     }
 }

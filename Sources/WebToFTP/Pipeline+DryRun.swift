@@ -11,6 +11,9 @@ extension Pipeline {
             var remaining = self.sourceList[...]
             func next() {
                 guard let source = remaining.popFirst() else { return self.finishCheck(outcomes, completion) }
+                for (level, fields) in CSVReport.notes(source.csv) {
+                    self.log.event(level, source: source.name, "csv", fields)
+                }
                 let start = Clock.monotonicNanoseconds()
                 let probe = HeadProbe { result in
                     var result = result

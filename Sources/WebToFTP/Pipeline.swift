@@ -220,6 +220,7 @@ public final class Pipeline {
         guard cancelled == nil, !queue.isEmpty else { return finishIfDone() }
         let source = queue.removeFirst()
         log.event(.info, source: source.name, "start", [("url", source.url.redacted)])
+        for (level, fields) in CSVReport.notes(source.csv) { log.event(level, source: source.name, "csv", fields) }
         attempt(source, number: 1, start: Clock.monotonicNanoseconds())
     }
 
@@ -256,6 +257,9 @@ public final class Pipeline {
                 }
             }
         }
+        transfer.onCSVWarning = { [weak self] warning in
+            self?.log.event(.warning, source: source.name, "csv", [("detail", warning)])
+        }
         running[source.name] = transfer
         transfer.start()
     }
@@ -277,14 +281,14 @@ public final class Pipeline {
         outcomes.append(SourceOutcome(name: source.name, attempts: attempts, durationMS: duration, result: result))
         switch result {
         case .success(let done):
-            for warning in done.warnings { log.event(.warning, source: source.name, "csv", [("detail", warning)]) }
+            for warning in done.warnings { log.event(.warning, source: source.name, "leftovers", [("detail", warning)]) }
             var fields: [(String, String)] = [
                 ("path", done.path), ("bytes", "\(done.bytesOut)"), ("sha256", done.sha256),
                 ("http_status", "\(done.status)"), ("url", done.finalURL), ("bytes_in", "\(done.bytesIn)"),
                 ("duration_ms", "\(duration)"),
                 ("rate_bps", "\(duration > 0 ? Int(done.bytesOut * 1000 / UInt64(duration)) : 0)"),
             ]
-            if let rows = done.rowsOut { fields.append(("rows", "\(rows)")) }
+            if let csv = done.csv { fields += CSVReport.fields(csv) }
             if let tls = done.httpTLS { fields.append(("http_tls", tls)) }
             if let resumed = done.ftpDataResumed { fields.append(("ftp_data_tls_resumed", "\(resumed)")) }
             log.event(.info, source: source.name, "published", fields)

@@ -37,6 +37,8 @@ public struct RunSummary: Sendable {
     public var bytesDownloaded: UInt64 { results.reduce(0) { $0 + $1.bytesIn } }
     public var bytesUploaded: UInt64 { results.reduce(0) { $0 + $1.bytesOut } }
     public var rows: Int { results.reduce(0) { $0 + ($1.rowsOut ?? 0) } }
+    /// The CSV counters summed over the published sources (see `CSVReport`).
+    var csvTotals: [(String, String)] { CSVReport.totals(results.compactMap(\.csv)) }
 
     /// Per-source durations: min, median, max (ms).
     public var durations: (min: Int, median: Int, max: Int) {
@@ -53,7 +55,7 @@ public struct RunSummary: Sendable {
         return [
             ("sources", "\(outcomes.count)"), ("succeeded", "\(succeeded.count)"), ("failed", "\(failed.count)"),
             ("retried", "\(retried)"), ("bytes_down", "\(bytesDownloaded)"), ("bytes_up", "\(bytesUploaded)"),
-            ("rows", "\(rows)"), ("wall_ms", "\(wallMS)"), ("duration_ms_min", "\(d.min)"),
+            ("rows", "\(rows)")] + csvTotals + [("wall_ms", "\(wallMS)"), ("duration_ms_min", "\(d.min)"),
             ("duration_ms_median", "\(d.median)"), ("duration_ms_max", "\(d.max)"),
             ("throughput_bps", "\(Int(throughput))"), ("ftp_host", ftpHost), ("ftp_target", ftpTarget),
         ] + (process.map { [
@@ -74,7 +76,8 @@ public struct RunSummary: Sendable {
                 fields += [
                     ("status", "\"published\""), ("path", JSONWriter.string(done.path)),
                     ("bytes_down", "\(done.bytesIn)"), ("bytes_up", "\(done.bytesOut)"),
-                    ("rows", done.rowsOut.map { "\($0)" } ?? "null"), ("sha256", JSONWriter.string(done.sha256)),
+                    ("rows", done.rowsOut.map { "\($0)" } ?? "null"), ("csv", done.csv.map(CSVReport.json) ?? "null"),
+                    ("sha256", JSONWriter.string(done.sha256)),
                     ("url", JSONWriter.string(done.finalURL)),
                 ]
             case .failure(let failure):
@@ -89,6 +92,7 @@ public struct RunSummary: Sendable {
             ("started", JSONWriter.string(started)), ("sources_total", "\(outcomes.count)"),
             ("succeeded", "\(succeeded.count)"), ("failed", "\(failed.count)"), ("retried", "\(retried)"),
             ("bytes_down", "\(bytesDownloaded)"), ("bytes_up", "\(bytesUploaded)"), ("rows", "\(rows)"),
+        ] + csvTotals + [
             ("wall_ms", "\(wallMS)"),
             ("duration_ms", JSONWriter.object([("min", "\(d.min)"), ("median", "\(d.median)"), ("max", "\(d.max)")])),
             ("throughput_bytes_per_s", "\(Int(throughput))"), ("ftp_host", JSONWriter.string(ftpHost)),

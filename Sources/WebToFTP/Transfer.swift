@@ -30,6 +30,8 @@ public struct TransferResult: Sendable {
     public var bytesIn: UInt64
     public var bytesOut: UInt64
     public var rowsOut: Int?
+    /// The CSV transform's counters, when the source has PARAMS or OUTPUT.
+    public var csv: CSVCounters?
     public var finalURL: String
     public var status: Int
     public var httpTLS: String?
@@ -66,6 +68,10 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     let started = Clock.monotonicNanoseconds()
     /// Set when the attempt failed while an upload was open: reported once the upload has removed its file.
     private var failure: TransferFailure?
+    /// Hears the transform's warnings (bad rows skipped, a date column that never parses) as they arise, not at the
+    /// end: a long upload that is going wrong says so while it runs, and a failed attempt says it too.
+    var onCSVWarning: ((String) -> Void)?
+    private var warningsReported = 0
 
     init(
         source: SourceConfig, directory: String, name: String, client: HTTPClient,
@@ -143,6 +149,7 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
         if let transformer {
             output.removeAll(keepingCapacity: true)
             do {
+                defer { reportWarnings() }
                 try transformer.push(bytes, into: &output)
             } catch {
                 // fail() stops the download itself, after recording this reason (a cancel first would mask it).
@@ -175,6 +182,7 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
         if let transformer {
             output.removeAll(keepingCapacity: true)
             do {
+                defer { reportWarnings() }
                 try transformer.finish(into: &output)
             } catch {
                 return fail(TransferFailure(reason: "CSV: \(error.message)", transient: false, retryAfter: nil))
@@ -182,6 +190,12 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
             send(output, to: upload)
         }
         upload.finishWriting()
+    }
+
+    private func reportWarnings() {
+        guard let warnings = transformer?.warnings, warnings.count > warningsReported else { return }
+        for warning in warnings[warningsReported...] { onCSVWarning?(warning) }
+        warningsReported = warnings.count
     }
 
     private func send(_ bytes: [UInt8], to upload: FTPUpload) {
@@ -227,10 +241,11 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
             fail(failure)
         case .success(let published):
             finished = true
-            var warnings = transformer?.warnings ?? []
+            var warnings: [String] = []
             if let leftover = published.leftoverBackup { warnings.append("could not delete the backup \(leftover)") }
             completion(.success(TransferResult(
                 path: published.path, bytesIn: bytesIn, bytesOut: bytesOut, rowsOut: transformer?.counters.rowsOut,
+                csv: transformer?.counters,
                 finalURL: summary?.finalURL ?? source.url.redacted, status: summary?.status ?? 0,
                 httpTLS: summary?.tlsVersion, ftpDataResumed: upload.dataSessionResumed, sha256: digest.hexDigest(),
                 warnings: warnings)))
