@@ -40,30 +40,39 @@ struct PandasOracleTests {
     func matchesPandas(_ index: Int) throws {
         let item = Self.cases[index]
         let ours = run([Array(item.input.utf8)], try CSVOptions(params: item.params)).0
-        let script = """
-            import io, sys, warnings
-            warnings.simplefilter("ignore")
-            import pandas as pd
-            data = sys.stdin.buffer.read()
-            df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, \(item.python))
-            sys.stdout.write(df.to_csv(index=False, lineterminator="\\n"))
-            """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(item.input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let theirs = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let problems = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "pandas is needed for this test (scripts/install-deps.sh installs it): \(problems)")
+        let theirs = try pandasOutput(item.input, item.python)
         #expect(ours == theirs, "case \(index): \(item.python)")
     }
+}
+
+/// What pandas writes for `input` read with `keywords` (Python source, e.g. `usecols=[0]`): `read_csv(...,
+/// dtype=str, keep_default_na=False)` then `to_csv(index=False)` — or pandas' defaults when `asText` is false. Fails
+/// the test when pandas is missing.
+func pandasOutput(_ input: String, _ keywords: String, asText: Bool = true) throws -> String {
+    let text = asText ? "dtype=str, keep_default_na=False, " : ""
+    let script = """
+        import io, sys, warnings
+        warnings.simplefilter("ignore")
+        import pandas as pd
+        data = sys.stdin.buffer.read()
+        df = pd.read_csv(io.BytesIO(data), \(text)\(keywords))
+        sys.stdout.write(df.to_csv(index=False, lineterminator="\\n"))
+        """
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script]
+    let stdin = Pipe()
+    let stdout = Pipe()
+    let stderr = Pipe()
+    process.standardInput = stdin
+    process.standardOutput = stdout
+    process.standardError = stderr
+    try process.run()
+    stdin.fileHandleForWriting.write(Data(input.utf8))
+    try stdin.fileHandleForWriting.close()
+    let theirs = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let problems = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0, "pandas is needed for this test (scripts/install-deps.sh installs it): \(problems)")
+    return theirs
 }
