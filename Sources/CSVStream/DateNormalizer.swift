@@ -1,6 +1,7 @@
 /// Rewrites date values to ISO 8601 (`YYYY-MM-DD`, or `YYYY-MM-DD HH:MM:SS` when a time is given), decided per value.
-/// Reads ISO 8601 (with `T` or space, fractions and a zone), `YYYY/MM/DD`, `DD.MM.YYYY`, `MM/DD/YYYY` (or
-/// `DD/MM/YYYY` with `dayfirst`), dates with month names, or an explicit strftime format. Returns nil for a value it
+/// Reads ISO 8601 (with `T` or space, fractions and a zone; also the basic `YYYYMMDD`), `YYYY/MM/DD`, `DD.MM.YYYY`,
+/// `MM/DD/YYYY` and `MM-DD-YYYY` (or day first with `dayfirst`), dates with month names, or an explicit strftime
+/// format. Returns nil for a value it
 /// cannot read: the caller keeps it as it was and counts it.
 /// A value's bytes while it is parsed: a view into the tokenizer's buffer.
 typealias Bytes = Slice<UnsafeBufferPointer<UInt8>>
@@ -87,6 +88,15 @@ struct DateNormalizer {
     private func parseAuto(_ text: Bytes) -> Parts? {
         if let parts = Self.parseFixed(text, dayFirst: dayFirst) { return parts }
         var scanner = Scanner(text)
+        var basic = scanner
+        if let run = basic.digitRun(max: 8), run.count == 8, basic.peek.map({ $0 < 48 || $0 > 57 }) ?? true {
+            // ISO 8601's basic form, YYYYMMDD, as pandas reads it (a time may follow).
+            let value = run.reduce(0) { $0 * 10 + Int($1 - 48) }
+            var parts = Parts()
+            (parts.year, parts.month, parts.day) = (value / 10_000, value / 100 % 100, value % 100)
+            guard basic.parseTime(into: &parts, allowT: true), basic.atEnd else { return nil }
+            return parts
+        }
         guard let first = scanner.number() else { return parseWithMonthName(text) }
         var parts = Parts()
         let separator = scanner.peek
@@ -97,12 +107,17 @@ struct DateNormalizer {
                 let day = scanner.number(maxDigits: 2)
             else { return nil }
             (parts.year, parts.month, parts.day) = (first.value, month.value, day.value)
-        } else if first.digits <= 2, separator == UInt8(ascii: ".") || separator == UInt8(ascii: "/") {
-            // DD.MM.YYYY; MM/DD/YYYY or DD/MM/YYYY
+        } else if first.digits <= 2,
+            separator == UInt8(ascii: ".") || separator == UInt8(ascii: "/") || separator == UInt8(ascii: "-")
+        {
+            // DD.MM.YYYY; MM/DD/YYYY or DD/MM/YYYY, and the same with `-`
             scanner.skip()
             guard let second = scanner.number(maxDigits: 2), scanner.take(separator!),
                 let year = scanner.number(maxDigits: 4), year.digits == 2 || year.digits == 4
-            else { return nil }
+            else {
+                // "31-Jan-2024" starts the same way.
+                return separator == UInt8(ascii: "-") ? parseWithMonthName(text) : nil
+            }
             parts.year = year.digits == 2 ? Self.twoDigitYear(year.value) : year.value
             (parts.day, parts.month) = Self.dayAndMonth(first.value, second.value, separator: separator!, dayFirst: dayFirst)
         } else {
@@ -137,7 +152,9 @@ struct DateNormalizer {
         if (fourth == UInt8(ascii: "-") || fourth == UInt8(ascii: "/")) && text[base + 7] == fourth {
             guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2) else { return nil }
             (parts.year, parts.month, parts.day) = (year, month, day)
-        } else if (third == UInt8(ascii: ".") || third == UInt8(ascii: "/")) && text[base + 5] == third {
+        } else if (third == UInt8(ascii: ".") || third == UInt8(ascii: "/") || third == UInt8(ascii: "-"))
+            && text[base + 5] == third
+        {
             guard let first = number(0, 2), let second = number(3, 2), let year = number(6, 4) else { return nil }
             parts.year = year
             (parts.day, parts.month) = dayAndMonth(first, second, separator: third, dayFirst: dayFirst)
@@ -147,8 +164,8 @@ struct DateNormalizer {
         return parts
     }
 
-    /// Which of two leading numbers is the day: `.` means day first; `/` follows `dayfirst`; and, as pandas does, an
-    /// impossible month means the other reading.
+    /// Which of two leading numbers is the day: `.` means day first; `/` and `-` follow `dayfirst`; and, as pandas
+    /// does, an impossible month means the other reading.
     @inline(__always)
     static func dayAndMonth(_ first: Int, _ second: Int, separator: UInt8, dayFirst: Bool) -> (day: Int, month: Int) {
         var dayFirst = separator == UInt8(ascii: ".") || dayFirst

@@ -39,6 +39,8 @@ struct DocumentedDifferencesTests {
                    ours: "d\n2024-01-02\n", pandas: "d\n2024-02-01\n"),
         Difference(what: "quarters kept as text", input: "d\n2024Q1\n", params: ["parse_dates": .array([.string("d")])],
                    python: "parse_dates=['d']", asText: true, ours: "d\n2024Q1\n", pandas: "d\n2024-01-01\n"),
+        Difference(what: "months kept as text", input: "d\n1949-02\n", params: ["parse_dates": .array([.string("d")])],
+                   python: "parse_dates=['d']", asText: true, ours: "d\n1949-02\n", pandas: "d\n1949-02-01\n"),
         Difference(what: "empty header names kept", input: ",b\n1,2\n", params: [:], python: "", asText: true,
                    ours: ",b\n1,2\n", pandas: "Unnamed: 0,b\n1,2\n"),
         Difference(what: "header null without names: no header line", input: "1,2\n3,4\n", params: ["header": .null],

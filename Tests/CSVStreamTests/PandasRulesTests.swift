@@ -59,6 +59,19 @@ struct PandasRulesTests {
             == "team,x,date,y\nA,1,2024-01-02,3\nB,2,2024-02-03,4\n")
     }
 
+    @Test("dates pandas reads that real files hold: DD-MM-YYYY (day first when asked or when the month cannot be), YYYYMMDD")
+    func dateShapes() {
+        let dates: [String: CSVParam] = ["parse_dates": .array([.string("d")])]
+        var dayFirst = dates
+        dayFirst["dayfirst"] = .bool(true)
+        #expect(transform("d\n17-08-1984\n05-04-1988\n", dayFirst) == "d\n1984-08-17\n1988-04-05\n")
+        #expect(transform("d\n17-08-1984\n05-04-1988\n", dates) == "d\n1984-08-17\n1988-05-04\n")
+        #expect(transform("d\n5-4-1988 10:30\n", dayFirst) == "d\n1988-04-05 10:30:00\n")
+        #expect(transform("d\n31-Jan-2024\n", dates) == "d\n2024-01-31\n")
+        #expect(transform("d\n19580329\n20240229 10:15\n20230229\n123\n", dates)
+            == "d\n1958-03-29\n2024-02-29 10:15:00\n20230229\n123\n")
+    }
+
     @Test("with usecols, a row longer than the header is not a bad line: its extra fields are ignored")
     func usecolsIgnoresExtraFields() {
         let input = "a,b,c\n1,2,3\n4,5,6,7\n8,9\n"
