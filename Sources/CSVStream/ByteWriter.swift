@@ -41,6 +41,9 @@ struct RawBuffer<Element: BitwiseCopyable> {
     @inline(__always)
     mutating func commit(_ written: Int) { count += written }
 
+    /// Room left before the next `reserve` or `append` must grow the buffer.
+    var spare: Int { capacity - count }
+
     private mutating func grow(_ needed: Int) {
         let newCapacity = max(needed, capacity * 2)
         let fresh = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)

@@ -39,13 +39,34 @@ public struct CSVTokenizer {
     private let stopsUnquoted: [Bool]
     private let stopsQuoted: [Bool]
     private let notable: [Bool]
-    /// Bytes that end or spoil a plain record (see `feed(_:plain:_:)`): the separator (counted), line ends, the
-    /// quote, escape and comment characters, and the notable bytes.
-    private let stopsPlain: [Bool]
-    /// Whether `feed` looks for plain records at all (a wasted scan per row for a caller that never takes them).
+    /// What each byte is to the record scan (see `scanRecord`): a `ByteClass` kind, plus `notableBit`.
+    private let classes: [UInt8]
+    /// Whether plain records are offered whole (see `feed(_:plain:_:)`).
     private let offersPlainRecords: Bool
-    /// The separators' positions in the input, of the plain text scanned last.
-    private var cuts = RawBuffer<Int>(capacity: 64)
+    /// Set while `onRecord` sees a record that lies whole in the chunk being fed: its fields are then read where they
+    /// are in the input (from `starts` to `ends`), not from copies in `bytes`.
+    private var external: UnsafePointer<UInt8>?
+    private var externalEnd: UnsafePointer<UInt8>?
+    private var starts = RawBuffer<Int>(capacity: 64)
+    /// Records the scan handed over, and records it gave back to the byte loop for a reason in the data (not the
+    /// chunk's end): when most are given back (doubled quotes on every row, say), it stops trying.
+    private var scanned = 0
+    private var givenBack = 0
+
+    /// The record scan's word-at-a-time search (see `WordScan`), when the notable bytes allow it.
+    private let words: WordScan?
+
+    /// Byte classes of the record scan. Notable bytes carry `notableBit` as well.
+    private enum ByteClass {
+        static let text: UInt8 = 0
+        static let separator: UInt8 = 1
+        static let lineEnd: UInt8 = 2
+        static let quote: UInt8 = 3
+        static let escape: UInt8 = 4
+        static let comment: UInt8 = 5
+        static let notableBit: UInt8 = 8
+        static let kindMask: UInt8 = 7
+    }
 
     public init(
         separator: UInt8, quote: UInt8, escape: UInt8?, comment: UInt8?, maxRecordBytes: Int, notable: [UInt8] = [],
@@ -67,23 +88,47 @@ public struct CSVTokenizer {
         var quoted = marks
         for byte in [quote, 10] + [escape].compactMap({ $0 }) { quoted[Int(byte)] = true }
         stopsQuoted = quoted
-        var plain = unquoted
-        plain[Int(quote)] = true
-        stopsPlain = plain
+        var classes = marks.map { $0 ? ByteClass.notableBit : ByteClass.text }
+        classes[Int(separator)] |= ByteClass.separator
+        classes[10] |= ByteClass.lineEnd
+        classes[13] |= ByteClass.lineEnd
+        classes[Int(quote)] = classes[Int(quote)] & ByteClass.notableBit | ByteClass.quote
+        if let escape { classes[Int(escape)] = classes[Int(escape)] & ByteClass.notableBit | ByteClass.escape }
+        if let comment { classes[Int(comment)] = classes[Int(comment)] & ByteClass.notableBit | ByteClass.comment }
+        self.classes = classes
+        words = WordScan(
+            separator: separator, quote: quote, escape: escape, comment: comment, notable: Set(notable))
     }
 
     public var fieldCount: Int { ends.count }
 
     public func field(_ index: Int) -> UnsafeBufferPointer<UInt8> {
+        if let external {
+            let start = starts[index]
+            return UnsafeBufferPointer(start: external + start, count: (ends[index] >> 1) - start)
+        }
         let start = index == 0 ? 0 : ends[index - 1] >> 1
         return UnsafeBufferPointer(rebasing: bytes.bytes[start..<(ends[index] >> 1)])
+    }
+
+    /// Where the memory the fields are read from ends: a writer may read a few bytes past a field's end up to here
+    /// (to copy a short field in one load).
+    var readableEnd: UnsafePointer<UInt8> {
+        if external != nil, let externalEnd { return externalEnd }
+        return bytes.bytes.baseAddress! + bytes.count
+    }
+
+    /// At least as many bytes as the record's fields hold together (exactly that many when they were copied).
+    var recordBytes: Int {
+        guard external != nil, let last = ends.bytes.last, let first = starts.bytes.first else { return bytes.count }
+        return (last >> 1) - first
     }
 
     /// True when the field holds one of the `notable` bytes given at creation.
     public func fieldIsNotable(_ index: Int) -> Bool { ends[index] & 1 == 1 }
 
     /// A record with no characters at all (an empty line, or one holding only a comment).
-    var isBlank: Bool { ends.count == 1 && ends[0] == 0 && !sawQuoteOrSeparator }
+    var isBlank: Bool { external == nil && ends.count == 1 && ends[0] == 0 && !sawQuoteOrSeparator }
     private var sawQuoteOrSeparator = false
 
     /// True when the input ended inside a quoted field.
@@ -114,12 +159,27 @@ public struct CSVTokenizer {
         let count = input.count
         let offersPlain = offersPlainRecords  // a register, not a load per byte
         while index < count {
-            if offersPlain, case .fieldStart = state, ends.isEmpty, bytes.isEmpty, !sawQuoteOrSeparator {
-                let end = scanPlain(input, from: index)
-                if end < count, input[end] == 10 || input[end] == 13, end > index,
-                    try plain(UnsafeRawBufferPointer(rebasing: input[index..<end]), cuts.count + 1)
-                {
-                    records += 1
+            // A record that lies whole in this chunk is scanned once and read where it is (see `scanRecord`); the
+            // byte loop below takes the rest: records across chunks, doubled quotes, escapes, comments, quoted line
+            // breaks, blank lines.
+            if case .fieldStart = state, ends.isEmpty, bytes.isEmpty, !sawQuoteOrSeparator, givenBack <= scanned / 2 + 64 {
+                var isPlain = true
+                let end = scanRecord(input, from: index, plain: &isPlain)
+                if end >= 0 {
+                    scanned += 1
+                    if offersPlain && isPlain,
+                        try plain(UnsafeRawBufferPointer(rebasing: input[index..<end]), ends.count)
+                    {
+                        records += 1
+                    } else {
+                        records += 1
+                        external = input.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                        externalEnd = external! + count
+                        defer { external = nil }
+                        try onRecord(self)
+                    }
+                    starts.removeAll()
+                    ends.removeAll()
                     line += 1
                     recordStartLine = line
                     index = end + 1
@@ -128,21 +188,7 @@ public struct CSVTokenizer {
                     }
                     continue
                 }
-                // Not taken: the scanned text becomes fields just as the byte loop below would have made them, and
-                // the loop goes on from the byte that stopped the scan (scanned once either way).
-                var fieldStart = index
-                for cut in cuts.bytes {
-                    bytes.append(UnsafeRawBufferPointer(rebasing: input[fieldStart..<cut]))
-                    endField()
-                    fieldStart = cut + 1
-                }
-                if !cuts.isEmpty { sawQuoteOrSeparator = true }
-                if end > fieldStart {
-                    bytes.append(UnsafeRawBufferPointer(rebasing: input[fieldStart..<end]))
-                    state = .unquoted
-                }
-                index = end
-                if index == count { break }
+                if end == Self.givenBack { givenBack += 1 }
             }
             let byte = input[index]
             index += 1
@@ -219,24 +265,161 @@ public struct CSVTokenizer {
         return .success(())
     }
 
-    /// Where plain text (field bytes and separators) starting at `start` stops: at a line end for a plain record, else
-    /// at a special byte, the end of the input, or the longest record allowed. The separators' positions go to `cuts`.
+    /// `scanRecord`'s answers when it cannot take the record: the data needs the byte loop, or the chunk ends first.
+    private static let givenBack = -1
+    private static let chunkEnds = -2
+
+    /// Scans the record at `start` when it lies whole in `input` and every field is simple — unquoted text, or quoted
+    /// text without a doubled quote, escape or line break, closed right before a separator or the line end. Its
+    /// fields' bounds in `input` go to `starts` and `ends` (with their notable flags), and the index of its line
+    /// end is returned; `plain` is cleared when a quote or notable byte is seen. Otherwise `givenBack` or
+    /// `chunkEnds`, with `starts` and `ends` empty, for the byte loop to take the record from its first byte (a
+    /// blank line included: it is the byte loop's to count or skip).
     @inline(__always)
-    private mutating func scanPlain(_ input: UnsafeRawBufferPointer, from start: Int) -> Int {
-        var end = start
+    private mutating func scanRecord(_ input: UnsafeRawBufferPointer, from start: Int, plain: inout Bool) -> Int {
         let limit = min(input.count, start + maxRecordBytes)
-        cuts.removeAll()
-        stopsPlain.withUnsafeBufferPointer { stops in
-            while end < limit {
-                let byte = input[end]
-                if stops[Int(byte)] {
-                    guard byte == separator else { break }
-                    cuts.append(end)
-                }
-                end += 1
+        let bytes = input.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        var index = start
+        // Field bounds are written through local cursors, committed at the end: an append per bound through `self`
+        // cost a third of the scan.
+        var fields = 0
+        var room = min(starts.spare, ends.spare)
+        var startsOut = starts.reserve(0)
+        var endsOut = ends.reserve(0)
+        func put(_ fieldStart: Int, _ end: Int, _ flags: UInt8) {
+            if fields == room {
+                starts.commit(fields)
+                ends.commit(fields)
+                startsOut = starts.reserve(fields + 16) - fields
+                endsOut = ends.reserve(fields + 16) - fields
+                starts.removeSubrange(0...)
+                ends.removeSubrange(0...)
+                room = min(starts.spare, ends.spare)
             }
+            startsOut[fields] = fieldStart
+            endsOut[fields] = end << 1 | Int((flags & ByteClass.notableBit) >> 3)
+            fields += 1
         }
-        return end
+        let words = self.words  // a local: its patterns may stay in registers
+        let answer: Int = classes.withUnsafeBufferPointer { classes in
+            var notables: UInt8 = 0
+            var quotes = false
+            while true {
+                var fieldStart = index
+                var flags: UInt8 = 0
+                var kind: UInt8
+                if index < limit && classes[Int(bytes[index])] & ByteClass.kindMask == ByteClass.quote {
+                    quotes = true
+                    index += 1
+                    fieldStart = index
+                    var contentKind = ByteClass.text
+                    if let words {
+                        // Eight bytes at a time, as for unquoted fields below.
+                        while index + 8 <= limit {
+                            let word = UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self)
+                            let stops = words.quotedStops(word)
+                            let notes = words.quotedNotables(word)
+                            guard stops != 0 else {
+                                if notes != 0 { flags |= ByteClass.notableBit }
+                                index += 8
+                                continue
+                            }
+                            let stop = stops.trailingZeroBitCount
+                            if notes & ((1 << stop) &- 1) != 0 { flags |= ByteClass.notableBit }
+                            index += stop >> 3
+                            let content = classes[Int(bytes[index])]
+                            let kind = content & ByteClass.kindMask
+                            if kind == ByteClass.quote || kind == ByteClass.lineEnd || kind == ByteClass.escape {
+                                contentKind = kind
+                                break
+                            }
+                            flags |= content  // a control byte, or a separator among them, inside the quotes
+                            index += 1
+                        }
+                    }
+                    while contentKind == ByteClass.text && index < limit {
+                        let content = classes[Int(bytes[index])]
+                        if content == 0 {  // plain text: the common case, one look-up
+                            index += 1
+                            continue
+                        }
+                        let kind = content & ByteClass.kindMask
+                        if kind == ByteClass.quote || kind == ByteClass.lineEnd || kind == ByteClass.escape {
+                            contentKind = kind
+                            break
+                        }
+                        flags |= content
+                        index += 1
+                    }
+                    guard index < limit else { return Self.chunkEnds }
+                    guard contentKind == ByteClass.quote else { return Self.givenBack }
+                    put(fieldStart, index, flags)
+                    index += 1
+                    guard index < limit else { return Self.chunkEnds }
+                    kind = classes[Int(bytes[index])] & ByteClass.kindMask
+                    guard kind == ByteClass.separator || kind == ByteClass.lineEnd else { return Self.givenBack }
+                } else {
+                    kind = ByteClass.text
+                    if let words {
+                        // Eight bytes at a time while eight are left: the field's end found without a branch per
+                        // byte (short fields of varying length made the byte loop mispredict once per field).
+                        while index + 8 <= limit {
+                            let word = UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self)
+                            let stops = words.unquotedStops(word)
+                            let notes = words.unquotedNotables(word)
+                            guard stops != 0 else {
+                                if notes != 0 { flags |= ByteClass.notableBit }
+                                index += 8
+                                continue
+                            }
+                            let stop = stops.trailingZeroBitCount
+                            // Bits below the first stop (an exact match; false hits of the trick lie above it).
+                            if notes & ((1 << stop) &- 1) != 0 { flags |= ByteClass.notableBit }
+                            index += stop >> 3
+                            let byteClass = classes[Int(bytes[index])]
+                            kind = byteClass & ByteClass.kindMask
+                            if kind == ByteClass.separator || kind == ByteClass.lineEnd { break }
+                            if kind == ByteClass.quote {
+                                quotes = true  // a stray quote inside the field: kept as text
+                            } else {
+                                guard kind == ByteClass.text else { return Self.givenBack }  // escape, comment
+                            }
+                            flags |= byteClass  // a control byte that is notable (a tab separator on output)
+                            index += 1
+                            kind = ByteClass.text
+                        }
+                    }
+                    while kind == ByteClass.text && index < limit {
+                        let byteClass = classes[Int(bytes[index])]
+                        if byteClass == 0 {  // plain text: the common case, one look-up
+                            index += 1
+                            continue
+                        }
+                        let byteKind = byteClass & ByteClass.kindMask
+                        if byteKind == ByteClass.separator || byteKind == ByteClass.lineEnd {
+                            kind = byteKind
+                            break
+                        }
+                        guard byteKind == ByteClass.text || byteKind == ByteClass.quote else { return Self.givenBack }
+                        if byteKind == ByteClass.quote { quotes = true }
+                        flags |= byteClass
+                        index += 1
+                    }
+                    guard index < limit else { return Self.chunkEnds }
+                    put(fieldStart, index, flags)
+                }
+                notables |= flags
+                if kind == ByteClass.lineEnd { break }
+                index += 1  // past the separator
+            }
+            if index == start { return Self.givenBack }  // a blank line
+            plain = !quotes && notables & ByteClass.notableBit == 0
+            return index
+        }
+        if answer < 0 { return answer }
+        starts.commit(fields)
+        ends.commit(fields)
+        return answer
     }
 
     /// Copies bytes from `index` up to the next one that `stops` marks, at once.
@@ -286,5 +469,91 @@ public struct CSVTokenizer {
         line += 1
         recordStartLine = line
         state = byte == 13 ? .afterCR : .fieldStart
+    }
+}
+
+/// The record scan's search for the end of an unquoted field, eight bytes at a time: a mask of the bytes that end or
+/// spoil the field (separator, quote, escape, comment, and every control byte below 14, line ends among them) and one
+/// of the other notable bytes, each made with the classic zero-byte (or less-than) trick on the word. The trick can
+/// flag a byte above a true match, never below one, so the lowest flagged stop is exact, and so is "a notable byte
+/// before it". A control byte that is not a line end is text: the caller steps over it.
+struct WordScan {
+    private let separator: UInt64
+    private let quote: UInt64
+    /// Escape and comment characters, when the options have any (else the separator again).
+    private let extras: (UInt64, UInt64)
+    private let hasExtras: Bool
+    private let notables: (UInt64, UInt64)
+    private let notableCount: Int
+    /// Inside quotes only the quote, the escape character and control bytes stop; the separator is text there, and
+    /// notable when it is one.
+    private let escape: UInt64?
+    private let quotedNotables: (UInt64, UInt64)
+    private let quotedNotableCount: Int
+
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// Nil when more than two notable bytes are not stops already (the caller then scans byte by byte).
+    init?(separator: UInt8, quote: UInt8, escape: UInt8?, comment: UInt8?, notable: Set<UInt8>) {
+        let stopBytes = [separator, quote, escape ?? separator, comment ?? separator]
+        let others = notable.subtracting(stopBytes).filter { $0 >= 14 }.sorted()
+        let quotedOthers = notable.subtracting([quote, escape ?? quote]).filter { $0 >= 14 }.sorted()
+        guard others.count <= 2, quotedOthers.count <= 2 else { return nil }
+        let pattern = { (byte: UInt8) in Self.ones &* UInt64(byte) }
+        self.separator = pattern(separator)
+        self.quote = pattern(quote)
+        extras = (pattern(escape ?? separator), pattern(comment ?? separator))
+        hasExtras = escape != nil || comment != nil
+        notables = (pattern(others.first ?? separator), pattern(others.last ?? separator))
+        notableCount = others.count
+        self.escape = escape.map(pattern)
+        quotedNotables = (pattern(quotedOthers.first ?? quote), pattern(quotedOthers.last ?? quote))
+        quotedNotableCount = quotedOthers.count
+    }
+
+    @inline(__always)
+    private static func matches(_ word: UInt64, _ pattern: UInt64) -> UInt64 {
+        let x = word ^ pattern
+        return (x &- ones) & ~x & highs
+    }
+
+    /// The high bit of each byte of `word` (little-endian) that ends or spoils an unquoted field, or is a control
+    /// byte below 14.
+    @inline(__always)
+    func unquotedStops(_ word: UInt64) -> UInt64 {
+        var mask = (word &- Self.ones &* 14) & ~word & Self.highs
+        mask |= Self.matches(word, separator) | Self.matches(word, quote)
+        if hasExtras { mask |= Self.matches(word, extras.0) | Self.matches(word, extras.1) }
+        return mask
+    }
+
+    /// The high bit of each byte of `word` that ends quoted text (the quote), spoils it for the scan (the escape
+    /// character), or is a control byte below 14.
+    @inline(__always)
+    func quotedStops(_ word: UInt64) -> UInt64 {
+        var mask = (word &- Self.ones &* 14) & ~word & Self.highs | Self.matches(word, quote)
+        if let escape { mask |= Self.matches(word, escape) }
+        return mask
+    }
+
+    /// The high bit of each byte inside quotes that is notable (and not a stop or a control byte).
+    @inline(__always)
+    func quotedNotables(_ word: UInt64) -> UInt64 {
+        switch quotedNotableCount {
+        case 0: return 0
+        case 1: return Self.matches(word, quotedNotables.0)
+        default: return Self.matches(word, quotedNotables.0) | Self.matches(word, quotedNotables.1)
+        }
+    }
+
+    /// The high bit of each byte that is notable (and not a stop or a control byte).
+    @inline(__always)
+    func unquotedNotables(_ word: UInt64) -> UInt64 {
+        switch notableCount {
+        case 0: return 0
+        case 1: return Self.matches(word, notables.0)
+        default: return Self.matches(word, notables.0) | Self.matches(word, notables.1)
+        }
     }
 }

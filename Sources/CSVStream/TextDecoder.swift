@@ -198,15 +198,17 @@ struct TextDecoder {
         _ input: UnsafeRawBufferPointer, from start: Int, into output: inout ByteWriter, table: [UInt32]
     ) throws(InvalidByte) {
         let count = input.count
-        let out = output.reserve((count - start) * 3)
+        // One byte more than the worst case: a word's last character is stored as four bytes (see below).
+        let out = output.reserve((count - start) * 3 + 1)
         var written = 0
         var index = start
+        var bytewise = 0  // a word with an undefined byte goes byte by byte, up to here
         defer {
             output.commit(written)
             offset += UInt64(count)
         }
         while index < count {
-            if index + 8 <= count {
+            if index + 8 <= count && index >= bytewise {
                 let word = input.loadUnaligned(fromByteOffset: index, as: UInt64.self)
                 if word & 0x8080_8080_8080_8080 == 0 {
                     UnsafeMutableRawPointer(out + written).storeBytes(of: word, as: UInt64.self)
@@ -214,6 +216,25 @@ struct TextDecoder {
                     index += 8
                     continue
                 }
+                // Text with accents: each byte of the word through the table, stored as four bytes (its UTF-8
+                // form and, above it, the length, which the next store overwrites) and stepped by its length — no
+                // branch per byte, where mixed ASCII and accented letters mispredicted one byte in two.
+                let mark = written
+                var undefined = false
+                table.withUnsafeBufferPointer { table in
+                    for k in 0..<8 {
+                        let entry = table[Int(input[index + k])]
+                        UnsafeMutableRawPointer(out + written).storeBytes(of: entry, as: UInt32.self)
+                        written += Int(entry >> 24)
+                        undefined = undefined || entry == 0
+                    }
+                }
+                if !undefined {
+                    index += 8
+                    continue
+                }
+                written = mark
+                bytewise = index + 8
             }
             let byte = input[index]
             if byte < 0x80 {

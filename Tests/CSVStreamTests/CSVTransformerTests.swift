@@ -193,6 +193,20 @@ struct CSVEncodingTests {
         #expect(transform(Array("a\n".utf8) + [0x81, 10], options(["encoding": .string("cp1252")])).hasPrefix("error: byte 0x81 at byte offset 2 is not valid cp1252 (row 2)"))
     }
 
+    @Test("single-byte code pages in long runs of accented text (eight bytes at a time): the same text, an undefined byte found at its offset")
+    func singleByteRuns() {
+        let accented: [UInt8] = [0xE9, 0x61, 0xFC, 0x80, 0x62, 0xDF, 0xE4, 0x63, 0xF6, 0x64, 0xC4, 0x65]  // é a ü € b ß ä c ö d Ä e
+        let input = Array("a\n".utf8) + accented + accented + [10]
+        let line = "éaü€bßäcödÄe"
+        #expect(transform(input, options(["encoding": .string("cp1252")])) == "a\n\(line)\(line)\n")
+        #expect(transform(input, options(["encoding": .string("latin-1")])) == "a\n" + String(repeating: "éaü\u{80}bßäcödÄe", count: 2) + "\n")
+        var holed = input
+        holed[2 + 13] = 0x8D  // undefined in cp1252, in the middle of a word of accented text
+        #expect(transform(holed, options(["encoding": .string("cp1252")])).hasPrefix("error: byte 0x8D at byte offset 15 is not valid cp1252 (row 2)"))
+        #expect(transform(holed, options(["encoding": .string("cp1252"), "encoding_errors": .string("replace")]))
+            == "a\n\(line)é\u{FFFD}ü€bßäcödÄe\n")
+    }
+
     @Test("UTF-8: BOM dropped, multi-byte characters split anywhere, invalid bytes an error or U+FFFD")
     func utf8() {
         #expect(transform([0xEF, 0xBB, 0xBF] + Array("a,b\nü,€😀\n".utf8), options(["sep": .string(",")])) == "a,b\nü,€😀\n")
