@@ -66,10 +66,17 @@ enum RowKind {
     case plain
     /// `Nr;Name;Datum;Betrag;Ort` in latin-1, `;`-separated, German dates and decimal commas, names with umlauts.
     case latin1
+    /// Short fields, as real files have them (issue #13): 24 fields of 1–8 bytes per ~100-byte row, latin-1,
+    /// `;`-separated, decimal commas, codes and flags, one field in eight quoted (some holding the separator).
+    case short
 
     func append(into rows: inout Rows) {
         if rows.row == 0 {
-            rows.text(self == .latin1 ? "Nr;Name;Datum;Betrag;Ort\n" : "id,name,date,amount,city,comment\n")
+            switch self {
+            case .latin1: rows.text("Nr;Name;Datum;Betrag;Ort\n")
+            case .short: rows.text((0..<24).map { "c\($0)" }.joined(separator: ";") + "\n")
+            default: rows.text("id,name,date,amount,city,comment\n")
+            }
             rows.row = 1
             return
         }
@@ -97,6 +104,8 @@ enum RowKind {
             rows.number(1 + Int(r >> 24 % 9)); rows.byte(46); rows.number(100 + Int(r >> 28 % 900)); rows.byte(44)
             rows.padded(Int(r >> 40 % 100)); rows.byte(59)
             rows.text("Stra"); rows.byte(0xDF); rows.text("burg "); rows.number(Int(r >> 32 % 50)); rows.byte(10)
+        case .short:
+            rows.shortRow(r)
         }
         rows.row += 1
     }
@@ -135,6 +144,27 @@ struct Rows {
             } while rest > 0
             for index in stride(from: count - 1, through: 0, by: -1) { buffer.append(raw[index]) }
         }
+    }
+
+    /// One row of the `short` kind: 24 fields of 1–8 bytes; the mix of shapes cycles with the random bits.
+    mutating func shortRow(_ seed: UInt64) {
+        var r = seed
+        for column in 0..<24 {
+            if column > 0 { byte(59) }
+            let pick = Int(r & 7)
+            r = r >> 3 | r << 61
+            switch (column + pick) % 8 {
+            case 0: number(Int(r % 10))  // a flag or a count
+            case 1: number(Int(r % 100_000)); byte(44); padded(Int(r >> 17 % 100))  // decimal comma
+            case 2: text(["A", "B", "X", "ZZ"][pick & 3]); number(Int(r % 100))  // a code
+            case 3: break  // empty
+            case 4: text("M"); byte(0xFC); text("n")  // "Mün", latin-1
+            case 5: byte(34); text("a;b"); byte(34)  // quoted, holding the separator
+            case 6: number(Int(r % 1000)); byte(44); number(Int(r >> 9 % 10))
+            default: text(["ja", "nein", "k.A.", "-"][pick & 3])
+            }
+        }
+        byte(10)
     }
 
     mutating func padded(_ value: Int) {

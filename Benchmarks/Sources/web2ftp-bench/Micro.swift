@@ -48,6 +48,17 @@ enum Micro {
                      "dayfirst": .bool(true),
                  ])
              }),
+        Case(name: "csv-short", what: "CSV transform, short fields (24 per row), latin-1 ';' → UTF-8 ','",
+             input: { csvInput(.short) },
+             pass: { transform($0, params: ["sep": .string(";"), "encoding": .string("latin-1")]) }),
+        Case(name: "csv-short-cols", what: "CSV transform, short fields, latin-1 ';', usecols 8 of 24, decimal ','",
+             input: { csvInput(.short) },
+             pass: {
+                 transform($0, params: [
+                     "sep": .string(";"), "encoding": .string("latin-1"), "decimal": .string(","),
+                     "usecols": .array([0, 1, 4, 6, 9, 14, 17, 22].map { .integer($0) }),
+                 ])
+             }),
         Case(name: "sha256", what: "SHA-256 of the uploaded bytes (libcrypto)",
              input: { csvInput(.utf8) }, pass: digest),
     ]
