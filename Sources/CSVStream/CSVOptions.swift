@@ -239,6 +239,11 @@ public struct CSVOptions: Equatable, Sendable {
     }
 }
 
+extension CSVParam: CustomStringConvertible {
+    /// As JSON would write it (for messages).
+    public var description: String { describe(self) }
+}
+
 func describe(_ value: CSVParam) -> String {
     switch value {
     case .string(let text): return "\"\(text)\""

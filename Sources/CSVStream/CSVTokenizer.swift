@@ -315,18 +315,8 @@ public struct CSVTokenizer {
                     var contentKind = ByteClass.text
                     if let words {
                         // Eight bytes at a time, as for unquoted fields below.
-                        while index + 8 <= limit {
-                            let word = UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self)
-                            let stops = words.quotedStops(word)
-                            let notes = words.quotedNotables(word)
-                            guard stops != 0 else {
-                                if notes != 0 { flags |= ByteClass.notableBit }
-                                index += 8
-                                continue
-                            }
-                            let stop = stops.trailingZeroBitCount
-                            if notes & ((1 << stop) &- 1) != 0 { flags |= ByteClass.notableBit }
-                            index += stop >> 3
+                        var notable = false
+                        while words.skip(bytes, &index, limit: limit, quoted: true, notable: &notable) {
                             let content = classes[Int(bytes[index])]
                             let kind = content & ByteClass.kindMask
                             if kind == ByteClass.quote || kind == ByteClass.lineEnd || kind == ByteClass.escape {
@@ -336,6 +326,7 @@ public struct CSVTokenizer {
                             flags |= content  // a control byte, or a separator among them, inside the quotes
                             index += 1
                         }
+                        if notable { flags |= ByteClass.notableBit }
                     }
                     while contentKind == ByteClass.text && index < limit {
                         let content = classes[Int(bytes[index])]
@@ -363,19 +354,8 @@ public struct CSVTokenizer {
                     if let words {
                         // Eight bytes at a time while eight are left: the field's end found without a branch per
                         // byte (short fields of varying length made the byte loop mispredict once per field).
-                        while index + 8 <= limit {
-                            let word = UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self)
-                            let stops = words.unquotedStops(word)
-                            let notes = words.unquotedNotables(word)
-                            guard stops != 0 else {
-                                if notes != 0 { flags |= ByteClass.notableBit }
-                                index += 8
-                                continue
-                            }
-                            let stop = stops.trailingZeroBitCount
-                            // Bits below the first stop (an exact match; false hits of the trick lie above it).
-                            if notes & ((1 << stop) &- 1) != 0 { flags |= ByteClass.notableBit }
-                            index += stop >> 3
+                        var notable = false
+                        while words.skip(bytes, &index, limit: limit, quoted: false, notable: &notable) {
                             let byteClass = classes[Int(bytes[index])]
                             kind = byteClass & ByteClass.kindMask
                             if kind == ByteClass.separator || kind == ByteClass.lineEnd { break }
@@ -388,6 +368,7 @@ public struct CSVTokenizer {
                             index += 1
                             kind = ByteClass.text
                         }
+                        if notable { flags |= ByteClass.notableBit }
                     }
                     while kind == ByteClass.text && index < limit {
                         let byteClass = classes[Int(bytes[index])]
@@ -526,6 +507,29 @@ struct WordScan {
         mask |= Self.matches(word, separator) | Self.matches(word, quote)
         if hasExtras { mask |= Self.matches(word, extras.0) | Self.matches(word, extras.1) }
         return mask
+    }
+
+    /// Moves `index` over text to the next byte the field's context flags (a stop or a control byte, which the caller
+    /// looks up) and returns true, or to where fewer than eight bytes are left before `limit` and returns false.
+    /// `notable` is set when a notable byte was passed.
+    @inline(__always)
+    func skip(_ bytes: UnsafePointer<UInt8>, _ index: inout Int, limit: Int, quoted: Bool, notable: inout Bool) -> Bool {
+        while index + 8 <= limit {
+            let word = UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self)
+            let stops = quoted ? quotedStops(word) : unquotedStops(word)
+            let notes = quoted ? quotedNotables(word) : unquotedNotables(word)
+            guard stops != 0 else {
+                if notes != 0 { notable = true }
+                index += 8
+                continue
+            }
+            let stop = stops.trailingZeroBitCount
+            // Bits below the first stop (an exact match; false hits of the trick lie above it).
+            if notes & ((1 << stop) &- 1) != 0 { notable = true }
+            index += stop >> 3
+            return true
+        }
+        return false
     }
 
     /// The high bit of each byte of `word` that ends quoted text (the quote), spoils it for the scan (the escape

@@ -162,20 +162,7 @@ struct RealFileCorpusTests {
     }
 
     static func describe(_ params: [String: JSONParam]) -> String {
-        "{" + params.keys.sorted().map { "\($0): \(describe(params[$0]!.value))" }.joined(separator: ", ") + "}"
-    }
-
-    static func describe(_ value: CSVParam) -> String {
-        switch value {
-        case .string(let text): return "\"\(text)\""
-        case .integer(let number): return "\(number)"
-        case .number(let number): return "\(number)"
-        case .bool(let flag): return "\(flag)"
-        case .null: return "null"
-        case .array(let items): return "[" + items.map(describe).joined(separator: ", ") + "]"
-        case .object(let members):
-            return "{" + members.keys.sorted().map { "\($0): \(describe(members[$0]!))" }.joined(separator: ", ") + "}"
-        }
+        "{" + params.keys.sorted().map { "\($0): \(params[$0]!.value)" }.joined(separator: ", ") + "}"
     }
 }
 
