@@ -52,6 +52,9 @@ public struct CSVTokenizer {
     /// chunk's end): when most are given back (doubled quotes on every row, say), it stops trying.
     private var scanned = 0
     private var givenBack = 0
+    /// The plain pass (see `scanPlain`): where the separators of the record are, and how many fields it has.
+    private var cuts = RawBuffer<Int>(capacity: 64)
+    private var plainFields = 0
 
     /// The record scan's word-at-a-time search (see `WordScan`), when the notable bytes allow it.
     private let words: WordScan?
@@ -163,15 +166,14 @@ public struct CSVTokenizer {
             // byte loop below takes the rest: records across chunks, doubled quotes, escapes, comments, quoted line
             // breaks, blank lines.
             if case .fieldStart = state, ends.isEmpty, bytes.isEmpty, !sawQuoteOrSeparator, givenBack <= scanned / 2 + 64 {
-                var isPlain = true
+                var isPlain = offersPlain
                 let end = scanRecord(input, from: index, plain: &isPlain)
                 if end >= 0 {
                     scanned += 1
-                    if offersPlain && isPlain,
-                        try plain(UnsafeRawBufferPointer(rebasing: input[index..<end]), ends.count)
-                    {
+                    if isPlain, try plain(UnsafeRawBufferPointer(rebasing: input[index..<end]), plainFields) {
                         records += 1
                     } else {
+                        if isPlain { boundsFromCuts(from: index, upTo: end) }
                         records += 1
                         external = input.baseAddress!.assumingMemoryBound(to: UInt8.self)
                         externalEnd = external! + count
@@ -272,7 +274,9 @@ public struct CSVTokenizer {
     /// Scans the record at `start` when it lies whole in `input` and every field is simple — unquoted text, or quoted
     /// text without a doubled quote, escape or line break, closed right before a separator or the line end. Its
     /// fields' bounds in `input` go to `starts` and `ends` (with their notable flags), and the index of its line
-    /// end is returned; `plain` is cleared when a quote or notable byte is seen. Otherwise `givenBack` or
+    /// end is returned. With `plain` set, a plain record (text and separators only) is looked for first: one found
+    /// keeps `plain` set and leaves only `cuts` and `plainFields` (see `boundsFromCuts`); otherwise `plain` is
+    /// cleared. Otherwise `givenBack` or
     /// `chunkEnds`, with `starts` and `ends` empty, for the byte loop to take the record from its first byte (a
     /// blank line included: it is the byte loop's to count or skip).
     @inline(__always)
@@ -280,6 +284,16 @@ public struct CSVTokenizer {
         let limit = min(input.count, start + maxRecordBytes)
         let bytes = input.baseAddress!.assumingMemoryBound(to: UInt8.self)
         var index = start
+        var handedOver = false
+        if plain {
+            // Rows of text and separators only are most rows of most files, and taken whole: their separators
+            // alone are noted. The first byte that makes the row not plain hands over to the full scan at the
+            // start of its field, with the fields before it as they are.
+            let (end, stop) = scanPlain(bytes, from: start, limit: limit)
+            if end != nil || stop < 0 { return end ?? stop }
+            plain = false
+            handedOver = true
+        }
         // Field bounds are written through local cursors, committed at the end: an append per bound through `self`
         // cost a third of the scan.
         var fields = 0
@@ -300,16 +314,19 @@ public struct CSVTokenizer {
             endsOut[fields] = end << 1 | Int((flags & ByteClass.notableBit) >> 3)
             fields += 1
         }
+        if handedOver {
+            for cut in cuts.bytes {
+                put(index, cut, 0)
+                index = cut + 1
+            }
+        }
         let words = self.words  // a local: its patterns may stay in registers
         let answer: Int = classes.withUnsafeBufferPointer { classes in
-            var notables: UInt8 = 0
-            var quotes = false
             while true {
                 var fieldStart = index
                 var flags: UInt8 = 0
                 var kind: UInt8
                 if index < limit && classes[Int(bytes[index])] & ByteClass.kindMask == ByteClass.quote {
-                    quotes = true
                     index += 1
                     fieldStart = index
                     var contentKind = ByteClass.text
@@ -359,11 +376,9 @@ public struct CSVTokenizer {
                             let byteClass = classes[Int(bytes[index])]
                             kind = byteClass & ByteClass.kindMask
                             if kind == ByteClass.separator || kind == ByteClass.lineEnd { break }
-                            if kind == ByteClass.quote {
-                                quotes = true  // a stray quote inside the field: kept as text
-                            } else {
-                                guard kind == ByteClass.text else { return Self.givenBack }  // escape, comment
-                            }
+                            // A stray quote inside the field is kept as text; an escape or comment character is the
+                            // byte loop's.
+                            guard kind == ByteClass.text || kind == ByteClass.quote else { return Self.givenBack }
                             flags |= byteClass  // a control byte that is notable (a tab separator on output)
                             index += 1
                             kind = ByteClass.text
@@ -382,25 +397,84 @@ public struct CSVTokenizer {
                             break
                         }
                         guard byteKind == ByteClass.text || byteKind == ByteClass.quote else { return Self.givenBack }
-                        if byteKind == ByteClass.quote { quotes = true }
                         flags |= byteClass
                         index += 1
                     }
                     guard index < limit else { return Self.chunkEnds }
                     put(fieldStart, index, flags)
                 }
-                notables |= flags
                 if kind == ByteClass.lineEnd { break }
                 index += 1  // past the separator
             }
             if index == start { return Self.givenBack }  // a blank line
-            plain = !quotes && notables & ByteClass.notableBit == 0
             return index
         }
         if answer < 0 { return answer }
         starts.commit(fields)
         ends.commit(fields)
         return answer
+    }
+
+    /// The plain pass of `scanRecord`: the separators' positions go to `cuts`. Returns the line end's index when the
+    /// record is plain (then `plainFields` is its field count); else nil and where a byte spoiled it (≥ 0), or
+    /// `chunkEnds` or `givenBack` (a blank line).
+    @inline(__always)
+    private mutating func scanPlain(
+        _ bytes: UnsafePointer<UInt8>, from start: Int, limit: Int
+    ) -> (end: Int?, stop: Int) {
+        cuts.removeAll()
+        var index = start
+        return classes.withUnsafeBufferPointer { classes -> (Int?, Int) in
+            // Looks at a flagged byte: true to go on (a separator, noted, or text the word trick flagged).
+            func plainByte(_ at: Int) -> (goOn: Bool, end: Int?, stop: Int) {
+                let byteClass = classes[Int(bytes[at])]
+                if byteClass & ByteClass.kindMask == ByteClass.separator {
+                    cuts.append(at)
+                    return (true, nil, 0)
+                }
+                if byteClass == 0 { return (true, nil, 0) }
+                if byteClass & ByteClass.kindMask == ByteClass.lineEnd {
+                    if at == start { return (false, nil, Self.givenBack) }
+                    plainFields = cuts.count + 1
+                    return (false, at, 0)
+                }
+                return (false, nil, at)
+            }
+            if let words {
+                while index + 8 <= limit {
+                    var mask = words.plainStops(UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self))
+                    while mask != 0 {
+                        let (goOn, end, stop) = plainByte(index + mask.trailingZeroBitCount >> 3)
+                        if !goOn { return (end, stop) }
+                        mask &= mask &- 1
+                    }
+                    index += 8
+                }
+            }
+            while index < limit {
+                if classes[Int(bytes[index])] != 0 {
+                    let (goOn, end, stop) = plainByte(index)
+                    if !goOn { return (end, stop) }
+                }
+                index += 1
+            }
+            return (nil, Self.chunkEnds)
+        }
+    }
+
+    /// Field bounds from the plain pass's separators: every field before the last cut, and the last one too when
+    /// the record ends at `end`.
+    private mutating func boundsFromCuts(from start: Int, upTo end: Int?) {
+        var fieldStart = start
+        for cut in cuts.bytes {
+            starts.append(fieldStart)
+            ends.append(cut << 1)
+            fieldStart = cut + 1
+        }
+        if let end {
+            starts.append(fieldStart)
+            ends.append(end << 1)
+        }
     }
 
     /// Copies bytes from `index` up to the next one that `stops` marks, at once.
@@ -508,6 +582,10 @@ struct WordScan {
         if hasExtras { mask |= Self.matches(word, extras.0) | Self.matches(word, extras.1) }
         return mask
     }
+
+    /// The high bit of each byte that is not plain text outside quotes: the unquoted stops and the notable bytes.
+    @inline(__always)
+    func plainStops(_ word: UInt64) -> UInt64 { unquotedStops(word) | unquotedNotables(word) }
 
     /// Moves `index` over text to the next byte the field's context flags (a stop or a control byte, which the caller
     /// looks up) and returns true, or to where fewer than eight bytes are left before `limit` and returns false.
