@@ -7,6 +7,7 @@ enum CSVRun {
     static let modes: [String: [String: CSVParam]] = [
         "passthrough": [:],
         "redelimit": ["sep": .string(";"), "encoding": .string("latin-1")],
+        "short": ["sep": .string(";"), "encoding": .string("latin-1")],
         "date": [
             "sep": .string(";"), "encoding": .string("latin-1"), "parse_dates": .array([.string("Datum")]),
             "dayfirst": .bool(true),

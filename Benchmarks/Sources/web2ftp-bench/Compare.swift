@@ -172,6 +172,8 @@ struct Compare {
             ("passthrough (parse + rewrite), 100 MiB UTF-8", "passthrough", utf8, "mlr --csv cat"),
             ("re-delimit ; → , + latin-1 → UTF-8, 100 MiB", "redelimit", latin1, "mlr --icsv --ifs ';' --ocsv cat"),
             ("+ a dayfirst date column to ISO 8601", "date", latin1, "mlr --icsv --ifs ';' --ocsv put '\(date)'"),
+            ("short fields (24 per row), re-delimit + latin-1, 100 MiB", "short", www + "/" + DataSet.short.name,
+             "mlr --icsv --ifs ';' --ocsv cat"),
         ]
         for (label, mode, file, mlr) in modes {
             let bytes = try fileSize(file)

@@ -7,6 +7,8 @@ enum DataSet {
         ("bench-100m.csv", 100 << 20), ("bench-1g.csv", 1 << 30), ("bench-2g.csv", 2 << 30),
     ]
     static let latin1 = (name: "bench-latin1.csv", bytes: 100 << 20)
+    /// Short fields, as real files have them (issue #13).
+    static let short = (name: "bench-short.csv", bytes: 100 << 20)
     static let smallCount = 1000
     static let smallBytes = 10 * 1024
 
@@ -18,6 +20,7 @@ enum DataSet {
             try write(directory + "/" + name, bytes: bytes, seed: 1) { rows.append(into: &$0) }
         }
         try write(directory + "/" + latin1.name, bytes: latin1.bytes, seed: 2) { latin1Rows.append(into: &$0) }
+        try write(directory + "/" + short.name, bytes: short.bytes, seed: 3) { RowKind.short.append(into: &$0) }
         try FileManager.default.createDirectory(atPath: directory + "/small", withIntermediateDirectories: true)
         for index in 0..<smallCount {
             try write(directory + "/" + smallName(index), bytes: smallBytes, seed: UInt64(100 + index)) {

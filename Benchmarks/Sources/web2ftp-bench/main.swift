@@ -7,7 +7,7 @@ let usage = """
     usage: web2ftp-bench gen DIR [--quick]                   write the benchmark data (deterministic)
            web2ftp-bench micro [CASE] [--mib N] [--repeat N]   hot-path micro-benchmarks (MB/s)
            web2ftp-bench csv FILE MODE                        our CSV transform of FILE to nothing (MODE: passthrough,
-                                                              redelimit, date), MB/s on one core
+                                                              redelimit, date, short), MB/s on one core
            web2ftp-bench compare [--quick] [--runs N] [--markdown FILE]
                                                               the contenders on the servers of scripts/test-servers.sh
     """
