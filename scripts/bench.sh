@@ -40,7 +40,8 @@ if [ -n "$micro" ]; then
   echo "== micro-benchmarks (wall MB/s, best of 5)"
   "$bench" micro --mib 64 --repeat 5
   echo "== instructions per byte (callgrind: 16 MiB run minus 8 MiB run, divided by 8 MiB; stable across noise)"
-  for name in http-head http-chunked ftp-replies csv-tokenize csv-passthrough csv-plain csv-plain-redelimit csv-redelimit csv-date sha256; do
+  for name in http-head http-chunked ftp-replies csv-tokenize csv-passthrough csv-plain csv-plain-redelimit csv-redelimit csv-date \
+    csv-short csv-short-cols sha256; do
     counts=()
     for mib in 8 16; do
       counts+=("$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bench" micro "$name" --mib "$mib" --repeat 1 2>&1 \
