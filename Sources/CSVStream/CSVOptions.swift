@@ -53,9 +53,9 @@ public struct CSVOptions: Equatable, Sendable {
     /// Keys that were accepted but have no effect here (`low_memory`, `engine`, `memory_map`), for the caller to warn
     /// about: the config can drop them.
     public var ignoredKeys: [String] = []
-    /// `dtype` was given, as text for every column: it asks for what is done anyway (values are copied as text), so
-    /// the caller only mentions it.
-    public var textDtype = false
+    /// `dtype` as given, when it asks for text only (for every column or per column): it asks for what is done anyway
+    /// (values are copied as text), so the caller only mentions it.
+    public var textDtype: String?
     /// Longest row accepted, in bytes: memory stays bounded whatever the input.
     public var maxRowBytes = 1024 * 1024
 
@@ -191,7 +191,13 @@ public struct CSVOptions: Equatable, Sendable {
             case "dtype":
                 let refused = Self.dtypeProblems(value)
                 problems += refused
-                options.textDtype = refused.isEmpty
+                if refused.isEmpty {
+                    if case .string(let type) = value {
+                        options.textDtype = type
+                    } else {
+                        options.textDtype = value.description
+                    }
+                }
             default:
                 problems.append("unknown PARAMS key '\(key)' (supported: \(Self.supportedKeys.joined(separator: ", ")))")
             }
@@ -233,6 +239,8 @@ public struct CSVOptions: Equatable, Sendable {
             return columns.keys.sorted().filter { !isText(columns[$0]!) }.map {
                 "dtype for column '\($0)' is \(describe(columns[$0]!)): \(why)"
             }
+        case .array(let items) where !items.isEmpty && items.allSatisfy(isText):
+            return []  // not pandas', but accepted before: a config that worked keeps working
         default:
             return isText(value) ? [] : ["dtype \(describe(value)) is not supported: \(why)"]
         }

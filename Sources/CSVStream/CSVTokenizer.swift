@@ -1,8 +1,9 @@
 /// An RFC 4180 tokenizer over UTF-8 bytes, fed arbitrary chunks: a quote, a CRLF or a field may be split anywhere.
 /// Quoted fields hold separators, doubled quotes and line breaks; CRLF, LF and lone CR end records; a stray quote
 /// inside an unquoted field is kept as it is, and text after a closing quote is appended, as Python's csv module does.
-/// Fields go into one reused buffer; `onRecord` sees each complete record. Each field also records whether it holds
-/// one of the `notable` bytes (the writer's "needs quotes"), so that the writer need not scan it again.
+/// `onRecord` sees each complete record: read where it lies in the input when it lies whole in one chunk (see
+/// `scanRecord`), else from copies in one reused buffer. Each field also records whether it holds one of the
+/// `notable` bytes (the writer's "needs quotes"), so that the writer need not scan it again.
 public struct CSVTokenizer {
     /// The current record: all field bytes back to back, and where each field ends (times two, plus one when the field
     /// holds a notable byte). Raw buffers: Array appends cost a runtime uniqueness check each (measured).
@@ -48,10 +49,13 @@ public struct CSVTokenizer {
     private var external: UnsafePointer<UInt8>?
     private var externalEnd: UnsafePointer<UInt8>?
     private var starts = RawBuffer<Int>(capacity: 64)
-    /// Records the scan handed over, and records it gave back to the byte loop for a reason in the data (not the
-    /// chunk's end): when most are given back (doubled quotes on every row, say), it stops trying.
+    /// Records the scan read, and records whose shape it gave back to the byte loop (a doubled quote, an escape, a
+    /// quoted line break: not a blank or comment line, not the chunk's end). When most are given back (doubled quotes
+    /// on every row, say), the scan rests for `pause` records, then tries again.
     private var scanned = 0
     private var givenBack = 0
+    private var resting = 0
+    private static let pause = 1024
     /// The plain pass (see `scanPlain`): where the separators of the record are, and how many fields it has.
     private var cuts = RawBuffer<Int>(capacity: 64)
     private var plainFields = 0
@@ -165,10 +169,10 @@ public struct CSVTokenizer {
             // A record that lies whole in this chunk is scanned once and read where it is (see `scanRecord`); the
             // byte loop below takes the rest: records across chunks, doubled quotes, escapes, comments, quoted line
             // breaks, blank lines.
-            if case .fieldStart = state, ends.isEmpty, bytes.isEmpty, !sawQuoteOrSeparator, givenBack <= scanned / 2 + 64 {
+            if case .fieldStart = state, ends.isEmpty, bytes.isEmpty, !sawQuoteOrSeparator, resting == 0 {
                 var isPlain = offersPlain
-                let end = scanRecord(input, from: index, plain: &isPlain)
-                if end >= 0 {
+                let scan = scanRecord(input, from: index, plain: &isPlain)
+                if case .record(let end) = scan {
                     scanned += 1
                     if isPlain, try plain(UnsafeRawBufferPointer(rebasing: input[index..<end]), plainFields) {
                         records += 1
@@ -185,12 +189,19 @@ public struct CSVTokenizer {
                     line += 1
                     recordStartLine = line
                     index = end + 1
+                    // A CR ends the record; an LF right after it belongs to it. Only a CR at the chunk's end leaves
+                    // that open (a lone-CR file stays on the scan).
                     if input[end] == 13 {
-                        if index < count && input[index] == 10 { index += 1 } else { state = .afterCR }
+                        if index == count { state = .afterCR } else if input[index] == 10 { index += 1 }
                     }
                     continue
                 }
-                if end == Self.givenBack { givenBack += 1 }
+                if case .handover(.shape) = scan {
+                    givenBack += 1
+                    if givenBack > scanned / 2 + 64 { (resting, scanned, givenBack) = (Self.pause, 0, 0) }
+                }
+            } else if resting > 0, case .fieldStart = state, ends.isEmpty, bytes.isEmpty, !sawQuoteOrSeparator {
+                resting -= 1
             }
             let byte = input[index]
             index += 1
@@ -267,20 +278,42 @@ public struct CSVTokenizer {
         return .success(())
     }
 
-    /// `scanRecord`'s answers when it cannot take the record: the data needs the byte loop, or the chunk ends first.
-    private static let givenBack = -1
-    private static let chunkEnds = -2
+    /// What `scanRecord` made of a record.
+    private enum Scan {
+        /// Read: its line end is at `end`.
+        case record(end: Int)
+        /// Left to the byte loop, from its first byte.
+        case handover(Handover)
+    }
+
+    private enum Handover {
+        /// The record goes on past the chunk (or past the longest record allowed).
+        case chunkEnds
+        /// A blank line, or a comment line: the byte loop's to skip or keep; nothing was wasted.
+        case blankOrComment
+        /// A shape the scan does not read: a doubled quote, text after a closing quote, a quoted line break, an
+        /// escape or a comment after text.
+        case shape
+    }
+
+    /// What `scanPlain` made of a record.
+    private enum PlainScan {
+        /// Plain: its line end is at `end`; `cuts` hold its separators.
+        case plain(end: Int)
+        /// Not plain: the full scan takes it from the start of the field after the last cut.
+        case spoiled
+        case handover(Handover)
+    }
 
     /// Scans the record at `start` when it lies whole in `input` and every field is simple — unquoted text, or quoted
     /// text without a doubled quote, escape or line break, closed right before a separator or the line end. Its
     /// fields' bounds in `input` go to `starts` and `ends` (with their notable flags), and the index of its line
     /// end is returned. With `plain` set, a plain record (text and separators only) is looked for first: one found
     /// keeps `plain` set and leaves only `cuts` and `plainFields` (see `boundsFromCuts`); otherwise `plain` is
-    /// cleared. Otherwise `givenBack` or
-    /// `chunkEnds`, with `starts` and `ends` empty, for the byte loop to take the record from its first byte (a
-    /// blank line included: it is the byte loop's to count or skip).
+    /// cleared. A record it cannot read is handed over with `starts` and `ends` empty, for the byte loop to take from
+    /// its first byte.
     @inline(__always)
-    private mutating func scanRecord(_ input: UnsafeRawBufferPointer, from start: Int, plain: inout Bool) -> Int {
+    private mutating func scanRecord(_ input: UnsafeRawBufferPointer, from start: Int, plain: inout Bool) -> Scan {
         let limit = min(input.count, start + maxRecordBytes)
         let bytes = input.baseAddress!.assumingMemoryBound(to: UInt8.self)
         var index = start
@@ -289,10 +322,13 @@ public struct CSVTokenizer {
             // Rows of text and separators only are most rows of most files, and taken whole: their separators
             // alone are noted. The first byte that makes the row not plain hands over to the full scan at the
             // start of its field, with the fields before it as they are.
-            let (end, stop) = scanPlain(bytes, from: start, limit: limit)
-            if end != nil || stop < 0 { return end ?? stop }
-            plain = false
-            handedOver = true
+            switch scanPlain(bytes, from: start, limit: limit) {
+            case .plain(let end): return .record(end: end)
+            case .handover(let reason): return .handover(reason)
+            case .spoiled:
+                plain = false
+                handedOver = true
+            }
         }
         // Field bounds are written through local cursors, committed at the end: an append per bound through `self`
         // cost a third of the scan.
@@ -321,7 +357,7 @@ public struct CSVTokenizer {
             }
         }
         let words = self.words  // a local: its patterns may stay in registers
-        let answer: Int = classes.withUnsafeBufferPointer { classes in
+        let answer: Scan = classes.withUnsafeBufferPointer { classes in
             while true {
                 var fieldStart = index
                 var flags: UInt8 = 0
@@ -359,13 +395,13 @@ public struct CSVTokenizer {
                         flags |= content
                         index += 1
                     }
-                    guard index < limit else { return Self.chunkEnds }
-                    guard contentKind == ByteClass.quote else { return Self.givenBack }
+                    guard index < limit else { return .handover(.chunkEnds) }
+                    guard contentKind == ByteClass.quote else { return .handover(.shape) }
                     put(fieldStart, index, flags)
                     index += 1
-                    guard index < limit else { return Self.chunkEnds }
+                    guard index < limit else { return .handover(.chunkEnds) }
                     kind = classes[Int(bytes[index])] & ByteClass.kindMask
-                    guard kind == ByteClass.separator || kind == ByteClass.lineEnd else { return Self.givenBack }
+                    guard kind == ByteClass.separator || kind == ByteClass.lineEnd else { return .handover(.shape) }
                 } else {
                     kind = ByteClass.text
                     if let words {
@@ -378,7 +414,9 @@ public struct CSVTokenizer {
                             if kind == ByteClass.separator || kind == ByteClass.lineEnd { break }
                             // A stray quote inside the field is kept as text; an escape or comment character is the
                             // byte loop's.
-                            guard kind == ByteClass.text || kind == ByteClass.quote else { return Self.givenBack }
+                            guard kind == ByteClass.text || kind == ByteClass.quote else {
+                                return .handover(Self.handover(kind, at: index, start: start))
+                            }
                             flags |= byteClass  // a control byte that is notable (a tab separator on output)
                             index += 1
                             kind = ByteClass.text
@@ -396,69 +434,67 @@ public struct CSVTokenizer {
                             kind = byteKind
                             break
                         }
-                        guard byteKind == ByteClass.text || byteKind == ByteClass.quote else { return Self.givenBack }
+                        guard byteKind == ByteClass.text || byteKind == ByteClass.quote else {
+                            return .handover(Self.handover(byteKind, at: index, start: start))
+                        }
                         flags |= byteClass
                         index += 1
                     }
-                    guard index < limit else { return Self.chunkEnds }
+                    guard index < limit else { return .handover(.chunkEnds) }
                     put(fieldStart, index, flags)
                 }
                 if kind == ByteClass.lineEnd { break }
                 index += 1  // past the separator
             }
-            if index == start { return Self.givenBack }  // a blank line
-            return index
+            if index == start { return .handover(.blankOrComment) }  // a blank line
+            return .record(end: index)
         }
-        if answer < 0 { return answer }
-        starts.commit(fields)
-        ends.commit(fields)
+        if case .record = answer {
+            starts.commit(fields)
+            ends.commit(fields)
+        }
         return answer
     }
 
-    /// The plain pass of `scanRecord`: the separators' positions go to `cuts`. Returns the line end's index when the
-    /// record is plain (then `plainFields` is its field count); else nil and where a byte spoiled it (≥ 0), or
-    /// `chunkEnds` or `givenBack` (a blank line).
+    /// An escape or comment character in unquoted text: a comment line when it is the record's first byte.
+    private static func handover(_ kind: UInt8, at index: Int, start: Int) -> Handover {
+        kind == ByteClass.comment && index == start ? .blankOrComment : .shape
+    }
+
+    /// The plain pass of `scanRecord`: the separators' positions go to `cuts`, eight bytes at a time.
     @inline(__always)
-    private mutating func scanPlain(
-        _ bytes: UnsafePointer<UInt8>, from start: Int, limit: Int
-    ) -> (end: Int?, stop: Int) {
+    private mutating func scanPlain(_ bytes: UnsafePointer<UInt8>, from start: Int, limit: Int) -> PlainScan {
         cuts.removeAll()
         var index = start
-        return classes.withUnsafeBufferPointer { classes -> (Int?, Int) in
-            // Looks at a flagged byte: true to go on (a separator, noted, or text the word trick flagged).
-            func plainByte(_ at: Int) -> (goOn: Bool, end: Int?, stop: Int) {
-                let byteClass = classes[Int(bytes[at])]
+        return classes.withUnsafeBufferPointer { classes -> PlainScan in
+            // A flagged byte: a separator (noted), text the word trick flagged (passed), or the end of the pass.
+            func look(at position: Int) -> PlainScan? {
+                let byteClass = classes[Int(bytes[position])]
                 if byteClass & ByteClass.kindMask == ByteClass.separator {
-                    cuts.append(at)
-                    return (true, nil, 0)
+                    cuts.append(position)
+                    return nil
                 }
-                if byteClass == 0 { return (true, nil, 0) }
-                if byteClass & ByteClass.kindMask == ByteClass.lineEnd {
-                    if at == start { return (false, nil, Self.givenBack) }
-                    plainFields = cuts.count + 1
-                    return (false, at, 0)
-                }
-                return (false, nil, at)
+                if byteClass == 0 { return nil }
+                guard byteClass & ByteClass.kindMask == ByteClass.lineEnd else { return .spoiled }
+                if position == start { return .handover(.blankOrComment) }
+                plainFields = cuts.count + 1
+                return .plain(end: position)
             }
             if let words {
                 while index + 8 <= limit {
                     var mask = words.plainStops(UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self))
                     while mask != 0 {
-                        let (goOn, end, stop) = plainByte(index + mask.trailingZeroBitCount >> 3)
-                        if !goOn { return (end, stop) }
+                        if let answer = look(at: index + mask.trailingZeroBitCount >> 3) { return answer }
                         mask &= mask &- 1
                     }
                     index += 8
                 }
             }
             while index < limit {
-                if classes[Int(bytes[index])] != 0 {
-                    let (goOn, end, stop) = plainByte(index)
-                    if !goOn { return (end, stop) }
-                }
+                if classes[Int(bytes[index])] != 0, let answer = look(at: index) { return answer }
                 index += 1
             }
-            return (nil, Self.chunkEnds)
+            return .handover(.chunkEnds)
         }
     }
 
@@ -524,118 +560,5 @@ public struct CSVTokenizer {
         line += 1
         recordStartLine = line
         state = byte == 13 ? .afterCR : .fieldStart
-    }
-}
-
-/// The record scan's search for the end of an unquoted field, eight bytes at a time: a mask of the bytes that end or
-/// spoil the field (separator, quote, escape, comment, and every control byte below 14, line ends among them) and one
-/// of the other notable bytes, each made with the classic zero-byte (or less-than) trick on the word. The trick can
-/// flag a byte above a true match, never below one, so the lowest flagged stop is exact, and so is "a notable byte
-/// before it". A control byte that is not a line end is text: the caller steps over it.
-struct WordScan {
-    private let separator: UInt64
-    private let quote: UInt64
-    /// Escape and comment characters, when the options have any (else the separator again).
-    private let extras: (UInt64, UInt64)
-    private let hasExtras: Bool
-    private let notables: (UInt64, UInt64)
-    private let notableCount: Int
-    /// Inside quotes only the quote, the escape character and control bytes stop; the separator is text there, and
-    /// notable when it is one.
-    private let escape: UInt64?
-    private let quotedNotables: (UInt64, UInt64)
-    private let quotedNotableCount: Int
-
-    private static let ones: UInt64 = 0x0101_0101_0101_0101
-    private static let highs: UInt64 = 0x8080_8080_8080_8080
-
-    /// Nil when more than two notable bytes are not stops already (the caller then scans byte by byte).
-    init?(separator: UInt8, quote: UInt8, escape: UInt8?, comment: UInt8?, notable: Set<UInt8>) {
-        let stopBytes = [separator, quote, escape ?? separator, comment ?? separator]
-        let others = notable.subtracting(stopBytes).filter { $0 >= 14 }.sorted()
-        let quotedOthers = notable.subtracting([quote, escape ?? quote]).filter { $0 >= 14 }.sorted()
-        guard others.count <= 2, quotedOthers.count <= 2 else { return nil }
-        let pattern = { (byte: UInt8) in Self.ones &* UInt64(byte) }
-        self.separator = pattern(separator)
-        self.quote = pattern(quote)
-        extras = (pattern(escape ?? separator), pattern(comment ?? separator))
-        hasExtras = escape != nil || comment != nil
-        notables = (pattern(others.first ?? separator), pattern(others.last ?? separator))
-        notableCount = others.count
-        self.escape = escape.map(pattern)
-        quotedNotables = (pattern(quotedOthers.first ?? quote), pattern(quotedOthers.last ?? quote))
-        quotedNotableCount = quotedOthers.count
-    }
-
-    @inline(__always)
-    private static func matches(_ word: UInt64, _ pattern: UInt64) -> UInt64 {
-        let x = word ^ pattern
-        return (x &- ones) & ~x & highs
-    }
-
-    /// The high bit of each byte of `word` (little-endian) that ends or spoils an unquoted field, or is a control
-    /// byte below 14.
-    @inline(__always)
-    func unquotedStops(_ word: UInt64) -> UInt64 {
-        var mask = (word &- Self.ones &* 14) & ~word & Self.highs
-        mask |= Self.matches(word, separator) | Self.matches(word, quote)
-        if hasExtras { mask |= Self.matches(word, extras.0) | Self.matches(word, extras.1) }
-        return mask
-    }
-
-    /// The high bit of each byte that is not plain text outside quotes: the unquoted stops and the notable bytes.
-    @inline(__always)
-    func plainStops(_ word: UInt64) -> UInt64 { unquotedStops(word) | unquotedNotables(word) }
-
-    /// Moves `index` over text to the next byte the field's context flags (a stop or a control byte, which the caller
-    /// looks up) and returns true, or to where fewer than eight bytes are left before `limit` and returns false.
-    /// `notable` is set when a notable byte was passed.
-    @inline(__always)
-    func skip(_ bytes: UnsafePointer<UInt8>, _ index: inout Int, limit: Int, quoted: Bool, notable: inout Bool) -> Bool {
-        while index + 8 <= limit {
-            let word = UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self)
-            let stops = quoted ? quotedStops(word) : unquotedStops(word)
-            let notes = quoted ? quotedNotables(word) : unquotedNotables(word)
-            guard stops != 0 else {
-                if notes != 0 { notable = true }
-                index += 8
-                continue
-            }
-            let stop = stops.trailingZeroBitCount
-            // Bits below the first stop (an exact match; false hits of the trick lie above it).
-            if notes & ((1 << stop) &- 1) != 0 { notable = true }
-            index += stop >> 3
-            return true
-        }
-        return false
-    }
-
-    /// The high bit of each byte of `word` that ends quoted text (the quote), spoils it for the scan (the escape
-    /// character), or is a control byte below 14.
-    @inline(__always)
-    func quotedStops(_ word: UInt64) -> UInt64 {
-        var mask = (word &- Self.ones &* 14) & ~word & Self.highs | Self.matches(word, quote)
-        if let escape { mask |= Self.matches(word, escape) }
-        return mask
-    }
-
-    /// The high bit of each byte inside quotes that is notable (and not a stop or a control byte).
-    @inline(__always)
-    func quotedNotables(_ word: UInt64) -> UInt64 {
-        switch quotedNotableCount {
-        case 0: return 0
-        case 1: return Self.matches(word, quotedNotables.0)
-        default: return Self.matches(word, quotedNotables.0) | Self.matches(word, quotedNotables.1)
-        }
-    }
-
-    /// The high bit of each byte that is notable (and not a stop or a control byte).
-    @inline(__always)
-    func unquotedNotables(_ word: UInt64) -> UInt64 {
-        switch notableCount {
-        case 0: return 0
-        case 1: return Self.matches(word, notables.0)
-        default: return Self.matches(word, notables.0) | Self.matches(word, notables.1)
-        }
     }
 }

@@ -1,11 +1,10 @@
+/// A value's bytes while it is parsed: a view into the input or the tokenizer's buffer.
+typealias Bytes = Slice<UnsafeBufferPointer<UInt8>>
+
 /// Rewrites date values to ISO 8601 (`YYYY-MM-DD`, or `YYYY-MM-DD HH:MM:SS` when a time is given), decided per value.
 /// Reads ISO 8601 (with `T` or space, fractions and a zone; also the basic `YYYYMMDD`), `YYYY/MM/DD`, `DD.MM.YYYY`,
 /// `MM/DD/YYYY` and `MM-DD-YYYY` (or day first with `dayfirst`), dates with month names, or an explicit strftime
-/// format. Returns nil for a value it
-/// cannot read: the caller keeps it as it was and counts it.
-/// A value's bytes while it is parsed: a view into the tokenizer's buffer.
-typealias Bytes = Slice<UnsafeBufferPointer<UInt8>>
-
+/// format. `normalize` returns false for a value it cannot read: the caller keeps it as it was and counts it.
 struct DateNormalizer {
     let dayFirst: Bool
     let format: [FormatPiece]?

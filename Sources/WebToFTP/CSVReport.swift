@@ -5,7 +5,7 @@ import CSVStream
 /// names.
 enum CSVReport {
     /// PARAMS accepted without effect, said once per source per run: at WARN for keys the config can drop, at INFO
-    /// for a text `dtype` (it asks for what is done anyway).
+    /// for a text `dtype` (it asks for what is done anyway), as given.
     static func notes(_ options: CSVOptions) -> [(RunLog.Level, [(String, String)])] {
         var notes: [(RunLog.Level, [(String, String)])] = []
         if !options.ignoredKeys.isEmpty {
@@ -14,8 +14,8 @@ enum CSVReport {
                 ("detail", "accepted without effect; drop them from PARAMS to silence this"),
             ]))
         }
-        if options.textDtype {
-            notes.append((.info, [("dtype", "str"), ("detail", "values are always copied as text")]))
+        if let dtype = options.textDtype {
+            notes.append((.info, [("dtype", dtype), ("detail", "values are always copied as text")]))
         }
         return notes
     }

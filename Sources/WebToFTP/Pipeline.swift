@@ -281,7 +281,9 @@ public final class Pipeline {
         outcomes.append(SourceOutcome(name: source.name, attempts: attempts, durationMS: duration, result: result))
         switch result {
         case .success(let done):
-            for warning in done.warnings { log.event(.warning, source: source.name, "leftovers", [("detail", warning)]) }
+            for warning in done.warnings {
+                log.event(.warning, source: source.name, "leftovers", [("detail", warning)])
+            }
             var fields: [(String, String)] = [
                 ("path", done.path), ("bytes", "\(done.bytesOut)"), ("sha256", done.sha256),
                 ("http_status", "\(done.status)"), ("url", done.finalURL), ("bytes_in", "\(done.bytesIn)"),

@@ -165,7 +165,7 @@ struct CSVParamsTests {
             #expect(error.description.contains("encoding \"ebcdic\" is not supported"))
         }
         let quiet = try CSVOptions(params: ["engine": .string("c"), "dtype": .string("str")])
-        #expect(quiet.ignoredKeys == ["engine"] && quiet.textDtype)
+        #expect(quiet.ignoredKeys == ["engine"] && quiet.textDtype == "str")
         #expect(CSVOptions().isPassthrough)
         #expect(!(try CSVOptions(params: ["sep": .string(",")])).isPassthrough)
     }

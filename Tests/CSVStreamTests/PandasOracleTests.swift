@@ -34,6 +34,19 @@ struct PandasOracleTests {
         Case(input: "d,n\n2024-01-31,1\n2024-02-29,2\n", params: ["parse_dates": .array([.string("d")])], python: "parse_dates=['d']"),
         Case(input: "d,n\n2024-01-31 10:11:12,1\n2024-02-29 00:00:01,2\n", params: ["parse_dates": .array([.integer(0)])], python: "parse_dates=[0]"),
         Case(input: "a,b\n007,1.50\n,x\n", params: [:], python: ""),
+        // Issue #13: names labelling the selected columns, parse_dates among them, longer rows under usecols, a
+        // per-column text dtype (pandas is given none: dtype=str is already its reading), date shapes of real files.
+        Case(input: "1,2,3,4\n5,6,7,8\n", params: ["header": .null, "usecols": .array([.integer(0), .integer(3)]),
+             "names": .array([.string("a"), .string("b")])], python: "header=None, usecols=[0,3], names=['a','b']"),
+        Case(input: "team,x,date,y\nA,1,2024-01-02,3\nB,2,2024-02-03,4\n",
+             params: ["usecols": .array([.integer(2), .integer(0)]), "parse_dates": .array([.integer(1)])],
+             python: "usecols=[2,0], parse_dates=[1]"),
+        Case(input: "a,b,c\n1,2,3\n4,5,6,7\n8,9\n", params: ["usecols": .array([.integer(0), .integer(2)])],
+             python: "usecols=[0,2]"),
+        Case(input: "a,b\n007,1\n", params: ["dtype": .object(["a": .string("str")])], python: ""),
+        Case(input: "d\n17-08-1984\n05-04-1988\n", params: ["parse_dates": .array([.string("d")]), "dayfirst": .bool(true)],
+             python: "parse_dates=['d'], dayfirst=True"),
+        Case(input: "d\n19580329\n20240229\n", params: ["parse_dates": .array([.string("d")])], python: "parse_dates=['d']"),
     ]
 
     @Test("each key selects the rows and columns pandas selects", arguments: 0..<cases.count)

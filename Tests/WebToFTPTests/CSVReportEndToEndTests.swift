@@ -37,7 +37,7 @@ struct CSVReportEndToEndTests {
         let ignored = log.components(separatedBy: "\n").filter { $0.contains("[counted] csv ignored_keys=") }
         #expect(ignored.count == 1, "\(log)")
         #expect(ignored.first?.contains(" WARN [counted] csv ignored_keys=engine,low_memory ") == true)
-        #expect(log.contains(" INFO [counted] csv dtype=str "))
+        #expect(log.contains(" INFO [counted] csv dtype=\"{'t': 'str'}\" detail=\"values are always copied as text\""), "\(log)")
         #expect(log.contains(
             "rows=3 rows_in=4 bad_rows_skipped=1 dates_unparsed=1 values_replaced=1 thousands_decimal_rewritten=2"),
             "\(log)")
@@ -54,5 +54,30 @@ struct CSVReportEndToEndTests {
         #expect(csv["dates_unparsed"] as? [String: Int] == ["d": 1])
         #expect((byName["teams"]?["csv"] as? [String: Any])?["dates_unparsed"] as? [String: Int] == ["team": 1200])
         #expect(byName["plain"]?["csv"] is NSNull)
+    }
+
+    @Test("the notes are said once per source however many attempts it takes, and by a dry run too")
+    func notesOncePerRun() async throws {
+        let scenario = try Scenario("csv-notes")
+        let (thread, port) = try await scriptedServer { connection, _ in
+            connection == 1
+                ? [.send("HTTP/1.1 503 Busy\r\nRetry-After: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"), .close]
+                : [.send("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 4\r\n\r\na\n1\n")]
+        }
+        defer { thread.shutdown() }
+        try scenario.writeConfig("""
+            {"flaky": {"URL": "http://127.0.0.1:\(port)/f.csv", "RETRIES": 2,
+                       "PARAMS": {"engine": "c", "memory_map": false, "dtype": "str"}}}
+            """)
+        let run = try scenario.run("sequential")
+        #expect(run.status == 0, "\(run.error)")
+        var log = scenario.log
+        #expect(log.contains("[flaky] attempt 2/3"))
+        #expect(log.components(separatedBy: "[flaky] csv ignored_keys=engine,memory_map ").count - 1 == 1, "\(log)")
+        #expect(log.components(separatedBy: "[flaky] csv dtype=str ").count - 1 == 1)
+        let dry = try scenario.run("sequential", ["--dry-run"])
+        #expect(dry.status == 0, "\(dry.error)")
+        log = scenario.log
+        #expect(log.components(separatedBy: "[flaky] csv ignored_keys=engine,memory_map ").count - 1 == 2, "\(log)")
     }
 }
