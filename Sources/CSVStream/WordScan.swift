@@ -92,21 +92,19 @@ struct WordScan {
 
     /// The high bit of each byte inside quotes that is notable (and not a stop or a control byte).
     @inline(__always)
-    func quotedNotables(_ word: UInt64) -> UInt64 {
-        switch quotedNotableCount {
-        case 0: return 0
-        case 1: return Self.matches(word, quotedNotables.0)
-        default: return Self.matches(word, quotedNotables.0) | Self.matches(word, quotedNotables.1)
-        }
-    }
+    func quotedNotables(_ word: UInt64) -> UInt64 { Self.matches(word, quotedNotables, count: quotedNotableCount) }
 
     /// The high bit of each byte that is notable (and not a stop or a control byte).
     @inline(__always)
-    func unquotedNotables(_ word: UInt64) -> UInt64 {
-        switch notableCount {
+    func unquotedNotables(_ word: UInt64) -> UInt64 { Self.matches(word, notables, count: notableCount) }
+
+    /// Matches of the first `count` (0, 1 or 2) of `patterns`.
+    @inline(__always)
+    private static func matches(_ word: UInt64, _ patterns: (UInt64, UInt64), count: Int) -> UInt64 {
+        switch count {
         case 0: return 0
-        case 1: return Self.matches(word, notables.0)
-        default: return Self.matches(word, notables.0) | Self.matches(word, notables.1)
+        case 1: return matches(word, patterns.0)
+        default: return matches(word, patterns.0) | matches(word, patterns.1)
         }
     }
 }

@@ -15,6 +15,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         ["comment": .string("#"), "escapechar": .string("\\"), "usecols": .array([.integer(0)]), "header": .null],
         ["names": .array([.string("a"), .string("b")]), "on_bad_lines": .string("skip"), "nrows": .integer(5)],
         ["sep": .string(";"), "quotechar": .string("'")],
+        ["sep": .string("\\t"), "escapechar": .string("\\"), "encoding": .string("latin-1")],
         ["header": .null, "usecols": .array([.integer(0), .integer(2)]), "names": .array([.string("x"), .string("y")]),
          "parse_dates": .array([.integer(1)]), "dayfirst": .bool(true)],
     ]
