@@ -18,8 +18,8 @@ struct DocumentedDifferencesTests {
     }
 
     static let differences: [Difference] = [
-        Difference(what: "no NA handling", input: "a,b\nNA,NULL\n,x\n", params: [:], python: "", asText: false,
-                   ours: "a,b\nNA,NULL\n,x\n", pandas: "a,b\n,\n,x\n"),
+        Difference(what: "no NA handling", input: "a,b,c,d\nNA,NULL,n/a,None\n,x,y,z\n", params: [:], python: "",
+                   asText: false, ours: "a,b,c,d\nNA,NULL,n/a,None\n,x,y,z\n", pandas: "a,b,c,d\n,,,\n,x,y,z\n"),
         Difference(what: "no type inference", input: "a,b\n007,1.50\n", params: [:], python: "", asText: false,
                    ours: "a,b\n007,1.50\n", pandas: "a,b\n7,1.5\n"),
         Difference(what: "decimal/thousands rewritten as text", input: "a\n1.234,5\n",
