@@ -35,12 +35,8 @@ public struct CSVTokenizer {
 
     public struct TooLong: Error {}
 
-    /// Bytes that end a run of plain field text, outside and inside quotes: one table look-up per byte on the hot
-    /// path instead of four comparisons (two of them with optionals).
-    private let stopsUnquoted: [Bool]
-    private let stopsQuoted: [Bool]
-    private let notable: [Bool]
-    /// What each byte is to the record scan (see `scanRecord`): a `ByteClass` kind, plus `notableBit`.
+    /// What each byte is to the tokenizer: a `ByteClass` kind, plus `notableBit`. Text that is not notable is 0, so
+    /// a run of plain field text ends at the first non-zero byte: one table look-up per byte.
     private let classes: [UInt8]
     /// Whether plain records are offered whole (see `feed(_:plain:_:)`).
     private let offersPlainRecords: Bool
@@ -60,8 +56,8 @@ public struct CSVTokenizer {
     private var cuts = RawBuffer<Int>(capacity: 64)
     private var plainFields = 0
 
-    /// The record scan's word-at-a-time search (see `WordScan`), when the notable bytes allow it.
-    private let words: WordScan?
+    /// The record scan's search for the next byte that is not plain text (see `WordScan`).
+    private let words: WordScan
 
     /// Byte classes of the record scan. Notable bytes carry `notableBit` as well.
     private enum ByteClass {
@@ -85,17 +81,8 @@ public struct CSVTokenizer {
         self.escape = escape
         self.comment = comment
         self.maxRecordBytes = maxRecordBytes
-        var marks = [Bool](repeating: false, count: 256)
-        for byte in notable { marks[Int(byte)] = true }
-        self.notable = marks
-        // Runs of plain text also stop at notable bytes, which then take the one-byte path that flags the field.
-        var unquoted = marks
-        for byte in [separator, 10, 13] + [escape, comment].compactMap({ $0 }) { unquoted[Int(byte)] = true }
-        stopsUnquoted = unquoted
-        var quoted = marks
-        for byte in [quote, 10] + [escape].compactMap({ $0 }) { quoted[Int(byte)] = true }
-        stopsQuoted = quoted
-        var classes = marks.map { $0 ? ByteClass.notableBit : ByteClass.text }
+        var classes = [UInt8](repeating: ByteClass.text, count: 256)
+        for byte in notable { classes[Int(byte)] = ByteClass.notableBit }
         classes[Int(separator)] |= ByteClass.separator
         classes[10] |= ByteClass.lineEnd
         classes[13] |= ByteClass.lineEnd
@@ -103,8 +90,7 @@ public struct CSVTokenizer {
         if let escape { classes[Int(escape)] = classes[Int(escape)] & ByteClass.notableBit | ByteClass.escape }
         if let comment { classes[Int(comment)] = classes[Int(comment)] & ByteClass.notableBit | ByteClass.comment }
         self.classes = classes
-        words = WordScan(
-            separator: separator, quote: quote, escape: escape, comment: comment, notable: Set(notable))
+        words = WordScan(separator: separator, quote: quote, escape: escape, comment: comment, notable: Set(notable))
     }
 
     public var fieldCount: Int { ends.count }
@@ -169,39 +155,41 @@ public struct CSVTokenizer {
             // A record that lies whole in this chunk is scanned once and read where it is (see `scanRecord`); the
             // byte loop below takes the rest: records across chunks, doubled quotes, escapes, comments, quoted line
             // breaks, blank lines.
-            if case .fieldStart = state, ends.isEmpty, bytes.isEmpty, !sawQuoteOrSeparator, resting == 0 {
-                var isPlain = offersPlain
-                let scan = scanRecord(input, from: index, plain: &isPlain)
-                if case .record(let end) = scan {
-                    scanned += 1
-                    if isPlain, try plain(UnsafeRawBufferPointer(rebasing: input[index..<end]), plainFields) {
+            if case .fieldStart = state, ends.isEmpty, bytes.isEmpty, !sawQuoteOrSeparator {
+                if resting > 0 {
+                    resting -= 1
+                } else {
+                    var isPlain = offersPlain
+                    let scan = scanRecord(input, from: index, plain: &isPlain)
+                    if case .record(let end) = scan {
+                        scanned += 1
                         records += 1
-                    } else {
-                        if isPlain { boundsFromCuts(from: index, upTo: end) }
-                        records += 1
-                        external = input.baseAddress!.assumingMemoryBound(to: UInt8.self)
-                        externalEnd = external! + count
-                        defer { external = nil }
-                        try onRecord(self)
+                        let raw = UnsafeRawBufferPointer(rebasing: input[index..<end])
+                        let taken = isPlain ? try plain(raw, plainFields) : false
+                        if !taken {
+                            if isPlain { boundsFromCuts(from: index, upTo: end) }
+                            external = input.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                            externalEnd = external! + count
+                            defer { external = nil }
+                            try onRecord(self)
+                        }
+                        starts.removeAll()
+                        ends.removeAll()
+                        line += 1
+                        recordStartLine = line
+                        index = end + 1
+                        // A CR ends the record; an LF right after it belongs to it. Only a CR at the chunk's end leaves
+                        // that open (a lone-CR file stays on the scan).
+                        if input[end] == 13 {
+                            if index == count { state = .afterCR } else if input[index] == 10 { index += 1 }
+                        }
+                        continue
                     }
-                    starts.removeAll()
-                    ends.removeAll()
-                    line += 1
-                    recordStartLine = line
-                    index = end + 1
-                    // A CR ends the record; an LF right after it belongs to it. Only a CR at the chunk's end leaves
-                    // that open (a lone-CR file stays on the scan).
-                    if input[end] == 13 {
-                        if index == count { state = .afterCR } else if input[index] == 10 { index += 1 }
+                    if case .handover(.shape) = scan {
+                        givenBack += 1
+                        if givenBack > scanned / 2 + 64 { (resting, scanned, givenBack) = (Self.pause, 0, 0) }
                     }
-                    continue
                 }
-                if case .handover(.shape) = scan {
-                    givenBack += 1
-                    if givenBack > scanned / 2 + 64 { (resting, scanned, givenBack) = (Self.pause, 0, 0) }
-                }
-            } else if resting > 0, case .fieldStart = state, ends.isEmpty, bytes.isEmpty, !sawQuoteOrSeparator {
-                resting -= 1
             }
             let byte = input[index]
             index += 1
@@ -227,7 +215,7 @@ public struct CSVTokenizer {
                     appendByte(byte)
                     state = .unquoted
                     // Copy the rest of a plain field in one go: the common case.
-                    appendRun(input, from: &index, until: stopsUnquoted)
+                    appendRun(input, from: &index)
                 }
             case .unquoted:
                 if byte == separator {
@@ -251,7 +239,7 @@ public struct CSVTokenizer {
                 } else {
                     if byte == 10 { line += 1 }
                     appendByte(byte)
-                    appendRun(input, from: &index, until: stopsQuoted)
+                    appendRun(input, from: &index)
                 }
             case .quoteInQuoted:
                 if byte == quote {
@@ -366,35 +354,18 @@ public struct CSVTokenizer {
                     index += 1
                     fieldStart = index
                     var contentKind = ByteClass.text
-                    if let words {
-                        // Eight bytes at a time, as for unquoted fields below.
-                        var notable = false
-                        while words.skip(bytes, &index, limit: limit, quoted: true, notable: &notable) {
-                            let content = classes[Int(bytes[index])]
-                            let kind = content & ByteClass.kindMask
-                            if kind == ByteClass.quote || kind == ByteClass.lineEnd || kind == ByteClass.escape {
-                                contentKind = kind
-                                break
-                            }
-                            flags |= content  // a control byte, or a separator among them, inside the quotes
-                            index += 1
-                        }
-                        if notable { flags |= ByteClass.notableBit }
-                    }
-                    while contentKind == ByteClass.text && index < limit {
+                    var notable = false
+                    while words.skip(bytes, &index, limit: limit, quoted: true, notable: &notable, classes: classes) {
                         let content = classes[Int(bytes[index])]
-                        if content == 0 {  // plain text: the common case, one look-up
-                            index += 1
-                            continue
-                        }
                         let kind = content & ByteClass.kindMask
                         if kind == ByteClass.quote || kind == ByteClass.lineEnd || kind == ByteClass.escape {
                             contentKind = kind
                             break
                         }
-                        flags |= content
+                        flags |= content  // a control byte, or a separator among them, inside the quotes
                         index += 1
                     }
+                    if notable { flags |= ByteClass.notableBit }
                     guard index < limit else { return .handover(.chunkEnds) }
                     guard contentKind == ByteClass.quote else { return .handover(.shape) }
                     put(fieldStart, index, flags)
@@ -403,43 +374,24 @@ public struct CSVTokenizer {
                     kind = classes[Int(bytes[index])] & ByteClass.kindMask
                     guard kind == ByteClass.separator || kind == ByteClass.lineEnd else { return .handover(.shape) }
                 } else {
+                    // The field's end found eight bytes at a time (see `WordScan`): short fields of varying length
+                    // made a byte loop mispredict once per field.
                     kind = ByteClass.text
-                    if let words {
-                        // Eight bytes at a time while eight are left: the field's end found without a branch per
-                        // byte (short fields of varying length made the byte loop mispredict once per field).
-                        var notable = false
-                        while words.skip(bytes, &index, limit: limit, quoted: false, notable: &notable) {
-                            let byteClass = classes[Int(bytes[index])]
-                            kind = byteClass & ByteClass.kindMask
-                            if kind == ByteClass.separator || kind == ByteClass.lineEnd { break }
-                            // A stray quote inside the field is kept as text; an escape or comment character is the
-                            // byte loop's.
-                            guard kind == ByteClass.text || kind == ByteClass.quote else {
-                                return .handover(Self.handover(kind, at: index, start: start))
-                            }
-                            flags |= byteClass  // a control byte that is notable (a tab separator on output)
-                            index += 1
-                            kind = ByteClass.text
-                        }
-                        if notable { flags |= ByteClass.notableBit }
-                    }
-                    while kind == ByteClass.text && index < limit {
+                    var notable = false
+                    while words.skip(bytes, &index, limit: limit, quoted: false, notable: &notable, classes: classes) {
                         let byteClass = classes[Int(bytes[index])]
-                        if byteClass == 0 {  // plain text: the common case, one look-up
-                            index += 1
-                            continue
+                        kind = byteClass & ByteClass.kindMask
+                        if kind == ByteClass.separator || kind == ByteClass.lineEnd { break }
+                        // A stray quote inside the field is kept as text; an escape or comment character is the byte
+                        // loop's.
+                        guard kind == ByteClass.text || kind == ByteClass.quote else {
+                            return .handover(Self.handover(kind, at: index, start: start))
                         }
-                        let byteKind = byteClass & ByteClass.kindMask
-                        if byteKind == ByteClass.separator || byteKind == ByteClass.lineEnd {
-                            kind = byteKind
-                            break
-                        }
-                        guard byteKind == ByteClass.text || byteKind == ByteClass.quote else {
-                            return .handover(Self.handover(byteKind, at: index, start: start))
-                        }
-                        flags |= byteClass
+                        flags |= byteClass  // a notable byte the word search does not flag (a tab, say)
                         index += 1
+                        kind = ByteClass.text
                     }
+                    if notable { flags |= ByteClass.notableBit }
                     guard index < limit else { return .handover(.chunkEnds) }
                     put(fieldStart, index, flags)
                 }
@@ -480,15 +432,13 @@ public struct CSVTokenizer {
                 plainFields = cuts.count + 1
                 return .plain(end: position)
             }
-            if let words {
-                while index + 8 <= limit {
-                    var mask = words.plainStops(UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self))
-                    while mask != 0 {
-                        if let answer = look(at: index + mask.trailingZeroBitCount >> 3) { return answer }
-                        mask &= mask &- 1
-                    }
-                    index += 8
+            while words.wide && index + 8 <= limit {
+                var mask = words.plainStops(UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self))
+                while mask != 0 {
+                    if let answer = look(at: index + mask.trailingZeroBitCount >> 3) { return answer }
+                    mask &= mask &- 1
                 }
+                index += 8
             }
             while index < limit {
                 if classes[Int(bytes[index])] != 0, let answer = look(at: index) { return answer }
@@ -513,12 +463,13 @@ public struct CSVTokenizer {
         }
     }
 
-    /// Copies bytes from `index` up to the next one that `stops` marks, at once.
+    /// Copies bytes from `index` up to the next one that is not plain text (in either state: a byte that means
+    /// nothing in the current one, a separator inside quotes say, takes the one-byte path and is kept), at once.
     @inline(__always)
-    private mutating func appendRun(_ input: UnsafeRawBufferPointer, from index: inout Int, until stops: [Bool]) {
+    private mutating func appendRun(_ input: UnsafeRawBufferPointer, from index: inout Int) {
         var end = index
-        stops.withUnsafeBufferPointer { stops in
-            while end < input.count && !stops[Int(input[end])] { end += 1 }
+        classes.withUnsafeBufferPointer { classes in
+            while end < input.count && classes[Int(input[end])] == 0 { end += 1 }
         }
         if end > index {
             bytes.append(UnsafeRawBufferPointer(rebasing: input[index..<end]))
@@ -528,7 +479,7 @@ public struct CSVTokenizer {
 
     @inline(__always)
     private mutating func appendByte(_ byte: UInt8) {
-        if notable[Int(byte)] { fieldNotable = 1 }
+        fieldNotable |= Int(classes[Int(byte)] & ByteClass.notableBit) >> 3
         bytes.append(byte)
     }
 

@@ -12,7 +12,8 @@ public struct CSVCounters: Equatable, Sendable {
     /// Non-empty values of `parse_dates` columns that are not dates (kept as they are), in all and per column.
     public var datesUnparsed = 0
     public var datesUnparsedByColumn: [ColumnCount] = []
-    /// U+FFFD characters written: bytes that `encoding_errors: replace` could not decode.
+    /// U+FFFD characters written under `encoding_errors: replace`: bytes that could not be decoded (and any U+FFFD the
+    /// source already held).
     public var valuesReplaced = 0
     /// Values whose `decimal`/`thousands` notation was rewritten to the plain one.
     public var thousandsDecimalRewritten = 0

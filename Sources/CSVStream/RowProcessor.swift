@@ -25,9 +25,8 @@ struct RowProcessor {
     private var width: Int?
     /// Source column indices to write, in order (nil: all).
     private var projection: [Int]?
-    /// Per source column: normalise dates here? (An array, not a set: looked up for every field.)
-    private var isDateColumn: [Bool] = []
-    /// Per source column: its place in `dateColumns` (-1: not a date column).
+    /// Per source column: its place in `dateColumns`, -1 when dates are not normalised there. (An array, not a
+    /// dictionary: looked up for every field.)
     private var dateSlot: [Int] = []
     private var dateColumns: [DateColumn] = []
     private var footer: [[UInt8]] = []
@@ -146,12 +145,12 @@ struct RowProcessor {
             sourceNames = (0..<header.fieldCount).map { String(decoding: header.field($0), as: UTF8.self) }
         }
         let fileWidth = header?.fieldCount ?? firstRow?.fieldCount
-        var indices: [Int]?
-        if let columns = options.columns {
-            indices = columns.compactMap { if case .index(let index) = $0 { index } else { nil } }
-            if indices!.count < columns.count { indices = nil }
+        // usecols is all indices or all names (CSVOptions refuses a mix).
+        var selectedIndices: Set<Int>?
+        if let columns = options.columns, case .index = columns.first {
+            selectedIndices = Set(columns.compactMap { if case .index(let index) = $0 { index } else { nil } })
         }
-        let namesSelected = options.names != nil && indices != nil && options.names!.count == Set(indices!).count
+        let namesSelected = options.names != nil && options.names?.count == selectedIndices?.count
         let names = namesSelected ? nil : options.names ?? sourceNames
         width = namesSelected ? fileWidth : names?.count ?? fileWidth
         let width = width
@@ -178,12 +177,8 @@ struct RowProcessor {
         let labels = namesSelected ? options.names : names.map { names in projection.map { $0.map { names[$0] } } ?? names }
         for column in options.dateColumns {
             let index = try resolveDateColumn(column, labels: labels, resolve: resolve, row: row)
-            if isDateColumn.count <= index {
-                isDateColumn += [Bool](repeating: false, count: index + 1 - isDateColumn.count)
-                dateSlot += [Int](repeating: -1, count: index + 1 - dateSlot.count)
-            }
-            guard !isDateColumn[index] else { continue }
-            isDateColumn[index] = true
+            if dateSlot.count <= index { dateSlot += [Int](repeating: -1, count: index + 1 - dateSlot.count) }
+            guard dateSlot[index] < 0 else { continue }
             dateSlot[index] = dateColumns.count
             var label = projection.flatMap { $0.firstIndex(of: index) }.flatMap { labels?[$0] } ?? names?[index] ?? "\(index)"
             // Two date columns under one name (a header that repeats it) stay apart in the counters.
@@ -279,7 +274,7 @@ struct RowProcessor {
                 } else if notable {
                     cursor = Self.writeQuoted(value, at: cursor)
                 } else {
-                    Self.write(value, at: &cursor, readable: readable)
+                    Self.write(value, at: &cursor)
                 }
             }
             assert(cursor - begin <= room - 8, "the row writer went past the room it made")
@@ -293,7 +288,7 @@ struct RowProcessor {
                 let value = tokens.field(source)
                 let notable = tokens.fieldIsNotable(source)
                 let mark = out.count
-                if source < isDateColumn.count && isDateColumn[source] && !value.isEmpty {
+                if source < dateSlot.count && dateSlot[source] >= 0 && !value.isEmpty {
                     let parsed = dates.normalize(value, into: &out)
                     noteDate(value, column: dateSlot[source], parsed: parsed)
                     if parsed {
@@ -378,26 +373,18 @@ struct RowProcessor {
     /// Whether the first `count` (≤ 8) bytes of `word` hold a double quote.
     @inline(__always)
     static func holdsQuote(_ word: UInt64, count: Int) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let x = word ^ (ones &* 34)
-        let hits = (x &- ones) & ~x & 0x8080_8080_8080_8080
         // The lowest hit is exact (the trick's false hits lie above a true one): a hit within the value is a quote.
+        let hits = WordScan.matches(word, 0x2222_2222_2222_2222)
         return hits != 0 && hits.trailingZeroBitCount >> 3 < count
     }
 
-    /// Copies `value` to `cursor` (which has 8 bytes of room past it): a value of up to 8 bytes — most fields of most
-    /// files — in one 8-byte load and store when `readable` allows the over-read, no loop and no call to memcpy,
-    /// whose branches on the size were a misprediction per field; longer ones with memcpy.
+    /// Copies `value` to `cursor`, a short one byte by byte (a call to memcpy costs more than the copy), a longer one
+    /// with memcpy. (Short values that allow an over-read take one load and store in the row loop.)
     @inline(__always)
-    static func write(
-        _ value: UnsafeBufferPointer<UInt8>, at cursor: inout UnsafeMutablePointer<UInt8>, readable: UnsafePointer<UInt8>
-    ) {
-        let count = value.count
+    static func write(_ value: UnsafeBufferPointer<UInt8>, at cursor: inout UnsafeMutablePointer<UInt8>) {
         guard let source = value.baseAddress else { return }
-        if count <= 8 && source + 8 <= readable {
-            let word = UnsafeRawPointer(source).loadUnaligned(as: UInt64.self)
-            UnsafeMutableRawPointer(cursor).storeBytes(of: word, as: UInt64.self)
-        } else if count <= 8 {
+        let count = value.count
+        if count <= 8 {
             for index in 0..<count { cursor[index] = source[index] }
         } else {
             cursor.update(from: source, count: count)
@@ -415,7 +402,7 @@ struct RowProcessor {
                 field(index).withUnsafeBufferPointer { appendField($0) }
             }
         }
-        out += options.lineTerminator
+        appendLineEnd()
     }
 }
 

@@ -2,8 +2,12 @@
 /// spoil the field (separator, quote, escape, comment, and every control byte below 14, line ends among them) and one
 /// of the other notable bytes, each made with the classic zero-byte (or less-than) trick on the word. The trick can
 /// flag a byte above a true match, never below one, so the lowest flagged stop is exact, and so is "a notable byte
-/// before it". A control byte that is not a line end is text: the caller steps over it.
+/// before it". A control byte that is not a line end is text: the caller steps over it. The last bytes before the
+/// limit, and every byte when the notable bytes are too many for the word masks, go one at a time through the
+/// tokenizer's byte classes.
 struct WordScan {
+    /// Whether the word masks cover the notable bytes (at most two besides the stops).
+    let wide: Bool
     private let separator: UInt64
     private let quote: UInt64
     /// Escape and comment characters, when the options have any (else the separator again).
@@ -20,12 +24,11 @@ struct WordScan {
     private static let ones: UInt64 = 0x0101_0101_0101_0101
     private static let highs: UInt64 = 0x8080_8080_8080_8080
 
-    /// Nil when more than two notable bytes are not stops already (the caller then scans byte by byte).
-    init?(separator: UInt8, quote: UInt8, escape: UInt8?, comment: UInt8?, notable: Set<UInt8>) {
+    init(separator: UInt8, quote: UInt8, escape: UInt8?, comment: UInt8?, notable: Set<UInt8>) {
         let stopBytes = [separator, quote, escape ?? separator, comment ?? separator]
         let others = notable.subtracting(stopBytes).filter { $0 >= 14 }.sorted()
         let quotedOthers = notable.subtracting([quote, escape ?? quote]).filter { $0 >= 14 }.sorted()
-        guard others.count <= 2, quotedOthers.count <= 2 else { return nil }
+        wide = others.count <= 2 && quotedOthers.count <= 2
         let pattern = { (byte: UInt8) in Self.ones &* UInt64(byte) }
         self.separator = pattern(separator)
         self.quote = pattern(quote)
@@ -38,8 +41,9 @@ struct WordScan {
         quotedNotableCount = quotedOthers.count
     }
 
+    /// The high bit of each byte of `word` equal to `pattern`'s (a byte repeated eight times); exact for the lowest.
     @inline(__always)
-    private static func matches(_ word: UInt64, _ pattern: UInt64) -> UInt64 {
+    static func matches(_ word: UInt64, _ pattern: UInt64) -> UInt64 {
         let x = word ^ pattern
         return (x &- ones) & ~x & highs
     }
@@ -58,12 +62,15 @@ struct WordScan {
     @inline(__always)
     func plainStops(_ word: UInt64) -> UInt64 { unquotedStops(word) | unquotedNotables(word) }
 
-    /// Moves `index` over text to the next byte the field's context flags (a stop or a control byte, which the caller
-    /// looks up) and returns true, or to where fewer than eight bytes are left before `limit` and returns false.
-    /// `notable` is set when a notable byte was passed.
+    /// Moves `index` over text to the next byte the field's context flags (a stop, a control byte, or in the last
+    /// bytes any byte whose class is not plain text: the caller looks it up) and returns true, or to `limit` and
+    /// returns false. `notable` is set when a notable byte was passed.
     @inline(__always)
-    func skip(_ bytes: UnsafePointer<UInt8>, _ index: inout Int, limit: Int, quoted: Bool, notable: inout Bool) -> Bool {
-        while index + 8 <= limit {
+    func skip(
+        _ bytes: UnsafePointer<UInt8>, _ index: inout Int, limit: Int, quoted: Bool, notable: inout Bool,
+        classes: UnsafeBufferPointer<UInt8>
+    ) -> Bool {
+        while wide && index + 8 <= limit {
             let word = UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self)
             let stops = quoted ? quotedStops(word) : unquotedStops(word)
             let notes = quoted ? quotedNotables(word) : unquotedNotables(word)
@@ -77,6 +84,10 @@ struct WordScan {
             if notes & ((1 << stop) &- 1) != 0 { notable = true }
             index += stop >> 3
             return true
+        }
+        while index < limit {
+            if classes[Int(bytes[index])] != 0 { return true }
+            index += 1
         }
         return false
     }

@@ -74,7 +74,7 @@ final class HeadProbe: HTTPResponseDelegate {
         switch result {
         case .failure(.cancelled) where status != 0, .success:
             done(.success(TransferResult(
-                path: path, bytesIn: 0, bytesOut: 0, rowsOut: nil, finalURL: task.url.redacted, status: status,
+                path: path, bytesIn: 0, bytesOut: 0, csv: nil, finalURL: task.url.redacted, status: status,
                 httpTLS: task.tlsVersion, ftpDataResumed: nil, sha256: "", warnings: [])))
         case .failure(let error):
             done(.failure(Transfer.classify(error)))

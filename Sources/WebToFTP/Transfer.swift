@@ -29,9 +29,10 @@ public struct TransferResult: Sendable {
     public var path: String
     public var bytesIn: UInt64
     public var bytesOut: UInt64
-    public var rowsOut: Int?
     /// The CSV transform's counters, when the source has PARAMS or OUTPUT.
     public var csv: CSVCounters?
+    /// Rows written, when the CSV was transformed.
+    public var rowsOut: Int? { csv?.rowsOut }
     public var finalURL: String
     public var status: Int
     public var httpTLS: String?
@@ -244,8 +245,7 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
             var warnings: [String] = []
             if let leftover = published.leftoverBackup { warnings.append("could not delete the backup \(leftover)") }
             completion(.success(TransferResult(
-                path: published.path, bytesIn: bytesIn, bytesOut: bytesOut, rowsOut: transformer?.counters.rowsOut,
-                csv: transformer?.counters,
+                path: published.path, bytesIn: bytesIn, bytesOut: bytesOut, csv: transformer?.counters,
                 finalURL: summary?.finalURL ?? source.url.redacted, status: summary?.status ?? 0,
                 httpTLS: summary?.tlsVersion, ftpDataResumed: upload.dataSessionResumed, sha256: digest.hexDigest(),
                 warnings: warnings)))
