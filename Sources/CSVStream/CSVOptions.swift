@@ -125,7 +125,11 @@ public struct CSVOptions: Equatable, Sendable {
             let value = params[key]!
             switch key {
             case "sep", "delimiter":
-                if case .string("\\t") = value { options.separator = 9 } else if let byte = character(key, value) { options.separator = byte }
+                if case .string("\\t") = value {
+                    options.separator = 9
+                } else if let byte = character(key, value) {
+                    options.separator = byte
+                }
             case "quotechar": if let byte = character(key, value) { options.quote = byte }
             case "escapechar": if value != .null, let byte = character(key, value) { options.escape = byte }
             case "comment": if value != .null, let byte = character(key, value) { options.comment = byte }
@@ -134,7 +138,8 @@ public struct CSVOptions: Equatable, Sendable {
                     options.encoding = encoding
                 } else {
                     let known = CSVEncoding.allCases.map(\.rawValue).joined(separator: ", ")
-                    problems.append("encoding \(describe(value)) is not supported (supported: \(known) and their aliases)")
+                    problems.append(
+                        "encoding \(describe(value)) is not supported (supported: \(known) and their aliases)")
                 }
             case "encoding_errors":
                 switch value {
@@ -152,7 +157,9 @@ public struct CSVOptions: Equatable, Sendable {
                 }
             case "names":
                 if case .array(let items) = value, !items.isEmpty,
-                    case let names = items.compactMap({ item -> String? in if case .string(let s) = item { return s } else { return nil } }),
+                    case let names = items.compactMap({ item -> String? in
+                        if case .string(let s) = item { return s } else { return nil }
+                    }),
                     names.count == items.count
                 {
                     if Set(names).count != names.count { problems.append("names has duplicates: \(names)") }
@@ -171,7 +178,9 @@ public struct CSVOptions: Equatable, Sendable {
                 }
             case "dayfirst": if let flag = flag(key, value) { options.dayFirst = flag }
             case "date_format":
-                if case .string(let format) = value, !format.isEmpty { options.dateFormat = format } else {
+                if case .string(let format) = value, !format.isEmpty {
+                    options.dateFormat = format
+                } else {
                     problems.append("date_format must be a strftime format, got \(describe(value))")
                 }
             case "decimal": if let byte = character(key, value) { options.decimal = byte }
@@ -179,11 +188,15 @@ public struct CSVOptions: Equatable, Sendable {
             case "skip_blank_lines": if let flag = flag(key, value) { options.skipBlankLines = flag }
             case "skipfooter":
                 if let number = count(key, value) {
-                    if number > 10_000 { problems.append("skipfooter \(number) is too large (at most 10000 rows are held back)") }
+                    if number > 10_000 {
+                        problems.append("skipfooter \(number) is too large (at most 10000 rows are held back)")
+                    }
                     options.skipFooter = number
                 }
             case "on_bad_lines":
-                if case .string(let text) = value, let policy = BadLinePolicy(rawValue: text) { options.onBadLines = policy } else {
+                if case .string(let text) = value, let policy = BadLinePolicy(rawValue: text) {
+                    options.onBadLines = policy
+                } else {
                     problems.append("on_bad_lines must be \"error\", \"warn\" or \"skip\", got \(describe(value))")
                 }
             case "low_memory", "engine", "memory_map":
@@ -199,7 +212,8 @@ public struct CSVOptions: Equatable, Sendable {
                     }
                 }
             default:
-                problems.append("unknown PARAMS key '\(key)' (supported: \(Self.supportedKeys.joined(separator: ", ")))")
+                problems.append(
+                    "unknown PARAMS key '\(key)' (supported: \(Self.supportedKeys.joined(separator: ", ")))")
             }
         }
         for key in (output ?? [:]).keys.sorted() {
@@ -210,11 +224,13 @@ public struct CSVOptions: Equatable, Sendable {
                 if case .string(let text) = value, text == "\n" || text == "\r\n" || text == "\r" {
                     options.lineTerminator = Array(text.utf8)
                 } else {
-                    problems.append("OUTPUT.lineterminator must be \"\\n\", \"\\r\\n\" or \"\\r\", got \(describe(value))")
+                    problems.append(
+                        "OUTPUT.lineterminator must be \"\\n\", \"\\r\\n\" or \"\\r\", got \(describe(value))")
                 }
             case "bom": if let flag = flag("OUTPUT.bom", value) { options.byteOrderMark = flag }
             default:
-                problems.append("unknown OUTPUT key '\(key)' (supported: \(Self.supportedOutputKeys.joined(separator: ", ")))")
+                problems.append(
+                    "unknown OUTPUT key '\(key)' (supported: \(Self.supportedOutputKeys.joined(separator: ", ")))")
             }
         }
         if options.names != nil && !options.headerGiven { options.header = nil }

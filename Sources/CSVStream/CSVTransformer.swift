@@ -113,24 +113,33 @@ public final class CSVTransformer {
         }
         rows.beginChunk()
         let fed = try tokenizer.feed(
-            UnsafeRawBufferPointer(decoded.bytes), plain: { (raw, fields) throws(CSVError) in rows.plainRow(raw, fields: fields) }
+            UnsafeRawBufferPointer(decoded.bytes),
+            plain: { (raw, fields) throws(CSVError) in rows.plainRow(raw, fields: fields) }
         ) { (tokens) throws(CSVError) in
             try rows.record(tokens)
         }
         if case .failure = fed {
             let row = tokenizer.records + 1
-            throw CSVError(kind: .rowTooLong, row: row, message: "row \(row) is longer than \(options.maxRowBytes) bytes (a missing closing quote?)")
+            throw CSVError(
+                kind: .rowTooLong, row: row,
+                message: "row \(row) is longer than \(options.maxRowBytes) bytes (a missing closing quote?)")
         }
         if let invalid {
             let name = options.encoding.rawValue
             let byte = "0x" + String(invalid.byte, radix: 16, uppercase: true)
             let row = tokenizer.records + 1
-            throw CSVError(kind: .invalidEncoding, row: row, message: "byte \(byte) at byte offset \(invalid.offset) is not valid \(name) (row \(row)); set encoding to the file's real encoding, or encoding_errors: \"replace\"")
+            throw CSVError(
+                kind: .invalidEncoding, row: row,
+                message:
+                    "byte \(byte) at byte offset \(invalid.offset) is not valid \(name) (row \(row)); set encoding to the file's real encoding, or encoding_errors: \"replace\""
+            )
         }
         if final {
             if tokenizer.insideQuotes {
                 let row = tokenizer.records + 1
-                throw CSVError(kind: .unterminatedQuote, row: row, message: "unterminated quoted field in row \(row) (starting on line \(tokenizer.recordStartLine))")
+                throw CSVError(
+                    kind: .unterminatedQuote, row: row,
+                    message: "unterminated quoted field in row \(row) (starting on line \(tokenizer.recordStartLine))")
             }
             try tokenizer.finish { (tokens) throws(CSVError) in try rows.record(tokens) }
             try rows.finish()

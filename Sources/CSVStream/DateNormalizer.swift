@@ -118,7 +118,8 @@ struct DateNormalizer {
                 return separator == UInt8(ascii: "-") ? parseWithMonthName(text) : nil
             }
             parts.year = year.digits == 2 ? Self.twoDigitYear(year.value) : year.value
-            (parts.day, parts.month) = Self.dayAndMonth(first.value, second.value, separator: separator!, dayFirst: dayFirst)
+            (parts.day, parts.month) = Self.dayAndMonth(
+                first.value, second.value, separator: separator!, dayFirst: dayFirst)
         } else {
             return parseWithMonthName(text)
         }
@@ -194,7 +195,8 @@ struct DateNormalizer {
         }
         guard let month, numbers.count == 2 else { return nil }
         let year = numbers.first { $0.digits == 4 } ?? numbers[1]
-        let day = numbers.first { $0.digits != 4 && !($0.value == year.value && $0.digits == year.digits) } ?? numbers[0]
+        let day =
+            numbers.first { $0.digits != 4 && !($0.value == year.value && $0.digits == year.digits) } ?? numbers[0]
         parts.month = month
         parts.day = day.value
         parts.year = year.digits == 2 ? Self.twoDigitYear(year.value) : year.value
@@ -341,8 +343,9 @@ private struct Scanner {
         var end = text.startIndex
         while end < text.endIndex && Self.isLetter(text[end]) { end += 1 }
         let word = String(decoding: text[text.startIndex..<end].map { $0 | 0x20 }, as: UTF8.self)
-        guard let month = Self.months.firstIndex(of: word) ?? Self.fullMonths.firstIndex(of: word)
-            ?? (word == "sept" ? 8 : nil)
+        guard
+            let month = Self.months.firstIndex(of: word) ?? Self.fullMonths.firstIndex(of: word)
+                ?? (word == "sept" ? 8 : nil)
         else { return nil }
         text = text[end...]
         return month + 1

@@ -110,7 +110,9 @@ struct RowProcessor {
         let column = dateColumns[slot]
         guard column.parsed == 0, !column.warned else { return }
         dateColumns[slot].warned = true
-        warnings.append("parse_dates column '\(column.label)': none of the first \(column.tried) non-empty values is a date (e.g. \"\(column.example ?? "")\"); values are kept as text — is it the right column?")
+        warnings.append(
+            "parse_dates column '\(column.label)': none of the first \(column.tried) non-empty values is a date (e.g. \"\(column.example ?? "")\"); values are kept as text — is it the right column?"
+        )
     }
 
     mutating func record(_ tokens: borrowing CSVTokenizer) throws(CSVError) {
@@ -158,13 +160,17 @@ struct RowProcessor {
             switch column {
             case .index(let index):
                 guard let width, index < width else {
-                    throw CSVError(kind: .unknownColumn, row: row, message: "\(key): column \(index) does not exist (the file has \(width ?? 0) columns)")
+                    throw CSVError(
+                        kind: .unknownColumn, row: row,
+                        message: "\(key): column \(index) does not exist (the file has \(width ?? 0) columns)")
                 }
                 return index
             case .name(let name):
                 guard let index = names?.firstIndex(of: name) else {
                     let known = names.map { $0.joined(separator: ", ") } ?? "none: the file has no header"
-                    throw CSVError(kind: .unknownColumn, row: row, message: "\(key): no column named '\(name)' (columns: \(known))")
+                    throw CSVError(
+                        kind: .unknownColumn, row: row, message: "\(key): no column named '\(name)' (columns: \(known))"
+                    )
                 }
                 return index
             }
@@ -174,13 +180,15 @@ struct RowProcessor {
             for column in columns { selected.append(try resolve(column, key: "usecols")) }
             projection = Array(Set(selected)).sorted()  // the file's order, as pandas keeps it
         }
-        let labels = namesSelected ? options.names : names.map { names in projection.map { $0.map { names[$0] } } ?? names }
+        let labels =
+            namesSelected ? options.names : names.map { names in projection.map { $0.map { names[$0] } } ?? names }
         for column in options.dateColumns {
             let index = try resolveDateColumn(column, labels: labels, resolve: resolve, row: row)
             if dateSlot.count <= index { dateSlot += [Int](repeating: -1, count: index + 1 - dateSlot.count) }
             guard dateSlot[index] < 0 else { continue }
             dateSlot[index] = dateColumns.count
-            var label = projection.flatMap { $0.firstIndex(of: index) }.flatMap { labels?[$0] } ?? names?[index] ?? "\(index)"
+            var label =
+                projection.flatMap { $0.firstIndex(of: index) }.flatMap { labels?[$0] } ?? names?[index] ?? "\(index)"
             // Two date columns under one name (a header that repeats it) stay apart in the counters.
             if dateColumns.contains(where: { $0.label == label }) { label += " (column \(index))" }
             dateColumns.append(DateColumn(label: label))
@@ -201,13 +209,19 @@ struct RowProcessor {
         switch column {
         case .index(let index):
             guard index < projection.count else {
-                throw CSVError(kind: .unknownColumn, row: row, message: "parse_dates: column \(index) does not exist (usecols selects \(projection.count) columns, and parse_dates counts among them, as pandas does)")
+                throw CSVError(
+                    kind: .unknownColumn, row: row,
+                    message:
+                        "parse_dates: column \(index) does not exist (usecols selects \(projection.count) columns, and parse_dates counts among them, as pandas does)"
+                )
             }
             return projection[index]
         case .name(let name):
             if let position = labels?.firstIndex(of: name) { return projection[position] }
             let known = labels?.joined(separator: ", ") ?? "none: the file has no header"
-            throw CSVError(kind: .unknownColumn, row: row, message: "parse_dates: no column named '\(name)' among the columns usecols selects (\(known))")
+            throw CSVError(
+                kind: .unknownColumn, row: row,
+                message: "parse_dates: no column named '\(name)' among the columns usecols selects (\(known))")
         }
     }
 
@@ -295,8 +309,10 @@ struct RowProcessor {
                         requoteIfNeeded(from: mark)
                         continue
                     }
-                } else if rewritesNumbers && NumberNotation.rewrite(
-                    value[...], decimal: options.decimal ?? UInt8(ascii: "."), thousands: options.thousands, into: &out)
+                } else if rewritesNumbers
+                    && NumberNotation.rewrite(
+                        value[...], decimal: options.decimal ?? UInt8(ascii: "."), thousands: options.thousands,
+                        into: &out)
                 {
                     counters.thousandsDecimalRewritten += 1
                     requoteIfNeeded(from: mark)
@@ -354,7 +370,9 @@ struct RowProcessor {
     /// Writes `value` quoted, its quotes doubled, where `cursor` points (room for `2 * count + 2` bytes); returns
     /// where it ended.
     @inline(__always)
-    static func writeQuoted(_ value: UnsafeBufferPointer<UInt8>, at cursor: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+    static func writeQuoted(_ value: UnsafeBufferPointer<UInt8>, at cursor: UnsafeMutablePointer<UInt8>)
+        -> UnsafeMutablePointer<UInt8>
+    {
         var cursor = cursor
         cursor.pointee = 34
         cursor += 1

@@ -47,7 +47,9 @@ struct TextDecoder {
     }
 
     /// Decodes `input`, appending UTF-8 to `output`. `final`: no more input follows (an incomplete tail is invalid).
-    mutating func decode(_ input: UnsafeRawBufferPointer, into output: inout ByteWriter, final: Bool) throws(InvalidByte) {
+    mutating func decode(_ input: UnsafeRawBufferPointer, into output: inout ByteWriter, final: Bool)
+        throws(InvalidByte)
+    {
         if carry.isEmpty {
             try decodeBody(input, into: &output, final: final)
         } else {
@@ -123,7 +125,9 @@ struct TextDecoder {
             let byte = input[index]
             if byte < 0x80 {
                 var end = index + 1
-                while end + 8 <= count && input.loadUnaligned(fromByteOffset: end, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                while end + 8 <= count
+                    && input.loadUnaligned(fromByteOffset: end, as: UInt64.self) & 0x8080_8080_8080_8080 == 0
+                {
                     end += 8
                 }
                 while end < count && input[end] < 0x80 { end += 1 }
@@ -265,7 +269,9 @@ struct TextDecoder {
             var writer = ByteWriter(capacity: 4)
             appendScalar(value, to: &writer)
             let bytes = writer.bytes
-            return bytes.enumerated().reduce(UInt32(bytes.count) << 24) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+            return bytes.enumerated().reduce(UInt32(bytes.count) << 24) {
+                $0 | UInt32($1.element) << (8 * UInt32($1.offset))
+            }
         }
     }
 
@@ -302,7 +308,9 @@ struct TextDecoder {
             }
         }
         if index < count {
-            if final { try invalid(at: index, input[index], into: &output) } else {
+            if final {
+                try invalid(at: index, input[index], into: &output)
+            } else {
                 carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[index...]))
             }
         }

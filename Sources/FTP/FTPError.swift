@@ -30,14 +30,14 @@ public enum FTPError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidArgument(let reason): return "invalid FTP argument: \(reason)"
-        case let .connect(host, error): return "FTP server \(host): \(error)"
-        case let .tls(host, error): return "FTP server \(host): \(error)"
-        case let .reply(command, code, text): return "FTP server refused \(command): \(code) \(text)"
-        case let .protocolError(host, error): return "FTP server \(host) sent an invalid reply: \(error)"
-        case let .timeout(host, phase, ms): return "FTP server \(host): no answer to \(phase) within \(ms) ms"
-        case let .connectionClosed(host, during): return "FTP server \(host) closed the connection during \(during)"
-        case let .dataConnection(host, reason): return "FTP data connection to \(host) failed: \(reason)"
-        case let .sizeMismatch(path, sent, stored):
+        case .connect(let host, let error): return "FTP server \(host): \(error)"
+        case .tls(let host, let error): return "FTP server \(host): \(error)"
+        case .reply(let command, let code, let text): return "FTP server refused \(command): \(code) \(text)"
+        case .protocolError(let host, let error): return "FTP server \(host) sent an invalid reply: \(error)"
+        case .timeout(let host, let phase, let ms): return "FTP server \(host): no answer to \(phase) within \(ms) ms"
+        case .connectionClosed(let host, let during): return "FTP server \(host) closed the connection during \(during)"
+        case .dataConnection(let host, let reason): return "FTP data connection to \(host) failed: \(reason)"
+        case .sizeMismatch(let path, let sent, let stored):
             return "FTP server stored \(stored) bytes for \(path) but \(sent) were sent"
         case .aborted(let reason): return "upload aborted: \(reason)"
         }

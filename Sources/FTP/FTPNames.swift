@@ -60,7 +60,8 @@ extension FTPPublishPlan {
         directory: String, finalName: String, host: String, processID: Int, unixTime: Int64, checkSize: Bool,
         createDirectories: Bool = true
     ) -> FTPPublishPlan {
-        let part = FTPTemporaryName(finalName: finalName, kind: .part, host: host, processID: processID, unixTime: unixTime)
+        let part = FTPTemporaryName(
+            finalName: finalName, kind: .part, host: host, processID: processID, unixTime: unixTime)
         var backup = part
         backup.kind = .backup
         return FTPPublishPlan(
@@ -89,7 +90,8 @@ public enum FTPLeftovers {
             case .part:
                 steps.append(.delete(name))
             case .backup:
-                steps.append(present.contains(parsed.finalName) ? .delete(name) : .restore(backup: name, to: parsed.finalName))
+                steps.append(
+                    present.contains(parsed.finalName) ? .delete(name) : .restore(backup: name, to: parsed.finalName))
             }
         }
         return steps

@@ -49,7 +49,8 @@ extension FTPSession {
         guard let step = steps.first else { return completion(done) }
         let path = { (name: String) in FTPPublishPlan.join(directory, name) }
         let next = { (succeeded: Bool) in
-            self.perform(steps.dropFirst(), in: directory, done: succeeded ? done + [step] : done, completion: completion)
+            self.perform(
+                steps.dropFirst(), in: directory, done: succeeded ? done + [step] : done, completion: completion)
         }
         switch step {
         case .delete(let name):

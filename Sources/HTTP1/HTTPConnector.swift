@@ -20,7 +20,8 @@ enum HTTPConnector {
                 if let proxy {
                     completion(.failure(.proxy(url: url.redacted, reason: "cannot reach \(proxy.redacted): \(error)")))
                 } else if case .connectTimeout = error {
-                    completion(.failure(.timeout(url: url.redacted, phase: .connect, milliseconds: options.connectTimeoutMS)))
+                    completion(
+                        .failure(.timeout(url: url.redacted, phase: .connect, milliseconds: options.connectTimeoutMS)))
                 } else {
                     completion(.failure(.connect(url: url.redacted, error)))
                 }
@@ -124,7 +125,9 @@ private final class Tunnel: ByteStreamDelegate {
 
     func start() {
         var headers = HTTPHeaders()
-        if let authorization = HTTPConnector.proxyAuthorization(proxy) { headers.add("Proxy-Authorization", authorization) }
+        if let authorization = HTTPConnector.proxyAuthorization(proxy) {
+            headers.add("Proxy-Authorization", authorization)
+        }
         let authority = "\(url.isIPv6 ? "[\(url.host)]" : url.host):\(url.port)"
         do {
             let request = try HTTPRequestEncoder.encode(
@@ -150,7 +153,8 @@ private final class Tunnel: ByteStreamDelegate {
                 return true
             }
             if parser.isComplete && consumed < bytes.count {
-                return finish(.failure(.proxy(url: url.redacted, reason: "the proxy sent data before the tunnel opened")))
+                return finish(
+                    .failure(.proxy(url: url.redacted, reason: "the proxy sent data before the tunnel opened")))
             }
         } catch {
             return finish(.failure(.proxy(url: url.redacted, reason: "invalid answer to CONNECT: \(error)")))
@@ -159,7 +163,9 @@ private final class Tunnel: ByteStreamDelegate {
         if (200..<300).contains(status) {
             finish(.success(stream))
         } else {
-            let reason = status == 407 ? "the proxy wants credentials (407): put them in the proxy URL" : "CONNECT answered \(status)"
+            let reason =
+                status == 407
+                ? "the proxy wants credentials (407): put them in the proxy URL" : "CONNECT answered \(status)"
             finish(.failure(.proxy(url: url.redacted, reason: reason)))
         }
     }

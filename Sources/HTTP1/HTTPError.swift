@@ -49,21 +49,23 @@ public enum HTTPError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .invalidURL(let error): return "\(error)"
         case .invalidRequest(let reason): return "invalid request: \(reason)"
-        case let .connect(url, error): return "\(url): \(error)"
-        case let .tls(url, error): return "\(url): \(error)"
-        case let .timeout(url, phase, ms):
-            let what = ["connect": "connecting", "idle": "no data arrived for", "total": "the whole download took over"]
+        case .connect(let url, let error): return "\(url): \(error)"
+        case .tls(let url, let error): return "\(url): \(error)"
+        case .timeout(let url, let phase, let ms):
+            let what = [
+                "connect": "connecting", "idle": "no data arrived for", "total": "the whole download took over",
+            ]
             return "\(url): timed out (\(what[phase.rawValue]!) \(ms) ms)"
-        case let .connectionLost(url, reason): return "\(url): connection lost: \(reason)"
-        case let .truncated(url, error): return "\(url): truncated download: \(error.detail)"
-        case let .protocolError(url, error): return "\(url): invalid HTTP response: \(error)"
-        case let .status(url, code, reason, retryAfter):
+        case .connectionLost(let url, let reason): return "\(url): connection lost: \(reason)"
+        case .truncated(let url, let error): return "\(url): truncated download: \(error.detail)"
+        case .protocolError(let url, let error): return "\(url): invalid HTTP response: \(error)"
+        case .status(let url, let code, let reason, let retryAfter):
             let retry = retryAfter.map { ", Retry-After \($0) s" } ?? ""
             return "\(url): HTTP \(code) \(reason)\(retry)"
-        case let .redirect(url, reason): return "\(url): redirect refused: \(reason)"
-        case let .unsupportedContentEncoding(url, encoding):
+        case .redirect(let url, let reason): return "\(url): redirect refused: \(reason)"
+        case .unsupportedContentEncoding(let url, let encoding):
             return "\(url): the body is encoded as '\(encoding)', which web2ftp does not decode (it asked for identity)"
-        case let .proxy(url, reason): return "\(url): proxy: \(reason)"
+        case .proxy(let url, let reason): return "\(url): proxy: \(reason)"
         case .cancelled: return "cancelled"
         }
     }

@@ -262,7 +262,8 @@ public final class HTTPTask: ByteStreamDelegate {
         }
         let encodings = head.headers.values("Content-Encoding").map { $0.lowercasedASCII() }.filter { $0 != "identity" }
         if !encodings.isEmpty {
-            finish(.failure(.unsupportedContentEncoding(url: url.redacted, encoding: encodings.joined(separator: ", "))))
+            finish(
+                .failure(.unsupportedContentEncoding(url: url.redacted, encoding: encodings.joined(separator: ", "))))
             return false
         }
         guard (200..<300).contains(head.status) else {

@@ -86,7 +86,8 @@ public struct URLParseError: Error, Equatable, Sendable, CustomStringConvertible
     /// Control characters in the URL are shown as '?': a CR LF in a configured URL (or a server's Location) must not
     /// start a new line wherever the message is printed.
     public var description: String {
-        let shown = String(String.UnicodeScalarView(url.unicodeScalars.map { $0.value < 32 || $0.value == 127 ? "?" : $0 }))
+        let shown = String(
+            String.UnicodeScalarView(url.unicodeScalars.map { $0.value < 32 || $0.value == 127 ? "?" : $0 }))
         return "invalid URL '\(shown)': \(reason)"
     }
 }

@@ -94,7 +94,8 @@ enum URLParser {
     /// RFC 3986 §5.2.2, for http(s) bases.
     static func resolve(_ reference: String, against base: HTTPURL) throws(URLParseError) -> HTTPURL {
         let text = reference.trimmingOWS()
-        if let colon = text.firstIndex(of: ":"), text[..<colon].allSatisfy({ $0.isLetter || $0 == "+" || $0 == "-" || $0 == "." }),
+        if let colon = text.firstIndex(of: ":"),
+            text[..<colon].allSatisfy({ $0.isLetter || $0 == "+" || $0 == "-" || $0 == "." }),
             !text[..<colon].isEmpty
         {
             return try parse(text)  // absolute
@@ -157,7 +158,8 @@ enum URLParser {
     static func isHexDigit(_ byte: UInt8) -> Bool { HTTPResponseParser.hexDigit(byte) != nil }
 
     static func isHostCharacter(_ byte: UInt8) -> Bool {
-        ASCII.isAlphanumeric(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_")
+        ASCII.isAlphanumeric(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+            || byte == UInt8(ascii: "_")
     }
 
     /// unreserved + sub-delims + ":" "@" "/" and "%" (already-encoded text stays as it is).

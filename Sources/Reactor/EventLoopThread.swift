@@ -31,10 +31,12 @@ public final class EventLoopThread: Sendable {
 
     /// Stops the loop, waits for its thread to end and closes the loop. Idempotent.
     public func shutdown() {
-        guard let running = thread.withLock({ state -> pthread_t? in
-            defer { state = nil }
-            return state
-        }) else { return }
+        guard
+            let running = thread.withLock({ state -> pthread_t? in
+                defer { state = nil }
+                return state
+            })
+        else { return }
         handle.execute { $0.stop() }
         if pthread_equal(running, pthread_self()) != 0 {
             // Released from a task on its own loop: it cannot wait for itself; the loop stops after this task.

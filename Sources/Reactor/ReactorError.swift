@@ -24,19 +24,19 @@ public enum ReactorError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .syscall(name, errno):
+        case .syscall(let name, let errno):
             return "\(name) failed: \(Errno.describe(errno))"
-        case let .resolveFailed(host, reason):
+        case .resolveFailed(let host, let reason):
             return "cannot resolve host '\(host)': \(reason)"
-        case let .resolveTimeout(host, ms):
+        case .resolveTimeout(let host, let ms):
             return "resolving host '\(host)' timed out after \(ms) ms"
-        case let .connectionRefused(host, port, address):
+        case .connectionRefused(let host, let port, let address):
             return "connection to \(host) port \(port) refused (\(address)): is the server running?"
-        case let .connectTimeout(host, port, ms):
+        case .connectTimeout(let host, let port, let ms):
             return "connecting to \(host) port \(port) timed out after \(ms) ms"
-        case let .connectFailed(host, port, address, errno):
+        case .connectFailed(let host, let port, let address, let errno):
             return "cannot connect to \(host) port \(port) (\(address)): \(Errno.describe(errno))"
-        case let .connectionReset(peer):
+        case .connectionReset(let peer):
             return "connection reset by \(peer)"
         case .closed:
             return "the connection is already closed"

@@ -116,7 +116,9 @@ public final class TCPConnector {
         staggerTimer = nil
         guard completion != nil else { return }
         guard nextAddress < addresses.count else {
-            if attempts.isEmpty { finish(.failure(lastError ?? .connectTimeout(host: host, port: port, milliseconds: 0))) }
+            if attempts.isEmpty {
+                finish(.failure(lastError ?? .connectTimeout(host: host, port: port, milliseconds: 0)))
+            }
             return
         }
         let address = addresses[nextAddress]

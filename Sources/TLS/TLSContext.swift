@@ -62,12 +62,14 @@ public final class TLSContext: @unchecked Sendable {
             }
         }
         cssl_ctx_set_client_session_cache(context)
-        SSL_CTX_sess_set_new_cb(context, { ssl, session in
-            guard let ssl, let session, let engine = TLSEngine.from(ssl) else { return 0 }
-            // Returning 1 keeps OpenSSL's reference for us: TLSSession frees it.
-            engine.sessionArrived(TLSSession(taking: session))
-            return 1
-        })
+        SSL_CTX_sess_set_new_cb(
+            context,
+            { ssl, session in
+                guard let ssl, let session, let engine = TLSEngine.from(ssl) else { return 0 }
+                // Returning 1 keeps OpenSSL's reference for us: TLSSession frees it.
+                engine.sessionArrived(TLSSession(taking: session))
+                return 1
+            })
     }
 
     private func configureServer() throws(TLSError) {

@@ -66,7 +66,8 @@ public final class TLSEngine {
         _ = cssl_set_app_data(ssl, Unmanaged.passUnretained(self).toOpaque())
     }
 
-    private static func makeSSL(_ context: TLSContext) throws(TLSError) -> (OpaquePointer, OpaquePointer, OpaquePointer) {
+    private static func makeSSL(_ context: TLSContext) throws(TLSError) -> (OpaquePointer, OpaquePointer, OpaquePointer)
+    {
         guard let ssl = SSL_new(context.context) else {
             throw .configuration("SSL_new: \(OpenSSLErrors.drain())")
         }

@@ -56,19 +56,19 @@ public enum TLSError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .configuration(let reason):
             return "TLS set-up failed: \(reason)"
-        case let .verificationFailed(host, reason):
+        case .verificationFailed(let host, let reason):
             return "TLS verification of \(host) failed: \(reason)"
-        case let .handshakeFailed(host, reason):
+        case .handshakeFailed(let host, let reason):
             return "TLS handshake with \(host) failed: \(reason)"
-        case let .handshakeTimeout(host, ms):
+        case .handshakeTimeout(let host, let ms):
             return "TLS handshake with \(host) timed out after \(ms) ms"
         case .closedDuringHandshake(let host):
             return "TLS handshake with \(host) failed: the peer closed the connection mid-handshake"
-        case let .transport(host, error):
+        case .transport(let host, let error):
             return "connection to \(host) failed under TLS: \(error)"
         case .closedWithoutCloseNotify(let host):
             return "\(host) closed the TLS connection without close_notify: the data may be truncated"
-        case let .protocolError(host, reason):
+        case .protocolError(let host, let reason):
             return "TLS error from \(host): \(reason)"
         }
     }

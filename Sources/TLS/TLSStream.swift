@@ -239,7 +239,8 @@ public final class TLSStream: ByteStream, ByteStreamDelegate {
             case .closed: break
             }
         case .failed(let error):
-            let tlsError = (error as? TLSError)
+            let tlsError =
+                (error as? TLSError)
                 ?? (error as? ReactorError).map { TLSError.transport(host: engine.host, $0) }
                 ?? .protocolError(host: engine.host, reason: "\(error)")
             if state == .handshaking {

@@ -9,10 +9,14 @@ enum CSVReport {
     static func notes(_ options: CSVOptions) -> [(RunLog.Level, [(String, String)])] {
         var notes: [(RunLog.Level, [(String, String)])] = []
         if !options.ignoredKeys.isEmpty {
-            notes.append((.warning, [
-                ("ignored_keys", options.ignoredKeys.sorted().joined(separator: ",")),
-                ("detail", "accepted without effect; drop them from PARAMS to silence this"),
-            ]))
+            notes.append(
+                (
+                    .warning,
+                    [
+                        ("ignored_keys", options.ignoredKeys.sorted().joined(separator: ",")),
+                        ("detail", "accepted without effect; drop them from PARAMS to silence this"),
+                    ]
+                ))
         }
         if let dtype = options.textDtype {
             notes.append((.info, [("dtype", dtype), ("detail", "values are always copied as text")]))

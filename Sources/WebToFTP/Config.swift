@@ -42,7 +42,9 @@ public enum ConfigLoader {
             let before = problems.count
             if let reason = nameProblem(name) { problems.append("source \"\(printable(name))\": \(reason)") }
             guard case .object(let fields) = value else {
-                problems.append("source \"\(printable(name))\": must be an object with URL (and optionally PARAMS …), got \(value.kind)")
+                problems.append(
+                    "source \"\(printable(name))\": must be an object with URL (and optionally PARAMS …), got \(value.kind)"
+                )
                 continue
             }
             var url: HTTPURL?
@@ -58,34 +60,57 @@ public enum ConfigLoader {
             for (key, field) in fields {
                 switch key {
                 case "URL":
-                    guard case .string(let text) = field else { problem("URL must be a string"); continue }
+                    guard case .string(let text) = field else {
+                        problem("URL must be a string")
+                        continue
+                    }
                     do { url = try HTTPURL(text) } catch { problem("\(error)") }
                 case "PARAMS", "OUTPUT":
-                    guard case .object(let members) = field else { problem("\(key) must be an object"); continue }
+                    guard case .object(let members) = field else {
+                        problem("\(key) must be an object")
+                        continue
+                    }
                     var converted: [String: CSVParam] = [:]
                     for (param, raw) in members {
-                        if let value = csvParam(raw) { converted[param] = value } else {
+                        if let value = csvParam(raw) {
+                            converted[param] = value
+                        } else {
                             problem("\(key).\(param) cannot be \(raw.kind)")
                         }
                     }
                     if key == "PARAMS" { params = converted } else { output = converted }
                 case "TARGET":
-                    guard case .string(let text) = field else { problem("TARGET must be a string"); continue }
-                    if let reason = TargetTemplate.problem(text) { problem("TARGET \"\(printable(text))\": \(reason)") } else { target = text }
+                    guard case .string(let text) = field else {
+                        problem("TARGET must be a string")
+                        continue
+                    }
+                    if let reason = TargetTemplate.problem(text) {
+                        problem("TARGET \"\(printable(text))\": \(reason)")
+                    } else {
+                        target = text
+                    }
                 case "HEADERS":
-                    guard case .object(let members) = field else { problem("HEADERS must be an object of strings"); continue }
+                    guard case .object(let members) = field else {
+                        problem("HEADERS must be an object of strings")
+                        continue
+                    }
                     for (header, raw) in members {
-                        guard case .string(let text) = raw else { problem("HEADERS.\(printable(header)) must be a string"); continue }
+                        guard case .string(let text) = raw else {
+                            problem("HEADERS.\(printable(header)) must be a string")
+                            continue
+                        }
                         headers.add(header, text)
                     }
                 case "RETRIES":
                     guard case .number(_, let integer?) = field, integer >= 0, integer <= 100 else {
-                        problem("RETRIES must be a whole number from 0 to 100"); continue
+                        problem("RETRIES must be a whole number from 0 to 100")
+                        continue
                     }
                     retries = integer
                 case "TIMEOUT":
                     guard case .number(let seconds, _) = field, seconds > 0 else {
-                        problem("TIMEOUT must be a number of seconds > 0"); continue
+                        problem("TIMEOUT must be a number of seconds > 0")
+                        continue
                     }
                     timeout = seconds
                 default:
@@ -109,9 +134,10 @@ public enum ConfigLoader {
                 continue
             }
             paths[path] = name
-            sources.append(SourceConfig(
-                name: name, url: url, csv: csv, target: target, headers: headers, retries: retries,
-                idleTimeoutSeconds: timeout))
+            sources.append(
+                SourceConfig(
+                    name: name, url: url, csv: csv, target: target, headers: headers, retries: retries,
+                    idleTimeoutSeconds: timeout))
         }
         guard problems.isEmpty else { throw ConfigError(problems: problems) }
         return sources

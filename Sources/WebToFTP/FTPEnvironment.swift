@@ -18,7 +18,9 @@ public struct FTPEnvironment: Sendable {
     ) throws(ConfigError) -> FTPEnvironment {
         var environment = environment
         if environment["FTPPASS"]?.isEmpty ?? true, let netrc, let hostText = environment["FTPHOST"] {
-            let bare = hostText.hasPrefix("[") ? String(hostText.dropFirst().prefix { $0 != "]" })
+            let bare =
+                hostText.hasPrefix("[")
+                ? String(hostText.dropFirst().prefix { $0 != "]" })
                 : String(hostText.prefix { $0 != ":" })
             if let entry = Netrc.entry(for: bare, in: netrc), let password = entry.password {
                 environment["FTPPASS"] = password
@@ -41,7 +43,9 @@ public struct FTPEnvironment: Sendable {
         if let override {
             security = override
         } else if let text = environment["FTPTLS"], !text.isEmpty {
-            if let value = FTPSecurity(rawValue: text) { security = value } else {
+            if let value = FTPSecurity(rawValue: text) {
+                security = value
+            } else {
                 problems.append("FTPTLS must be explicit, implicit or none, got \"\(ConfigLoader.printable(text))\"")
             }
         }
@@ -59,7 +63,9 @@ public struct FTPEnvironment: Sendable {
             host = String(hostText[..<colon])
             port = Int(hostText[hostText.index(after: colon)...]) ?? -1
         }
-        if let port, !(1...65535).contains(port) { problems.append("FTPHOST \"\(ConfigLoader.printable(hostText))\": invalid port") }
+        if let port, !(1...65535).contains(port) {
+            problems.append("FTPHOST \"\(ConfigLoader.printable(hostText))\": invalid port")
+        }
         // By scalar: CR LF is one Character, so `contains("\n")` would not see it. The values are not echoed (a
         // password must not be, and the others would carry their control characters into the log).
         for (name, value) in [("FTPHOST", hostText), ("FTPUSER", user), ("FTPPASS", password), ("FTPTARGET", target)]

@@ -9,12 +9,12 @@ public enum JSONValue: Equatable, Sendable {
 
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
-        case let (.string(a), .string(b)): return a == b
-        case let (.number(a, _), .number(b, _)): return a == b
-        case let (.bool(a), .bool(b)): return a == b
+        case (.string(let a), .string(let b)): return a == b
+        case (.number(let a, _), .number(let b, _)): return a == b
+        case (.bool(let a), .bool(let b)): return a == b
         case (.null, .null): return true
-        case let (.array(a), .array(b)): return a == b
-        case let (.object(a), .object(b)): return a.elementsEqual(b) { $0.key == $1.key && $0.value == $1.value }
+        case (.array(let a), .array(let b)): return a == b
+        case (.object(let a), .object(let b)): return a.elementsEqual(b) { $0.key == $1.key && $0.value == $1.value }
         default: return false
         }
     }

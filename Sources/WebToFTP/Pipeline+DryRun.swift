@@ -35,13 +35,17 @@ extension Pipeline {
     private func logCheck(_ source: SourceConfig, _ result: Result<TransferResult, TransferFailure>) {
         switch result {
         case .success(let probe):
-            log.event(.info, source: source.name, "checked", [
-                ("http_status", "\(probe.status)"), ("url", probe.finalURL), ("path", probe.path),
-            ])
+            log.event(
+                .info, source: source.name, "checked",
+                [
+                    ("http_status", "\(probe.status)"), ("url", probe.finalURL), ("path", probe.path),
+                ])
         case .failure(let failure):
-            log.event(.error, source: source.name, "failed", [
-                ("class", failure.transient ? "transient" : "permanent"), ("reason", failure.reason),
-            ])
+            log.event(
+                .error, source: source.name, "failed",
+                [
+                    ("class", failure.transient ? "transient" : "permanent"), ("reason", failure.reason),
+                ])
         }
     }
 }
@@ -73,9 +77,11 @@ final class HeadProbe: HTTPResponseDelegate {
         if let refused { return done(.failure(refused)) }
         switch result {
         case .failure(.cancelled) where status != 0, .success:
-            done(.success(TransferResult(
-                path: path, bytesIn: 0, bytesOut: 0, csv: nil, finalURL: task.url.redacted, status: status,
-                httpTLS: task.tlsVersion, ftpDataResumed: nil, sha256: "", warnings: [])))
+            done(
+                .success(
+                    TransferResult(
+                        path: path, bytesIn: 0, bytesOut: 0, csv: nil, finalURL: task.url.redacted, status: status,
+                        httpTLS: task.tlsVersion, ftpDataResumed: nil, sha256: "", warnings: [])))
         case .failure(let error):
             done(.failure(Transfer.classify(error)))
         }

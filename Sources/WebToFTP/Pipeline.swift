@@ -164,13 +164,17 @@ public final class Pipeline {
                     switch result {
                     case .success(let steps) where !steps.isEmpty:
                         let restored = steps.filter { if case .restore = $0 { true } else { false } }.count
-                        self.log.event(.info, source: nil, "leftovers", [
-                            ("directory", directory), ("deleted", "\(steps.count - restored)"), ("restored", "\(restored)"),
-                        ])
+                        self.log.event(
+                            .info, source: nil, "leftovers",
+                            [
+                                ("directory", directory), ("deleted", "\(steps.count - restored)"),
+                                ("restored", "\(restored)"),
+                            ])
                     case .success:
                         break
                     case .failure(let error):
-                        self.log.event(.warning, source: nil, "leftovers", [("directory", directory), ("reason", "\(error)")])
+                        self.log.event(
+                            .warning, source: nil, "leftovers", [("directory", directory), ("reason", "\(error)")])
                     }
                     next()
                 }
@@ -183,12 +187,18 @@ public final class Pipeline {
     public func cancel(_ reason: String) {
         guard cancelled == nil else { return }
         cancelled = reason
-        for source in queue { record(source, attempts: 0, start: Clock.monotonicNanoseconds(), .failure(TransferFailure(reason: reason, transient: false, retryAfter: nil))) }
+        for source in queue {
+            record(
+                source, attempts: 0, start: Clock.monotonicNanoseconds(),
+                .failure(TransferFailure(reason: reason, transient: false, retryAfter: nil)))
+        }
         queue = []
         for (name, timer) in waiting {
             loop.cancelTimer(timer)
             if let source = sources.first(where: { $0.name == name }) {
-                record(source, attempts: 0, start: Clock.monotonicNanoseconds(), .failure(TransferFailure(reason: reason, transient: false, retryAfter: nil)))
+                record(
+                    source, attempts: 0, start: Clock.monotonicNanoseconds(),
+                    .failure(TransferFailure(reason: reason, transient: false, retryAfter: nil)))
             }
         }
         waiting = [:]
@@ -244,9 +254,11 @@ public final class Pipeline {
                 if let orphan = failure.orphan { self.orphans.append(orphan) }
                 if failure.transient && number < total && self.cancelled == nil {
                     let delay = self.backoff(attempt: number, retryAfter: failure.retryAfter)
-                    self.log.event(.warning, source: source.name, "retry", [
-                        ("delay", "\(delay)ms"), ("reason", failure.reason),
-                    ])
+                    self.log.event(
+                        .warning, source: source.name, "retry",
+                        [
+                            ("delay", "\(delay)ms"), ("reason", failure.reason),
+                        ])
                     self.waiting[source.name] = self.loop.scheduleTimer(afterMilliseconds: delay) {
                         self.waiting[source.name] = nil
                         self.attempt(source, number: number + 1, start: start)
@@ -295,10 +307,12 @@ public final class Pipeline {
             if let resumed = done.ftpDataResumed { fields.append(("ftp_data_tls_resumed", "\(resumed)")) }
             log.event(.info, source: source.name, "published", fields)
         case .failure(let failure):
-            log.event(.error, source: source.name, "failed", [
-                ("class", failure.transient ? "transient" : "permanent"), ("attempts", "\(attempts)"),
-                ("reason", failure.reason),
-            ])
+            log.event(
+                .error, source: source.name, "failed",
+                [
+                    ("class", failure.transient ? "transient" : "permanent"), ("attempts", "\(attempts)"),
+                    ("reason", failure.reason),
+                ])
         }
     }
 
@@ -343,9 +357,11 @@ public final class Pipeline {
                 self.cleaning?.session = session
                 session.deleteFiles(paths) { deleted in
                     self.cleaning = nil
-                    self.log.event(.info, source: nil, "cleanup", [
-                        ("temporary_files_deleted", "\(deleted.count)"), ("checked", "\(paths.count)"),
-                    ])
+                    self.log.event(
+                        .info, source: nil, "cleanup",
+                        [
+                            ("temporary_files_deleted", "\(deleted.count)"), ("checked", "\(paths.count)"),
+                        ])
                     self.releaseSession(session)
                     self.finishIfDone()
                 }
@@ -366,7 +382,8 @@ public final class Pipeline {
     }
 
     private func reportLeft(_ paths: [String], reason: String) {
-        log.event(.warning, source: nil, "cleanup", [("reason", reason), ("temporary_files", paths.joined(separator: " "))])
+        log.event(
+            .warning, source: nil, "cleanup", [("reason", reason), ("temporary_files", paths.joined(separator: " "))])
     }
 
     // MARK: FTP sessions
@@ -400,10 +417,14 @@ public final class Pipeline {
             if case .success(let session) = result {
                 if !self.warnedSessions {
                     self.warnedSessions = true
-                    for warning in session.warnings { self.log.event(.warning, source: nil, "ftp", [("detail", warning)]) }
-                    self.log.event(.info, source: nil, "ftp_login", [
-                        ("host", self.ftp.host), ("tls", session.tlsVersion ?? "none"),
-                    ])
+                    for warning in session.warnings {
+                        self.log.event(.warning, source: nil, "ftp", [("detail", warning)])
+                    }
+                    self.log.event(
+                        .info, source: nil, "ftp_login",
+                        [
+                            ("host", self.ftp.host), ("tls", session.tlsVersion ?? "none"),
+                        ])
                 }
             }
             done(result)

@@ -55,13 +55,18 @@ public struct RunSummary: Sendable {
         return [
             ("sources", "\(outcomes.count)"), ("succeeded", "\(succeeded.count)"), ("failed", "\(failed.count)"),
             ("retried", "\(retried)"), ("bytes_down", "\(bytesDownloaded)"), ("bytes_up", "\(bytesUploaded)"),
-            ("rows", "\(rows)")] + csvTotals + [("wall_ms", "\(wallMS)"), ("duration_ms_min", "\(d.min)"),
+            ("rows", "\(rows)"),
+        ] + csvTotals + [
+            ("wall_ms", "\(wallMS)"), ("duration_ms_min", "\(d.min)"),
             ("duration_ms_median", "\(d.median)"), ("duration_ms_max", "\(d.max)"),
             ("throughput_bps", "\(Int(throughput))"), ("ftp_host", ftpHost), ("ftp_target", ftpTarget),
-        ] + (process.map { [
-            ("open_fds_start", "\($0.openFDsAtStart)"), ("open_fds_end", "\($0.openFDsAtEnd)"),
-            ("peak_rss_kib", "\($0.peakResidentKiB)"),
-        ] } ?? [])
+        ]
+            + (process.map {
+                [
+                    ("open_fds_start", "\($0.openFDsAtStart)"), ("open_fds_end", "\($0.openFDsAtEnd)"),
+                    ("peak_rss_kib", "\($0.peakResidentKiB)"),
+                ]
+            } ?? [])
     }
 
     /// The summary as JSON (schema in the README).
@@ -69,8 +74,10 @@ public struct RunSummary: Sendable {
         let d = durations
         var sources: [String] = []
         for outcome in outcomes {
-            var fields = [("name", JSONWriter.string(outcome.name)), ("attempts", "\(outcome.attempts)"),
-                ("duration_ms", "\(outcome.durationMS)")]
+            var fields = [
+                ("name", JSONWriter.string(outcome.name)), ("attempts", "\(outcome.attempts)"),
+                ("duration_ms", "\(outcome.durationMS)"),
+            ]
             switch outcome.result {
             case .success(let done):
                 fields += [
@@ -88,19 +95,31 @@ public struct RunSummary: Sendable {
             }
             sources.append(JSONWriter.object(fields))
         }
-        return JSONWriter.object([
-            ("started", JSONWriter.string(started)), ("sources_total", "\(outcomes.count)"),
-            ("succeeded", "\(succeeded.count)"), ("failed", "\(failed.count)"), ("retried", "\(retried)"),
-            ("bytes_down", "\(bytesDownloaded)"), ("bytes_up", "\(bytesUploaded)"), ("rows", "\(rows)"),
-        ] + csvTotals + [
-            ("wall_ms", "\(wallMS)"),
-            ("duration_ms", JSONWriter.object([("min", "\(d.min)"), ("median", "\(d.median)"), ("max", "\(d.max)")])),
-            ("throughput_bytes_per_s", "\(Int(throughput))"), ("ftp_host", JSONWriter.string(ftpHost)),
-            ("ftp_target", JSONWriter.string(ftpTarget)),
-        ] + (process.map { [("process", JSONWriter.object([
-            ("open_fds_start", "\($0.openFDsAtStart)"), ("open_fds_end", "\($0.openFDsAtEnd)"),
-            ("peak_rss_kib", "\($0.peakResidentKiB)"),
-        ]))] } ?? []) + [("sources", "[" + sources.joined(separator: ",") + "]")]) + "\n"
+        return JSONWriter.object(
+            [
+                ("started", JSONWriter.string(started)), ("sources_total", "\(outcomes.count)"),
+                ("succeeded", "\(succeeded.count)"), ("failed", "\(failed.count)"), ("retried", "\(retried)"),
+                ("bytes_down", "\(bytesDownloaded)"), ("bytes_up", "\(bytesUploaded)"), ("rows", "\(rows)"),
+            ] + csvTotals + [
+                ("wall_ms", "\(wallMS)"),
+                (
+                    "duration_ms",
+                    JSONWriter.object([("min", "\(d.min)"), ("median", "\(d.median)"), ("max", "\(d.max)")])
+                ),
+                ("throughput_bytes_per_s", "\(Int(throughput))"), ("ftp_host", JSONWriter.string(ftpHost)),
+                ("ftp_target", JSONWriter.string(ftpTarget)),
+            ]
+                + (process.map {
+                    [
+                        (
+                            "process",
+                            JSONWriter.object([
+                                ("open_fds_start", "\($0.openFDsAtStart)"), ("open_fds_end", "\($0.openFDsAtEnd)"),
+                                ("peak_rss_kib", "\($0.peakResidentKiB)"),
+                            ])
+                        )
+                    ]
+                } ?? []) + [("sources", "[" + sources.joined(separator: ",") + "]")]) + "\n"
     }
 }
 

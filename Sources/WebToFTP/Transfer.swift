@@ -113,9 +113,10 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
         let type = head.headers["Content-Type"]?.lowercased() ?? ""
         if type.hasPrefix("text/html") {
             // An error page published as data is the classic silent failure.
-            return fail(TransferFailure(
-                reason: "\(source.url.redacted) answered \(head.status) with text/html: not CSV", transient: false,
-                retryAfter: nil))
+            return fail(
+                TransferFailure(
+                    reason: "\(source.url.redacted) answered \(head.status) with text/html: not CSV", transient: false,
+                    retryAfter: nil))
         }
         if head.headers["Transfer-Encoding"] == nil, let length = head.headers["Content-Length"].flatMap(UInt64.init) {
             expectedBytes = length
@@ -244,11 +245,14 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
             finished = true
             var warnings: [String] = []
             if let leftover = published.leftoverBackup { warnings.append("could not delete the backup \(leftover)") }
-            completion(.success(TransferResult(
-                path: published.path, bytesIn: bytesIn, bytesOut: bytesOut, csv: transformer?.counters,
-                finalURL: summary?.finalURL ?? source.url.redacted, status: summary?.status ?? 0,
-                httpTLS: summary?.tlsVersion, ftpDataResumed: upload.dataSessionResumed, sha256: digest.hexDigest(),
-                warnings: warnings)))
+            completion(
+                .success(
+                    TransferResult(
+                        path: published.path, bytesIn: bytesIn, bytesOut: bytesOut, csv: transformer?.counters,
+                        finalURL: summary?.finalURL ?? source.url.redacted, status: summary?.status ?? 0,
+                        httpTLS: summary?.tlsVersion, ftpDataResumed: upload.dataSessionResumed,
+                        sha256: digest.hexDigest(),
+                        warnings: warnings)))
         }
     }
 

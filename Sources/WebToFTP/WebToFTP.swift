@@ -1,8 +1,8 @@
+@_exported import CSVStream
+@_exported import FTP
+@_exported import HTTP1
 @_exported import Reactor
 @_exported import TLS
-@_exported import HTTP1
-@_exported import FTP
-@_exported import CSVStream
 
 /// web2ftp's library: everything the command-line tool does, for embedding. It grows with the protocol clients and
 /// the pipeline; today it carries the engine (Reactor, TLS) and the product's identity.

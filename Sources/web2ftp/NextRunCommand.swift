@@ -41,7 +41,8 @@ enum NextRunCommand {
     }
 
     static func usage(_ message: String) -> Int32 {
-        writeOut("web2ftp next-run: \(message)\nusage: web2ftp next-run [--at HH:MM]… [--now UNIX] [--count N]\n", to: 2)
+        writeOut(
+            "web2ftp next-run: \(message)\nusage: web2ftp next-run [--at HH:MM]… [--now UNIX] [--count N]\n", to: 2)
         return 2
     }
 }

@@ -12,7 +12,10 @@ final class ProgressDisplay {
     private var timer: TimerID?
     private var shownLines = 0
 
-    init(loop: EventLoop, log: RunLog, quiet: Bool, source: @escaping () -> (running: [TransferProgress], done: Int, total: Int)) {
+    init(
+        loop: EventLoop, log: RunLog, quiet: Bool,
+        source: @escaping () -> (running: [TransferProgress], done: Int, total: Int)
+    ) {
         self.loop = loop
         self.log = log
         self.source = source

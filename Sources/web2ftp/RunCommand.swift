@@ -202,7 +202,9 @@ enum RunCommand {
         options.trustPassiveAddress = parsed.trustPASV
         if let seconds = parsed.ftpTimeoutSeconds { options.ftpTimeoutMS = seconds * 1000 }
         // For tests and impatient operators: the first retry's base delay (default 1 s).
-        if let base = environment["WEB2FTP_RETRY_BASE_MS"].flatMap({ Int($0) }), base >= 0 { options.retryBaseMS = base }
+        if let base = environment["WEB2FTP_RETRY_BASE_MS"].flatMap({ Int($0) }), base >= 0 {
+            options.retryBaseMS = base
+        }
         options.tls.additionalCAFile = parsed.caFile
         if parsed.insecure { options.tls.verification = .insecureNoVerification }
         do {
@@ -253,10 +255,12 @@ enum RunCommand {
             writeOut("web2ftp: \(error)\n", to: 2)
             return 1
         }
-        log.event(.info, source: nil, "run", [
-            ("mode", parsed.mode.rawValue), ("sources", "\(sources.count)"), ("ftp_host", ftp.host),
-            ("ftp_target", ftp.targetDirectory), ("version", WebToFTP.version),
-        ])
+        log.event(
+            .info, source: nil, "run",
+            [
+                ("mode", parsed.mode.rawValue), ("sources", "\(sources.count)"), ("ftp_host", ftp.host),
+                ("ftp_target", ftp.targetDirectory), ("version", WebToFTP.version),
+            ])
         let started = Clock.monotonicNanoseconds()
         let pipeline = Pipeline(loop: loop, sources: sources, ftp: ftp, options: options, log: log, runStart: runStart)
         var signalled: Int32?

@@ -17,7 +17,8 @@ final class RunLock {
         let real = realpath(config, &resolved).map { String(cString: $0) } ?? config
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: a stable short name for the path
         for byte in real.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        let directory = getenv("XDG_RUNTIME_DIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        let directory =
+            getenv("XDG_RUNTIME_DIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         path = "\(directory)/web2ftp-\(String(hash, radix: 16)).lock"
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .failed("cannot open the lock file \(path): \(String(cString: strerror(errno)))") }

@@ -79,10 +79,12 @@ final class ScheduleCommand {
             writeOut("web2ftp: \(error)\n", to: 2)
             return 1
         }
-        log.event(.info, source: nil, "schedule", [
-            ("mode", parsed.mode.rawValue), ("at", schedule.times.map(\.description).joined(separator: ",")),
-            ("config", parsed.config), ("version", WebToFTP.version),
-        ])
+        log.event(
+            .info, source: nil, "schedule",
+            [
+                ("mode", parsed.mode.rawValue), ("at", schedule.times.map(\.description).joined(separator: ",")),
+                ("config", parsed.config), ("version", WebToFTP.version),
+            ])
         if parsed.runNow { startRun(trigger: "start") }
         armNext()
         do {
@@ -132,10 +134,12 @@ final class ScheduleCommand {
             return
         }
         self.lock = lock
-        log.event(.info, source: nil, "run", [
-            ("trigger", trigger), ("mode", parsed.mode.rawValue), ("sources", "\(prepared.sources.count)"),
-            ("ftp_host", prepared.ftp.host), ("ftp_target", prepared.ftp.targetDirectory),
-        ])
+        log.event(
+            .info, source: nil, "run",
+            [
+                ("trigger", trigger), ("mode", parsed.mode.rawValue), ("sources", "\(prepared.sources.count)"),
+                ("ftp_host", prepared.ftp.host), ("ftp_target", prepared.ftp.targetDirectory),
+            ])
         let started = Clock.monotonicNanoseconds()
         let pipeline = Pipeline(
             loop: loop, sources: prepared.sources, ftp: prepared.ftp, options: prepared.options, log: log,

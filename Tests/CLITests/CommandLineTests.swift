@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("web2ftp command line")
 struct CommandLineTests {
@@ -42,7 +42,8 @@ struct DescriptorLeakTests {
         #expect(run.status == 0, "\(run.output)\(run.error)")
         #expect(!run.output.contains("FAILED"), "\(run.output)")
         #expect(run.output.contains("scenario signals reach the loop through signalfd ok"))
-        #expect(run.output.range(of: #"fds before=(\d+) after=\1\b"#, options: .regularExpression) != nil, "\(run.output)")
+        #expect(
+            run.output.range(of: #"fds before=(\d+) after=\1\b"#, options: .regularExpression) != nil, "\(run.output)")
     }
 
     @Test("the check itself notices a leaked descriptor")
@@ -62,9 +63,15 @@ struct GetCommandTests {
         let output = NSTemporaryDirectory() + "w2f-get-\(UInt32.random(in: 0...UInt32.max)).csv"
         defer { try? FileManager.default.removeItem(atPath: output) }
         let run = try runProduct(
-            "web2ftp", ["get", "https://localhost:\(TestEnv.httpsPort)/chunked/large.csv", "-o", output, "--cacert", TestEnv.caFile])
+            "web2ftp",
+            [
+                "get", "https://localhost:\(TestEnv.httpsPort)/chunked/large.csv", "-o", output, "--cacert",
+                TestEnv.caFile,
+            ])
         #expect(run.status == 0, "\(run.error)")
-        #expect(FileManager.default.contents(atPath: output) == FileManager.default.contents(atPath: TestEnv.wwwDirectory + "/large.csv"))
+        #expect(
+            FileManager.default.contents(atPath: output)
+                == FileManager.default.contents(atPath: TestEnv.wwwDirectory + "/large.csv"))
     }
 
     @Test("a 404 exits 1 with the status on stderr and leaves no file")
@@ -73,7 +80,8 @@ struct GetCommandTests {
         let directory = NSTemporaryDirectory() + "w2f-get-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let run = try runProduct("web2ftp", ["get", "http://127.0.0.1:\(TestEnv.httpPort)/missing.csv", "-o", directory + "/out.csv"])
+        let run = try runProduct(
+            "web2ftp", ["get", "http://127.0.0.1:\(TestEnv.httpPort)/missing.csv", "-o", directory + "/out.csv"])
         #expect(run.status == 1)
         #expect(run.error.contains("HTTP 404 Not Found"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)

@@ -36,7 +36,9 @@ clock_gettime(CLOCK_MONOTONIC, &start)
 while fed < total {
     while chunk.count < 64 * 1024 {
         row += 1
-        chunk += Array("\(row);M\u{fc}ller \(row % 97);\(1 + row % 28).0\(1 + row % 9).2024;1.\(100 + row % 900),\(row % 100)\n".utf8)
+        chunk += Array(
+            "\(row);M\u{fc}ller \(row % 97);\(1 + row % 28).0\(1 + row % 9).2024;1.\(100 + row % 900),\(row % 100)\n"
+                .utf8)
     }
     chunk.withUnsafeBytes { try! transformer.push($0, into: &output) }
     fed += chunk.count
@@ -48,5 +50,7 @@ var stop = timespec()
 clock_gettime(CLOCK_MONOTONIC, &stop)
 let seconds = Double(stop.tv_sec - start.tv_sec) + Double(stop.tv_nsec - start.tv_nsec) / 1e9
 let peak = peakResidentKiB()
-print("input \(fed >> 20) MiB, rows \(transformer.counters.rowsOut), \(Int(Double(fed) / seconds / 1e6)) MB/s, peak RSS \(peak / 1024) MiB, dates unparsed \(transformer.counters.datesUnparsed)")
+print(
+    "input \(fed >> 20) MiB, rows \(transformer.counters.rowsOut), \(Int(Double(fed) / seconds / 1e6)) MB/s, peak RSS \(peak / 1024) MiB, dates unparsed \(transformer.counters.datesUnparsed)"
+)
 exit(peak / 1024 <= limitMiB && transformer.counters.datesUnparsed == 0 ? 0 : 1)

@@ -11,55 +11,110 @@ struct PandasRulesTests {
     @Test("header null + usecols + as many names as selected columns: the names label the selected columns")
     func namesLabelSelected() {
         let names: CSVParam = .array([.string("a"), .string("b")])
-        #expect(transform(Self.fourColumns, ["header": .null, "usecols": .array([.integer(0), .integer(3)]), "names": names])
-            == "a,b\n1,4\n5,8\n")
+        #expect(
+            transform(
+                Self.fourColumns, ["header": .null, "usecols": .array([.integer(0), .integer(3)]), "names": names])
+                == "a,b\n1,4\n5,8\n")
         // The order of usecols does not matter: columns stay in the file's order, as do their labels.
-        #expect(transform(Self.fourColumns, ["header": .null, "usecols": .array([.integer(3), .integer(0)]), "names": names])
-            == "a,b\n1,4\n5,8\n")
+        #expect(
+            transform(
+                Self.fourColumns, ["header": .null, "usecols": .array([.integer(3), .integer(0)]), "names": names])
+                == "a,b\n1,4\n5,8\n")
         // A header row is replaced the same way.
-        #expect(transform("h1,h2,h3,h4\n" + Self.fourColumns, ["header": .integer(0), "usecols": .array([.integer(0), .integer(3)]), "names": names])
-            == "a,b\n1,4\n5,8\n")
+        #expect(
+            transform(
+                "h1,h2,h3,h4\n" + Self.fourColumns,
+                ["header": .integer(0), "usecols": .array([.integer(0), .integer(3)]), "names": names])
+                == "a,b\n1,4\n5,8\n")
         // The issue's case: three names for three of 65 columns.
         let wide = (0..<65).map { "v\($0)" }.joined(separator: ",") + "\n"
-        #expect(transform(wide + wide, ["header": .null, "usecols": .array([.integer(0), .integer(63), .integer(64)]),
-            "names": .array([.string("a"), .string("b"), .string("c")])]) == "a,b,c\nv0,v63,v64\nv0,v63,v64\n")
+        #expect(
+            transform(
+                wide + wide,
+                [
+                    "header": .null, "usecols": .array([.integer(0), .integer(63), .integer(64)]),
+                    "names": .array([.string("a"), .string("b"), .string("c")]),
+                ]) == "a,b,c\nv0,v63,v64\nv0,v63,v64\n")
         // An index past the file's columns is still an error, counted in the file.
-        #expect(transform(Self.fourColumns, ["header": .null, "usecols": .array([.integer(0), .integer(4)]), "names": names])
-            == "error: usecols: column 4 does not exist (the file has 4 columns)")
+        #expect(
+            transform(
+                Self.fourColumns, ["header": .null, "usecols": .array([.integer(0), .integer(4)]), "names": names])
+                == "error: usecols: column 4 does not exist (the file has 4 columns)")
     }
 
     @Test("names covering every file column: usecols may index or name them")
     func namesLabelFile() {
         let names: CSVParam = .array([.string("a"), .string("b"), .string("c"), .string("d")])
-        #expect(transform(Self.fourColumns, ["header": .null, "usecols": .array([.integer(0), .integer(3)]), "names": names])
-            == "a,d\n1,4\n5,8\n")
-        #expect(transform(Self.fourColumns, ["header": .null, "usecols": .array([.string("a"), .string("d")]), "names": names])
-            == "a,d\n1,4\n5,8\n")
+        #expect(
+            transform(
+                Self.fourColumns, ["header": .null, "usecols": .array([.integer(0), .integer(3)]), "names": names])
+                == "a,d\n1,4\n5,8\n")
+        #expect(
+            transform(
+                Self.fourColumns, ["header": .null, "usecols": .array([.string("a"), .string("d")]), "names": names])
+                == "a,d\n1,4\n5,8\n")
     }
 
     @Test("parse_dates indices count among the selected columns, in file order; names must be selected")
     func datesAmongSelected() {
         let input = "team,x,date,y\nA,1,02/01/2024,3\nB,2,03/02/2024,4\n"
         let expected = "team,date\nA,2024-01-02\nB,2024-02-03\n"
-        #expect(transform(input, ["usecols": .array([.integer(0), .integer(2)]), "parse_dates": .array([.integer(1)]), "dayfirst": .bool(true)]) == expected)
-        #expect(transform(input, ["usecols": .array([.integer(2), .integer(0)]), "parse_dates": .array([.integer(1)]), "dayfirst": .bool(true)]) == expected)
-        #expect(transform(input, ["usecols": .array([.integer(0), .integer(2)]), "parse_dates": .array([.string("date")]), "dayfirst": .bool(true)]) == expected)
-        #expect(transform(input, ["usecols": .array([.string("date"), .string("y")]), "parse_dates": .array([.integer(0)]), "dayfirst": .bool(true)])
-            == "date,y\n2024-01-02,3\n2024-02-03,4\n")
+        #expect(
+            transform(
+                input,
+                [
+                    "usecols": .array([.integer(0), .integer(2)]), "parse_dates": .array([.integer(1)]),
+                    "dayfirst": .bool(true),
+                ]) == expected)
+        #expect(
+            transform(
+                input,
+                [
+                    "usecols": .array([.integer(2), .integer(0)]), "parse_dates": .array([.integer(1)]),
+                    "dayfirst": .bool(true),
+                ]) == expected)
+        #expect(
+            transform(
+                input,
+                [
+                    "usecols": .array([.integer(0), .integer(2)]), "parse_dates": .array([.string("date")]),
+                    "dayfirst": .bool(true),
+                ]) == expected)
+        #expect(
+            transform(
+                input,
+                [
+                    "usecols": .array([.string("date"), .string("y")]), "parse_dates": .array([.integer(0)]),
+                    "dayfirst": .bool(true),
+                ])
+                == "date,y\n2024-01-02,3\n2024-02-03,4\n")
         // With names labelling the selected columns, parse_dates names use those labels.
-        #expect(transform(input, ["header": .integer(0), "usecols": .array([.integer(0), .integer(2)]),
-            "names": .array([.string("t"), .string("d")]), "parse_dates": .array([.string("d")]), "dayfirst": .bool(true)])
-            == "t,d\nA,2024-01-02\nB,2024-02-03\n")
-        #expect(transform(input, ["usecols": .array([.integer(0), .integer(2)]), "parse_dates": .array([.integer(2)])])
-            == "error: parse_dates: column 2 does not exist (usecols selects 2 columns, and parse_dates counts among them, as pandas does)")
-        #expect(transform(input, ["usecols": .array([.integer(0), .integer(1)]), "parse_dates": .array([.string("date")])])
-            == "error: parse_dates: no column named 'date' among the columns usecols selects (team, x)")
+        #expect(
+            transform(
+                input,
+                [
+                    "header": .integer(0), "usecols": .array([.integer(0), .integer(2)]),
+                    "names": .array([.string("t"), .string("d")]), "parse_dates": .array([.string("d")]),
+                    "dayfirst": .bool(true),
+                ])
+                == "t,d\nA,2024-01-02\nB,2024-02-03\n")
+        #expect(
+            transform(input, ["usecols": .array([.integer(0), .integer(2)]), "parse_dates": .array([.integer(2)])])
+                == "error: parse_dates: column 2 does not exist (usecols selects 2 columns, and parse_dates counts among them, as pandas does)"
+        )
+        #expect(
+            transform(
+                input, ["usecols": .array([.integer(0), .integer(1)]), "parse_dates": .array([.string("date")])])
+                == "error: parse_dates: no column named 'date' among the columns usecols selects (team, x)")
         // Without usecols, indices count in the file as before.
-        #expect(transform(input, ["parse_dates": .array([.integer(2)]), "dayfirst": .bool(true)])
-            == "team,x,date,y\nA,1,2024-01-02,3\nB,2,2024-02-03,4\n")
+        #expect(
+            transform(input, ["parse_dates": .array([.integer(2)]), "dayfirst": .bool(true)])
+                == "team,x,date,y\nA,1,2024-01-02,3\nB,2,2024-02-03,4\n")
     }
 
-    @Test("dates pandas reads that real files hold: DD-MM-YYYY (day first when asked or when the month cannot be), YYYYMMDD")
+    @Test(
+        "dates pandas reads that real files hold: DD-MM-YYYY (day first when asked or when the month cannot be), YYYYMMDD"
+    )
     func dateShapes() {
         let dates: [String: CSVParam] = ["parse_dates": .array([.string("d")])]
         var dayFirst = dates
@@ -68,8 +123,9 @@ struct PandasRulesTests {
         #expect(transform("d\n17-08-1984\n05-04-1988\n", dates) == "d\n1984-08-17\n1988-05-04\n")
         #expect(transform("d\n5-4-1988 10:30\n", dayFirst) == "d\n1988-04-05 10:30:00\n")
         #expect(transform("d\n31-Jan-2024\n", dates) == "d\n2024-01-31\n")
-        #expect(transform("d\n19580329\n20240229 10:15\n20230229\n123\n", dates)
-            == "d\n1958-03-29\n2024-02-29 10:15:00\n20230229\n123\n")
+        #expect(
+            transform("d\n19580329\n20240229 10:15\n20230229\n123\n", dates)
+                == "d\n1958-03-29\n2024-02-29 10:15:00\n20230229\n123\n")
     }
 
     @Test("with usecols, a row longer than the header is not a bad line: its extra fields are ignored")
@@ -77,8 +133,13 @@ struct PandasRulesTests {
         let input = "a,b,c\n1,2,3\n4,5,6,7\n8,9\n"
         #expect(transform(input, ["usecols": .array([.integer(0), .integer(2)])]) == "a,c\n1,3\n4,6\n8,\n")
         #expect(transform(input, ["usecols": .array([.string("a"), .string("c")])]) == "a,c\n1,3\n4,6\n8,\n")
-        #expect(transform("1,2,3\n4,5,6,7\n", ["header": .null, "usecols": .array([.integer(0), .integer(2)]),
-            "names": .array([.string("x"), .string("y")])]) == "x,y\n1,3\n4,6\n")
+        #expect(
+            transform(
+                "1,2,3\n4,5,6,7\n",
+                [
+                    "header": .null, "usecols": .array([.integer(0), .integer(2)]),
+                    "names": .array([.string("x"), .string("y")]),
+                ]) == "x,y\n1,3\n4,6\n")
         let (_, counters) = run([Array(input.utf8)], options(["usecols": .array([.integer(0), .integer(2)])]))
         #expect(counters.badRowsSkipped == 0 && counters.rowsIn == 3 && counters.rowsOut == 3)
         // Without usecols it stays a bad line, as in pandas.
@@ -87,19 +148,26 @@ struct PandasRulesTests {
 
     @Test("dtype: text for all or per column is accepted; any other type is refused, naming the column")
     func dtype() throws {
-        let perColumn = try CSVOptions(params: ["dtype": .object(["a": .string("str"), "b": .string("object"), "c": .string("string")])])
-        #expect(perColumn.textDtype == "{\"a\": \"str\", \"b\": \"object\", \"c\": \"string\"}" && perColumn.ignoredKeys.isEmpty)
+        let perColumn = try CSVOptions(params: [
+            "dtype": .object(["a": .string("str"), "b": .string("object"), "c": .string("string")])
+        ])
+        #expect(
+            perColumn.textDtype == "{\"a\": \"str\", \"b\": \"object\", \"c\": \"string\"}"
+                && perColumn.ignoredKeys.isEmpty)
         #expect(try CSVOptions(params: ["dtype": .string("object")]).textDtype == "object")
         // A list of text types is not pandas', but was accepted before this round: it still is.
         #expect(try CSVOptions(params: ["dtype": .array([.string("str")])]).textDtype == "[\"str\"]")
         do {
-            _ = try CSVOptions(params: ["dtype": .object(["a": .string("str"), "n": .string("int64"), "f": .string("float")])])
+            _ = try CSVOptions(params: [
+                "dtype": .object(["a": .string("str"), "n": .string("int64"), "f": .string("float")])
+            ])
             Issue.record("accepted dtype int64")
         } catch {
-            #expect(error.problems == [
-                "dtype for column 'f' is \"float\": only str, object or string is supported: values are copied as text, never re-typed",
-                "dtype for column 'n' is \"int64\": only str, object or string is supported: values are copied as text, never re-typed",
-            ])
+            #expect(
+                error.problems == [
+                    "dtype for column 'f' is \"float\": only str, object or string is supported: values are copied as text, never re-typed",
+                    "dtype for column 'n' is \"int64\": only str, object or string is supported: values are copied as text, never re-typed",
+                ])
         }
         #expect(throws: CSVConfigError.self) { try CSVOptions(params: ["dtype": .string("int64")]) }
         #expect(transform("a,b\n007,1\n", ["dtype": .object(["a": .string("str")])]) == "a,b\n007,1\n")
@@ -107,7 +175,9 @@ struct PandasRulesTests {
 
     @Test("usecols mixing names and indices is refused, as pandas refuses it")
     func mixedUsecols() {
-        #expect(throws: CSVConfigError.self) { try CSVOptions(params: ["usecols": .array([.integer(0), .string("b")])]) }
+        #expect(throws: CSVConfigError.self) {
+            try CSVOptions(params: ["usecols": .array([.integer(0), .string("b")])])
+        }
     }
 }
 
@@ -115,9 +185,12 @@ struct PandasRulesTests {
 struct CSVCounterTests {
     @Test("rows in and out, bad rows, replaced characters, rewritten numbers, unparsed dates per column")
     func counters() {
-        let input: [UInt8] = Array("d;n;t\n# c\n\n01.02.2024;1.234,5;x\nnope;7;y;extra\n;2,5;".utf8) + [0xFF] + Array("\nlater;3;z\n".utf8)
+        let input: [UInt8] =
+            Array("d;n;t\n# c\n\n01.02.2024;1.234,5;x\nnope;7;y;extra\n;2,5;".utf8) + [0xFF]
+            + Array("\nlater;3;z\n".utf8)
         let params: [String: CSVParam] = [
-            "sep": .string(";"), "comment": .string("#"), "parse_dates": .array([.string("d")]), "dayfirst": .bool(true),
+            "sep": .string(";"), "comment": .string("#"), "parse_dates": .array([.string("d")]),
+            "dayfirst": .bool(true),
             "decimal": .string(","), "thousands": .string("."), "encoding_errors": .string("replace"),
             "on_bad_lines": .string("skip"),
         ]
@@ -137,22 +210,25 @@ struct CSVCounterTests {
     @Test("a parse_dates column whose values never parse is a warning naming it and an example")
     func neverParsedColumn() {
         let rows = (0..<1500).map { "Team \($0),2024-01-0\($0 % 9 + 1)" }.joined(separator: "\n")
-        let transformer = CSVTransformer(options: options(["header": .null, "parse_dates": .array([.integer(0), .integer(1)])]))
+        let transformer = CSVTransformer(
+            options: options(["header": .null, "parse_dates": .array([.integer(0), .integer(1)])]))
         var output: [UInt8] = []
         let head = Array(rows.utf8.prefix(30_000))
         head.withUnsafeBytes { try? transformer.push($0, into: &output) }
         // Said as soon as the first 1,000 values are in, before the body ends.
-        #expect(transformer.warnings == [
-            "parse_dates column '0': none of the first 1000 non-empty values is a date (e.g. \"Team 0\"); values are kept as text — is it the right column?",
-        ])
+        #expect(
+            transformer.warnings == [
+                "parse_dates column '0': none of the first 1000 non-empty values is a date (e.g. \"Team 0\"); values are kept as text — is it the right column?"
+            ])
         // A short column that never parses is reported at the end; one that parses sometimes is not reported.
         let short = CSVTransformer(options: options(["parse_dates": .array([.string("a"), .string("b")])]))
         Array("a,b\nx,2024-01-01\ny,nope\n".utf8).withUnsafeBytes { try? short.push($0, into: &output) }
         #expect(short.warnings.isEmpty)
         try? short.finish(into: &output)
-        #expect(short.warnings == [
-            "parse_dates column 'a': none of the first 2 non-empty values is a date (e.g. \"x\"); values are kept as text — is it the right column?",
-        ])
+        #expect(
+            short.warnings == [
+                "parse_dates column 'a': none of the first 2 non-empty values is a date (e.g. \"x\"); values are kept as text — is it the right column?"
+            ])
         #expect(short.counters.datesUnparsedByColumn == [.init(column: "a", count: 2), .init(column: "b", count: 1)])
     }
 }

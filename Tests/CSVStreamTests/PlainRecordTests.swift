@@ -34,33 +34,43 @@ struct PlainRecordTests {
         var out: [[String]] = []
         var offers = 0
         func fields(_ tokens: borrowing CSVTokenizer) -> [String] {
-            (0..<tokens.fieldCount).map { String(decoding: tokens.field($0), as: UTF8.self) + (tokens.fieldIsNotable($0) ? "!" : "") }
+            (0..<tokens.fieldCount).map {
+                String(decoding: tokens.field($0), as: UTF8.self) + (tokens.fieldIsNotable($0) ? "!" : "")
+            }
         }
         for chunk in chunks {
             _ = try? Array(chunk).withUnsafeBytes { raw in
-                try tokenizer.feed(raw, plain: { (record, _) throws(CSVError) in
-                    offers += 1
-                    guard let taker, taker == .always || (taker == .alternately && offers % 2 == 0) else { return false }
-                    out.append(record.split(separator: separator, omittingEmptySubsequences: false).map {
-                        String(decoding: $0, as: UTF8.self)
-                    })
-                    return true
-                }) { tokens in out.append(fields(tokens)) }
+                try tokenizer.feed(
+                    raw,
+                    plain: { (record, _) throws(CSVError) in
+                        offers += 1
+                        guard let taker, taker == .always || (taker == .alternately && offers % 2 == 0) else {
+                            return false
+                        }
+                        out.append(
+                            record.split(separator: separator, omittingEmptySubsequences: false).map {
+                                String(decoding: $0, as: UTF8.self)
+                            })
+                        return true
+                    }
+                ) { tokens in out.append(fields(tokens)) }
             }
         }
         try? tokenizer.finish { tokens in out.append(fields(tokens)) }
         return out
     }
 
-    @Test("the same records whether read in place, taken whole, handed back, or read by the byte loop", arguments: inputs)
+    @Test(
+        "the same records whether read in place, taken whole, handed back, or read by the byte loop", arguments: inputs)
     func sameRecords(_ input: String) {
         let separator: UInt8 = input.hasPrefix("a;") ? 59 : 44
         let bytes = Array(input.utf8)
         let reference = Self.records(bytes.map { [$0][...] }, separator: separator, taker: nil)
         for split in 0...bytes.count {
             for taker in Taker.allCases {
-                #expect(Self.records([bytes[..<split], bytes[split...]], separator: separator, taker: taker) == reference,
-                        "split at \(split), taker \(taker)")
+                #expect(
+                    Self.records([bytes[..<split], bytes[split...]], separator: separator, taker: taker) == reference,
+                    "split at \(split), taker \(taker)")
             }
         }
     }
@@ -71,7 +81,8 @@ struct PlainRecordTests {
         let quoted = (0..<300).map { "\"a\"\"\($0)\",x\n" }.joined()
         let plain = (0..<300).map { "\($0),\"y,\($0)\"\n" }.joined()
         let input = "h1,h2\n" + quoted + plain + quoted
-        let expected = "h1;h2\n" + (0..<300).map { "\"a\"\"\($0)\";x\n" }.joined()
+        let expected =
+            "h1;h2\n" + (0..<300).map { "\"a\"\"\($0)\";x\n" }.joined()
             + (0..<300).map { "\($0);y,\($0)\n" }.joined() + (0..<300).map { "\"a\"\"\($0)\";x\n" }.joined()
         let options = try! CSVOptions(params: [:], output: ["sep": .string(";")])
         #expect(run([Array(input.utf8)], options).0 == expected)

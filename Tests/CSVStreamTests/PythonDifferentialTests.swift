@@ -23,7 +23,9 @@ struct PythonDifferentialTests {
     @Test("random tables: quotes, separators, line breaks, non-ASCII, BOMs — rows survive the round trip")
     func differential() throws {
         var random = SeededGenerator(state: Self.seed)
-        let pieces = ["a", "B", "7", "007", "1.50", " ", ",", ";", "\t", "|", "\"", "\n", "\r\n", "é", "€", "😀", "x y", ""]
+        let pieces = [
+            "a", "B", "7", "007", "1.50", " ", ",", ";", "\t", "|", "\"", "\n", "\r\n", "é", "€", "😀", "x y", "",
+        ]
         let dialects: [(sep: String, encoding: String)] = [
             (",", "utf-8"), (";", "latin-1"), ("\t", "cp1252"), ("|", "utf-16"), (",", "utf-8-sig"), (";", "utf-8"),
         ]
@@ -34,14 +36,15 @@ struct PythonDifferentialTests {
             let rows = Int.random(in: 1...8, using: &random)
             var table: [[String]] = []
             for _ in 0..<rows {
-                table.append((0..<columns).map { _ in
-                    (0..<Int.random(in: 0...4, using: &random)).map { _ in
-                        var piece = pieces[Int.random(in: 0..<pieces.count, using: &random)]
-                        if dialect.encoding == "latin-1" && (piece == "€" || piece == "😀") { piece = "e" }
-                        if dialect.encoding == "cp1252" && piece == "😀" { piece = "f" }
-                        return piece
-                    }.joined()
-                })
+                table.append(
+                    (0..<columns).map { _ in
+                        (0..<Int.random(in: 0...4, using: &random)).map { _ in
+                            var piece = pieces[Int.random(in: 0..<pieces.count, using: &random)]
+                            if dialect.encoding == "latin-1" && (piece == "€" || piece == "😀") { piece = "e" }
+                            if dialect.encoding == "cp1252" && piece == "😀" { piece = "f" }
+                            return piece
+                        }.joined()
+                    })
             }
             // A row of one empty field next to others is fine; a table of nothing but that is not a CSV worth testing.
             cases.append([
@@ -54,7 +57,8 @@ struct PythonDifferentialTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         try JSONSerialization.data(withJSONObject: cases).write(to: directory.appendingPathComponent("cases.json"))
 
-        try python("""
+        try python(
+            """
             import csv, json, sys
             d = sys.argv[1]
             for c in json.load(open(d + "/cases.json")):
@@ -86,7 +90,8 @@ struct PythonDifferentialTests {
             try Data(output).write(to: directory.appendingPathComponent("out\(index).csv"))
         }
 
-        let report = try python("""
+        let report = try python(
+            """
             import csv, json, sys
             d = sys.argv[1]
             bad = []

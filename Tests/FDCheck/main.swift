@@ -1,9 +1,9 @@
+import FTP
 // Runs the engine's scenarios in a process of its own and compares its open file descriptors before and after, so
 // that a leak shows without the noise of other tests running in parallel. Prints one line per scenario and a last
 // line `fds before=N after=M`; exits 0 when every scenario passed and nothing leaked. `--leak` leaks one descriptor
 // on purpose (the test of the test).
 import Glibc
-import FTP
 import HTTP1
 import Reactor
 import TLS
@@ -42,7 +42,9 @@ var failures = 0
 }
 
 /// Runs `body` on a fresh loop on this thread until it calls `finish` (nil = passed, else what went wrong).
-@MainActor func scenario(_ name: String, timeoutMS: Int = 10_000, _ body: (EventLoop, @escaping (String?) -> Void) -> Void) {
+@MainActor func scenario(
+    _ name: String, timeoutMS: Int = 10_000, _ body: (EventLoop, @escaping (String?) -> Void) -> Void
+) {
     do {
         let loop = try EventLoop()
         var outcome: String??
@@ -230,7 +232,8 @@ scenario("ftp client: login, two uploads, quit") { loop, finish in
         func upload(_ upload: FTPUpload, didFinish result: Result<FTPPublishResult, FTPError>) { onDone(result) }
     }
     var configuration = FTPSession.Configuration(
-        host: "127.0.0.1", port: ftpsPort, user: env("W2F_FTP_USER", "w2ftest"), password: env("W2F_FTP_PASS", "w2ftest-Secret-1"))
+        host: "127.0.0.1", port: ftpsPort, user: env("W2F_FTP_USER", "w2ftest"),
+        password: env("W2F_FTP_PASS", "w2ftest-Secret-1"))
     configuration.tls = .client(additionalCAFile: testDirectory + "/ca.pem")
     FTPSession.connect(loop: loop, configuration: configuration) { result in
         guard case .success(let session) = result else { return finish("login: \(result)") }

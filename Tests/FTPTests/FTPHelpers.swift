@@ -1,5 +1,5 @@
-import Foundation
 import FTP
+import Foundation
 import Reactor
 import TLS
 import TestSupport

@@ -1,14 +1,15 @@
-import Foundation
 import FTP
+import Foundation
 import Reactor
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Temporary names and leftovers")
 struct FTPNamesTests {
     @Test("names say who made them and when, and parse back")
     func roundTrip() throws {
-        let name = FTPTemporaryName(finalName: "sales.2024.csv", kind: .part, host: "db1.example.com", processID: 4242, unixTime: 1_764_192_000)
+        let name = FTPTemporaryName(
+            finalName: "sales.2024.csv", kind: .part, host: "db1.example.com", processID: 4242, unixTime: 1_764_192_000)
         #expect(name.name == ".sales.2024.csv.web2ftp-part.db1.example.com.4242.1764192000")
         #expect(FTPTemporaryName(parsing: name.name) == name)
         let odd = FTPTemporaryName(finalName: "x.csv", kind: .backup, host: "we ird/host", processID: 1, unixTime: 2)
@@ -20,7 +21,8 @@ struct FTPNamesTests {
 
     @Test("plans carry both names")
     func plans() {
-        let plan = FTPPublishPlan.make(directory: "/in", finalName: "a.csv", host: "h", processID: 7, unixTime: 100, checkSize: true)
+        let plan = FTPPublishPlan.make(
+            directory: "/in", finalName: "a.csv", host: "h", processID: 7, unixTime: 100, checkSize: true)
         #expect(plan.temporaryName == ".a.csv.web2ftp-part.h.7.100")
         #expect(plan.backupName == ".a.csv.web2ftp-old.h.7.100")
         #expect(plan.directoriesToCreate == ["/in"])
@@ -34,27 +36,33 @@ struct FTPNamesTests {
             "a.csv", ".a.csv.web2ftp-part.h.1.\(now - 2 * day)", ".a.csv.web2ftp-part.h.2.\(now - 60)",
             ".b.csv.web2ftp-old.h.3.\(now - 2 * day)", ".a.csv.web2ftp-old.h.4.\(now - 2 * day)", "notes.txt",
         ]
-        #expect(FTPLeftovers.plan(names: names, now: now, olderThanSeconds: day) == [
-            .delete(".a.csv.web2ftp-old.h.4.\(now - 2 * day)"),
-            .delete(".a.csv.web2ftp-part.h.1.\(now - 2 * day)"),
-            .restore(backup: ".b.csv.web2ftp-old.h.3.\(now - 2 * day)", to: "b.csv"),
-        ])
+        #expect(
+            FTPLeftovers.plan(names: names, now: now, olderThanSeconds: day) == [
+                .delete(".a.csv.web2ftp-old.h.4.\(now - 2 * day)"),
+                .delete(".a.csv.web2ftp-part.h.1.\(now - 2 * day)"),
+                .restore(backup: ".b.csv.web2ftp-old.h.3.\(now - 2 * day)", to: "b.csv"),
+            ])
     }
 
     @Test("NLST transcript: EPSV, data, NLST -a, names, 226")
     func listMachine() throws {
         var machine = FTPListMachine(directory: "in", host: "h")
         #expect(machine.start() == [.send(try FTPCommand("EPSV"))])
-        #expect(machine.handle(.reply(FTPReply(code: 229, lines: ["(|||4000|)"]))) == [.openData(port: 4000, announcedHost: nil)])
+        #expect(
+            machine.handle(.reply(FTPReply(code: 229, lines: ["(|||4000|)"]))) == [
+                .openData(port: 4000, announcedHost: nil)
+            ])
         #expect(machine.handle(.dataConnected) == [.send(try FTPCommand("NLST", "-a in"))])
         #expect(machine.handle(.reply(FTPReply(code: 150, lines: ["listing"]))) == [])
         #expect(machine.handle(.reply(FTPReply(code: 226, lines: ["done"]))) == [])
-        #expect(machine.handle(.dataFinished("in/.\r\nin/..\r\nin/a.csv\r\n.a.csv.web2ftp-part.h.1.2\r\n")) == [
-            .listed(["a.csv", ".a.csv.web2ftp-part.h.1.2"]),
-        ])
+        #expect(
+            machine.handle(.dataFinished("in/.\r\nin/..\r\nin/a.csv\r\n.a.csv.web2ftp-part.h.1.2\r\n")) == [
+                .listed(["a.csv", ".a.csv.web2ftp-part.h.1.2"])
+            ])
     }
 
-    @Test("a data connection reset before a 450 is an empty listing (proftpd, missing directory); before a 226 it fails")
+    @Test(
+        "a data connection reset before a 450 is an empty listing (proftpd, missing directory); before a 226 it fails")
     func listDataResetThenReply() throws {
         func listing(then reply: FTPReply, resetFirst: Bool) throws -> [FTPListMachine.Action] {
             var machine = FTPListMachine(directory: "gone", host: "h")
@@ -72,14 +80,16 @@ struct FTPNamesTests {
         #expect(try listing(then: missing, resetFirst: true) == [.listed([])])
         let complete = FTPReply(code: 226, lines: ["done"])
         for resetFirst in [true, false] {
-            #expect(try listing(then: complete, resetFirst: resetFirst) == [
-                .failed(.dataConnection(host: "h", reason: "connection reset")),
-            ])
+            #expect(
+                try listing(then: complete, resetFirst: resetFirst) == [
+                    .failed(.dataConnection(host: "h", reason: "connection reset"))
+                ])
         }
         let refused = FTPReply(code: 425, lines: ["Unable to build data connection"])
-        #expect(try listing(then: refused, resetFirst: true) == [
-            .failed(.reply(command: "NLST", code: 425, text: "Unable to build data connection")),
-        ])
+        #expect(
+            try listing(then: refused, resetFirst: true) == [
+                .failed(.reply(command: "NLST", code: 425, text: "Unable to build data connection"))
+            ])
     }
 }
 
@@ -119,7 +129,9 @@ struct FTPHousekeepingVsftpdTests {
                 session.listNames(directory) { listed in
                     guard case .success(let names) = listed else { return done(.failure(TestFailure("\(listed)"))) }
                     session.removeLeftovers(in: directory, now: now) { cleaned in
-                        guard case .success(let steps) = cleaned else { return done(.failure(TestFailure("\(cleaned)"))) }
+                        guard case .success(let steps) = cleaned else {
+                            return done(.failure(TestFailure("\(cleaned)")))
+                        }
                         session.quit { done(.success((names, steps))) }
                     }
                 }
@@ -127,7 +139,8 @@ struct FTPHousekeepingVsftpdTests {
         }
         #expect(Set(names) == Set(["kept.csv", stalePart, freshPart, staleBackup]))
         #expect(steps == [.delete(stalePart), .restore(backup: staleBackup, to: "lost.csv")])
-        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: local)) == Set(["kept.csv", freshPart, "lost.csv"]))
+        #expect(
+            Set(try FileManager.default.contentsOfDirectory(atPath: local)) == Set(["kept.csv", freshPart, "lost.csv"]))
     }
 }
 
@@ -241,9 +254,11 @@ struct FTPScriptedFaultTests {
         }
         let published = try result.get()
         #expect(published.swapped && published.leftoverBackup == nil)
-        #expect(commands.suffix(6) == [
-            "RNTO out/f.csv", "RNFR out/f.csv", "RNTO out/.f.csv.web2ftp-old.test", "RNFR out/.f.csv.web2ftp-part.test",
-            "RNTO out/f.csv", "DELE out/.f.csv.web2ftp-old.test",
-        ])
+        #expect(
+            commands.suffix(6) == [
+                "RNTO out/f.csv", "RNFR out/f.csv", "RNTO out/.f.csv.web2ftp-old.test",
+                "RNFR out/.f.csv.web2ftp-part.test",
+                "RNTO out/f.csv", "DELE out/.f.csv.web2ftp-old.test",
+            ])
     }
 }

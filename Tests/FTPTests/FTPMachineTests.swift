@@ -66,14 +66,18 @@ func publish(_ script: [String], plan: FTPPublishPlan = plan) -> [String] {
 struct FTPLoginMachineTests {
     @Test("explicit FTPS: AUTH TLS, PBSZ, PROT, USER, PASS, FEAT, OPTS UTF8, TYPE I")
     func explicit() {
-        #expect(login(.explicitTLS, [
-            "< 220 (vsFTPd 3.0.3)", "< 234 Proceed with negotiation.", "~tls", "< 200 PBSZ set to 0.",
-            "< 200 PROT now Private.", "< 331 Please specify the password.", "< 230 Login successful.",
-        ]) == [
-            "< 220 (vsFTPd 3.0.3)", "> AUTH TLS", "< 234 Proceed with negotiation.", "! startTLS", "~tls", "> PBSZ 0",
-            "< 200 PBSZ set to 0.", "> PROT P", "< 200 PROT now Private.", "> USER ann",
-            "< 331 Please specify the password.", "> PASS ***", "< 230 Login successful.", "> FEAT",
-        ])
+        #expect(
+            login(
+                .explicitTLS,
+                [
+                    "< 220 (vsFTPd 3.0.3)", "< 234 Proceed with negotiation.", "~tls", "< 200 PBSZ set to 0.",
+                    "< 200 PROT now Private.", "< 331 Please specify the password.", "< 230 Login successful.",
+                ]) == [
+                    "< 220 (vsFTPd 3.0.3)", "> AUTH TLS", "< 234 Proceed with negotiation.", "! startTLS", "~tls",
+                    "> PBSZ 0",
+                    "< 200 PBSZ set to 0.", "> PROT P", "< 200 PROT now Private.", "> USER ann",
+                    "< 331 Please specify the password.", "> PASS ***", "< 230 Login successful.", "> FEAT",
+                ])
         var machine = FTPLoginMachine(user: "u", password: "p", security: .none)
         _ = machine.handle(.reply(reply("220 hi")))
         _ = machine.handle(.reply(reply("331 pw")))
@@ -81,21 +85,28 @@ struct FTPLoginMachineTests {
         let feat = FTPReply(code: 211, lines: ["Features:", " EPSV", " SIZE", " UTF8", " MLST type*;size*;", "End"])
         #expect(machine.handle(.reply(feat)).map(describe) == ["> OPTS UTF8 ON"])
         #expect(machine.handle(.reply(reply("504 no"))).map(describe) == ["> TYPE I"])
-        #expect(machine.handle(.reply(reply("200 Switching to Binary mode."))).map(describe) == ["! loggedIn EPSV,MLST,SIZE,UTF8"])
+        #expect(
+            machine.handle(.reply(reply("200 Switching to Binary mode."))).map(describe) == [
+                "! loggedIn EPSV,MLST,SIZE,UTF8"
+            ])
         #expect(machine.isDone)
     }
 
     @Test("a server that refuses AUTH TLS gets no password: no fallback to plaintext")
     func noFallback() {
-        #expect(login(.explicitTLS, ["< 220 hi", "< 500 AUTH not understood"]).last == "! failed AUTH TLS: 500 AUTH not understood")
+        #expect(
+            login(.explicitTLS, ["< 220 hi", "< 500 AUTH not understood"]).last
+                == "! failed AUTH TLS: 500 AUTH not understood")
     }
 
     @Test("implicit FTPS skips AUTH TLS; plain FTP goes straight to USER; a wrong password fails with 530")
     func variants() {
         #expect(login(.implicitTLS, ["< 220 hi"]).last == "> PBSZ 0")
-        #expect(login(.none, ["< 220 hi", "< 331 pw", "< 530 Login incorrect."]) == [
-            "< 220 hi", "> USER ann", "< 331 pw", "> PASS ***", "< 530 Login incorrect.", "! failed PASS ***: 530 Login incorrect.",
-        ])
+        #expect(
+            login(.none, ["< 220 hi", "< 331 pw", "< 530 Login incorrect."]) == [
+                "< 220 hi", "> USER ann", "< 331 pw", "> PASS ***", "< 530 Login incorrect.",
+                "! failed PASS ***: 530 Login incorrect.",
+            ])
         #expect(login(.none, ["< 120 wait", "< 220 now"]).last == "> USER ann")
         #expect(login(.none, ["< 421 too many"]).last == "! failed (connect): 421 too many")
     }
@@ -116,14 +127,16 @@ struct FTPPublishMachineTests {
 
     @Test("the whole publish: MKD levels, EPSV, STOR to the temporary name, SIZE, rename")
     func happyPath() {
-        #expect(publish(happy) == [
-            "> MKD /in", "< 257 created", "> MKD /in/daily", "< 550 exists", "> EPSV",
-            "< 229 Entering Extended Passive Mode (|||18105|)", "! openData 18105", "~connected",
-            "> STOR /in/daily/.sales.csv.part", "< 150 Ok to send data.", "~ready", "! beginTransfer", "~finished 1234",
-            "< 226 Transfer complete.", "> SIZE /in/daily/.sales.csv.part", "< 213 1234",
-            "> RNFR /in/daily/.sales.csv.part", "< 350 Ready for RNTO.", "> RNTO /in/daily/sales.csv",
-            "< 250 Rename successful.", "! published /in/daily/sales.csv 1234 size=1234",
-        ])
+        #expect(
+            publish(happy) == [
+                "> MKD /in", "< 257 created", "> MKD /in/daily", "< 550 exists", "> EPSV",
+                "< 229 Entering Extended Passive Mode (|||18105|)", "! openData 18105", "~connected",
+                "> STOR /in/daily/.sales.csv.part", "< 150 Ok to send data.", "~ready", "! beginTransfer",
+                "~finished 1234",
+                "< 226 Transfer complete.", "> SIZE /in/daily/.sales.csv.part", "< 213 1234",
+                "> RNFR /in/daily/.sales.csv.part", "< 350 Ready for RNTO.", "> RNTO /in/daily/sales.csv",
+                "< 250 Rename successful.", "! published /in/daily/sales.csv 1234 size=1234",
+            ])
     }
 
     @Test("the 226 may come before our end of the data connection, and the data handshake after the 150")
@@ -136,14 +149,22 @@ struct FTPPublishMachineTests {
 
     @Test("EPSV refused: PASV, whose announced host is reported but not used for connecting")
     func pasvFallback() {
-        let out = publish(["< 257 ok", "< 257 ok", "< 500 EPSV not understood", "< 227 Entering Passive Mode (10,0,0,9,70,200)."])
-        #expect(out.suffix(3) == ["> PASV", "< 227 Entering Passive Mode (10,0,0,9,70,200).", "! openData 18120 (announced 10.0.0.9)"])
+        let out = publish([
+            "< 257 ok", "< 257 ok", "< 500 EPSV not understood", "< 227 Entering Passive Mode (10,0,0,9,70,200).",
+        ])
+        #expect(
+            out.suffix(3) == [
+                "> PASV", "< 227 Entering Passive Mode (10,0,0,9,70,200).", "! openData 18120 (announced 10.0.0.9)",
+            ])
     }
 
     @Test("STOR refused: the data connection is dropped and nothing else happens")
     func storRefused() {
         let out = publish(["< 257 ok", "< 257 ok", "< 229 (|||5000|)", "~connected", "< 553 Could not create file."])
-        #expect(out.suffix(2) == ["! abortData", "! failed FTP server refused STOR /in/daily/.sales.csv.part: 553 Could not create file."])
+        #expect(
+            out.suffix(2) == [
+                "! abortData", "! failed FTP server refused STOR /in/daily/.sales.csv.part: 553 Could not create file.",
+            ])
     }
 
     @Test("452 during the transfer: the temporary file is deleted and the error names the reply")
@@ -155,15 +176,26 @@ struct FTPPublishMachineTests {
         _ = machine.handle(.reply(reply("150 go")))
         _ = machine.handle(.dataReady)
         _ = machine.handle(.dataFinished(bytes: 10))
-        #expect(machine.handle(.reply(reply("452 Insufficient storage"))).map(describe) == ["> DELE /in/daily/.sales.csv.part"])
-        #expect(machine.handle(.reply(reply("250 Delete ok"))).map(describe)
-            == ["! failed FTP server refused STOR /in/daily/.sales.csv.part: 452 Insufficient storage"])
+        #expect(
+            machine.handle(.reply(reply("452 Insufficient storage"))).map(describe) == [
+                "> DELE /in/daily/.sales.csv.part"
+            ])
+        #expect(
+            machine.handle(.reply(reply("250 Delete ok"))).map(describe)
+                == ["! failed FTP server refused STOR /in/daily/.sales.csv.part: 452 Insufficient storage"])
     }
 
     @Test("a cut upload that the server still calls complete (vsftpd: 226) is a failure, and the file is deleted")
     func cutUpload() {
-        let out = publish(["< 257 ok", "< 257 ok", "< 229 (|||5000|)", "~connected", "< 150 go", "~ready", "~failed source died", "< 226 Transfer complete.", "< 250 Delete ok"])
-        #expect(out.suffix(4) == ["< 226 Transfer complete.", "> DELE /in/daily/.sales.csv.part", "< 250 Delete ok", "! failed FTP data connection to ftp.test failed: source died"])
+        let out = publish([
+            "< 257 ok", "< 257 ok", "< 229 (|||5000|)", "~connected", "< 150 go", "~ready", "~failed source died",
+            "< 226 Transfer complete.", "< 250 Delete ok",
+        ])
+        #expect(
+            out.suffix(4) == [
+                "< 226 Transfer complete.", "> DELE /in/daily/.sales.csv.part", "< 250 Delete ok",
+                "! failed FTP data connection to ftp.test failed: source died",
+            ])
     }
 
     @Test("SIZE disagreeing with the bytes sent fails the publish and deletes the temporary file")
@@ -171,30 +203,40 @@ struct FTPPublishMachineTests {
         var script = Array(happy.prefix(9))
         script[8] = "< 213 1000"
         let out = publish(script + ["< 250 Delete ok"])
-        #expect(out.suffix(3) == ["> DELE /in/daily/.sales.csv.part", "< 250 Delete ok", "! failed FTP server stored 1000 bytes for /in/daily/.sales.csv.part but 1234 were sent"])
+        #expect(
+            out.suffix(3) == [
+                "> DELE /in/daily/.sales.csv.part", "< 250 Delete ok",
+                "! failed FTP server stored 1000 bytes for /in/daily/.sales.csv.part but 1234 were sent",
+            ])
     }
 
     @Test("a server that will not rename over the old file: swap through a backup, then delete the backup")
     func swap() {
         var script = Array(happy.prefix(10))
         script += ["< 550 Rename failed.", "< 350 ok", "< 250 ok", "< 350 ok", "< 250 ok", "< 250 Delete ok"]
-        #expect(publish(script).dropLast().suffix(12) == [
-            "> RNTO /in/daily/sales.csv", "< 550 Rename failed.", "> RNFR /in/daily/sales.csv", "< 350 ok",
-            "> RNTO /in/daily/.sales.csv.bak", "< 250 ok", "> RNFR /in/daily/.sales.csv.part", "< 350 ok",
-            "> RNTO /in/daily/sales.csv", "< 250 ok", "> DELE /in/daily/.sales.csv.bak", "< 250 Delete ok",
-        ])
+        #expect(
+            publish(script).dropLast().suffix(12) == [
+                "> RNTO /in/daily/sales.csv", "< 550 Rename failed.", "> RNFR /in/daily/sales.csv", "< 350 ok",
+                "> RNTO /in/daily/.sales.csv.bak", "< 250 ok", "> RNFR /in/daily/.sales.csv.part", "< 350 ok",
+                "> RNTO /in/daily/sales.csv", "< 250 ok", "> DELE /in/daily/.sales.csv.bak", "< 250 Delete ok",
+            ])
         #expect(publish(script).last == "! published /in/daily/sales.csv 1234 size=1234 swapped")
     }
 
     @Test("a failed second rename puts the old file back, then deletes the temporary one")
     func swapRestore() {
         var script = Array(happy.prefix(10))
-        script += ["< 550 Rename failed.", "< 350 ok", "< 250 ok", "< 350 ok", "< 553 nope", "< 350 ok", "< 250 ok", "< 250 Delete ok"]
+        script += [
+            "< 550 Rename failed.", "< 350 ok", "< 250 ok", "< 350 ok", "< 553 nope", "< 350 ok", "< 250 ok",
+            "< 250 Delete ok",
+        ]
         let out = publish(script)
-        #expect(out.suffix(8) == [
-            "< 553 nope", "> RNFR /in/daily/.sales.csv.bak", "< 350 ok", "> RNTO /in/daily/sales.csv", "< 250 ok",
-            "> DELE /in/daily/.sales.csv.part", "< 250 Delete ok", "! failed FTP server refused RNTO /in/daily/sales.csv: 553 nope",
-        ])
+        #expect(
+            out.suffix(8) == [
+                "< 553 nope", "> RNFR /in/daily/.sales.csv.bak", "< 350 ok", "> RNTO /in/daily/sales.csv", "< 250 ok",
+                "> DELE /in/daily/.sales.csv.part", "< 250 Delete ok",
+                "! failed FTP server refused RNTO /in/daily/sales.csv: 553 nope",
+            ])
     }
 
     @Test("a rename refused where no old file exists is a plain failure: the temporary file goes")

@@ -35,8 +35,9 @@ func replies(_ text: String) -> [String] {
 struct FTPReplyParserTests {
     @Test("single-line replies, CRLF or bare LF, several in one read")
     func singleLines() {
-        #expect(replies("220 (vsFTPd 3.0.3)\r\n331 Please specify the password.\n230 Login successful.\r\n")
-            == ["220|(vsFTPd 3.0.3)", "331|Please specify the password.", "230|Login successful."])
+        #expect(
+            replies("220 (vsFTPd 3.0.3)\r\n331 Please specify the password.\n230 Login successful.\r\n")
+                == ["220|(vsFTPd 3.0.3)", "331|Please specify the password.", "230|Login successful."])
     }
 
     @Test("multi-line replies, with inner lines that look like codes")

@@ -1,9 +1,9 @@
-import Foundation
 import FTP
+import Foundation
 import Reactor
 import TLS
-import Testing
 import TestSupport
+import Testing
 
 @Suite("FTP client against the test vsftpd")
 struct FTPVsftpdTests {
@@ -12,11 +12,14 @@ struct FTPVsftpdTests {
         try TestEnv.requireServer(port: TestEnv.ftpPort, "vsftpd (plain FTP)")
     }
 
-    @Test("explicit FTPS publish into nested new directories, data session resumed", arguments: [TLSConfiguration.Version.tls12, .tls13])
+    @Test(
+        "explicit FTPS publish into nested new directories, data session resumed",
+        arguments: [TLSConfiguration.Version.tls12, .tls13])
     func publishNested(version: TLSConfiguration.Version) async throws {
         let directory = uniqueDirectory("nested") + "/a/b"
         let outcome = try await uploads(
-            [plan(directory: directory, name: "data.csv")], configuration: ftpsConfiguration(maximumVersion: version))[0]
+            [plan(directory: directory, name: "data.csv")], configuration: ftpsConfiguration(maximumVersion: version))[
+                0]
         let result = try outcome.result.get()
         #expect(result.path == directory + "/data.csv")
         #expect(result.verifiedSize == 10_000 && result.bytes == 10_000 && !result.swapped)
@@ -47,7 +50,9 @@ struct FTPVsftpdTests {
         try? FileManager.default.removeItem(atPath: ftpHome + "/" + directory)
     }
 
-    @Test("20 uploads on one control connection, each data connection resuming the control session", arguments: [TLSConfiguration.Version.tls12, .tls13])
+    @Test(
+        "20 uploads on one control connection, each data connection resuming the control session",
+        arguments: [TLSConfiguration.Version.tls12, .tls13])
     func many(version: TLSConfiguration.Version) async throws {
         let directory = uniqueDirectory("many")
         let plans = (1...20).map { plan(directory: directory, name: "file\($0).csv") }
@@ -64,13 +69,16 @@ struct FTPVsftpdTests {
         _ = try await uploads([plan(directory: directory, name: "x.csv")], bytes: 50_000)
         let second = try await uploads([plan(directory: directory, name: "x.csv")], bytes: 1_234, seed: 3)[0]
         #expect(try second.result.get().bytes == 1_234)
-        #expect(try Data(contentsOf: URL(fileURLWithPath: ftpHome + "/" + directory + "/x.csv")) == expectedBytes(1_234, seed: 3))
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: ftpHome + "/" + directory + "/x.csv"))
+                == expectedBytes(1_234, seed: 3))
     }
 
     @Test("plain FTP, when asked for by name, publishes too")
     func plain() async throws {
         let directory = uniqueDirectory("plain")
-        let outcome = try await uploads([plan(directory: directory, name: "p.csv")], configuration: plainConfiguration())[0]
+        let outcome = try await uploads(
+            [plan(directory: directory, name: "p.csv")], configuration: plainConfiguration())[0]
         #expect(try outcome.result.get().verifiedSize == 10_000)
         #expect(outcome.resumed == nil)
     }
@@ -113,7 +121,9 @@ struct FTPVsftpdTests {
         }
         #expect("\(error)".contains("the source failed on purpose"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: ftpHome + "/" + directory) == ["keep.csv"])
-        #expect(try Data(contentsOf: URL(fileURLWithPath: ftpHome + "/" + directory + "/keep.csv")) == expectedBytes(777, seed: 5))
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: ftpHome + "/" + directory + "/keep.csv"))
+                == expectedBytes(777, seed: 5))
     }
 
     @Test("an unreachable server is a connect error, worth a retry")

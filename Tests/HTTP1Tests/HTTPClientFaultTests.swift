@@ -1,8 +1,8 @@
 import Foundation
 import HTTP1
 import Reactor
-import Testing
 import TestSupport
+import Testing
 
 /// Downloads `paths` in turn from a scripted server on the same loop; returns the downloads and what the server saw.
 func scripted(
@@ -93,7 +93,9 @@ struct HTTPClientFaultTests {
     func totalTimeout() async throws {
         var configuration = testClientConfiguration()
         configuration.totalTimeoutMS = 300
-        let drip: [ScriptedServer.Step] = (0..<50).flatMap { _ in [ScriptedServer.Step.send("x"), .pause(milliseconds: 20)] }
+        let drip: [ScriptedServer.Step] = (0..<50).flatMap { _ in
+            [ScriptedServer.Step.send("x"), .pause(milliseconds: 20)]
+        }
         let result = try await scripted(configuration: configuration) { _, _ in
             [.send(okHead + "Content-Length: 1000\r\n\r\n")] + drip
         }
@@ -109,7 +111,11 @@ struct HTTPClientFaultTests {
             if request.hasPrefix("GET /a") {
                 return [.send("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 120\r\nContent-Length: 0\r\n\r\n")]
             }
-            return [.send("HTTP/1.1 429 Too Many Requests\r\nRetry-After: Fri, 01 Jan 2100 00:00:00 GMT\r\nContent-Length: 0\r\n\r\n")]
+            return [
+                .send(
+                    "HTTP/1.1 429 Too Many Requests\r\nRetry-After: Fri, 01 Jan 2100 00:00:00 GMT\r\nContent-Length: 0\r\n\r\n"
+                )
+            ]
         }
         guard case .status(_, 503, "Service Unavailable", 120)? = result.downloads[0].error else {
             Issue.record("expected 503, got \(String(describing: result.downloads[0].result))")
@@ -182,9 +188,15 @@ struct HTTPClientFaultTests {
             do {
                 let other = try ScriptedServer(loop: loop) { _, _ in [.send(okHead + "Content-Length: 2\r\n\r\nok")] }
                 let first = try ScriptedServer(loop: loop) { _, request in
-                    if request.hasPrefix("GET /same") { return [.send("HTTP/1.1 302 Found\r\nLocation: /next\r\nContent-Length: 0\r\n\r\n")] }
+                    if request.hasPrefix("GET /same") {
+                        return [.send("HTTP/1.1 302 Found\r\nLocation: /next\r\nContent-Length: 0\r\n\r\n")]
+                    }
                     if request.hasPrefix("GET /next") {
-                        return [.send("HTTP/1.1 302 Found\r\nLocation: http://localhost:\(other.port)/there\r\nContent-Length: 0\r\n\r\n")]
+                        return [
+                            .send(
+                                "HTTP/1.1 302 Found\r\nLocation: http://localhost:\(other.port)/there\r\nContent-Length: 0\r\n\r\n"
+                            )
+                        ]
                     }
                     return [.close]
                 }

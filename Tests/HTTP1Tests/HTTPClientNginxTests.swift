@@ -2,8 +2,8 @@ import Foundation
 import HTTP1
 import Reactor
 import TLS
-import Testing
 import TestSupport
+import Testing
 
 @Suite("HTTP client against the test nginx")
 struct HTTPClientNginxTests {
@@ -12,11 +12,13 @@ struct HTTPClientNginxTests {
         try TestEnv.requireServer(port: TestEnv.httpsPort, "nginx (HTTPS)")
     }
 
-    @Test("GET over HTTP and HTTPS, Content-Length and chunked, bodies byte for byte", arguments: [
-        ("http", "/small.csv", "small.csv"), ("https", "/small.csv", "small.csv"),
-        ("http", "/chunked/large.csv", "large.csv"), ("https", "/chunked/large.csv", "large.csv"),
-        ("https", "/large.csv", "large.csv"),
-    ])
+    @Test(
+        "GET over HTTP and HTTPS, Content-Length and chunked, bodies byte for byte",
+        arguments: [
+            ("http", "/small.csv", "small.csv"), ("https", "/small.csv", "small.csv"),
+            ("http", "/chunked/large.csv", "large.csv"), ("https", "/chunked/large.csv", "large.csv"),
+            ("https", "/large.csv", "large.csv"),
+        ])
     func get(scheme: String, path: String, file: String) async throws {
         let result = try await download((scheme == "http" ? httpBase : httpsBase) + path)
         #expect(result.error == nil, "\(String(describing: result.error))")
@@ -37,7 +39,9 @@ struct HTTPClientNginxTests {
             _ = FileManager.default.createFile(atPath: path, contents: nil)
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
             for index in 0..<100 {
-                for offset in stride(from: 0, to: block.count, by: 4096) { block[offset] = UInt8(truncatingIfNeeded: index &* 31 &+ offset >> 12) }
+                for offset in stride(from: 0, to: block.count, by: 4096) {
+                    block[offset] = UInt8(truncatingIfNeeded: index &* 31 &+ offset >> 12)
+                }
                 handle.write(Data(block))
             }
             try handle.close()

@@ -24,9 +24,19 @@ func parse(_ pieces: [[UInt8]], method: String = "GET", eof: Bool = false) -> [S
     }
     do {
         for piece in pieces {
-            _ = try piece.withUnsafeBytes { try parser.feed($0) { record($0); return true } }
+            _ = try piece.withUnsafeBytes {
+                try parser.feed($0) {
+                    record($0)
+                    return true
+                }
+            }
         }
-        if eof { try parser.finish { record($0); return true } }
+        if eof {
+            try parser.finish {
+                record($0)
+                return true
+            }
+        }
     } catch let error as HTTPParseError {
         events.append("error \(error.kind) @\(error.offset): \(error.detail)")
     } catch {
@@ -55,12 +65,16 @@ struct HTTPResponseParserTests {
     func contentLength() {
         #expect(
             events("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 11\r\n\r\na,b\n1,2\n3,4")
-                == ["head 1.1 200 [OK] Content-Type=text/csv;Content-Length=11", "body a,b\n1,2\n3,4", "end keepAlive=true"])
+                == [
+                    "head 1.1 200 [OK] Content-Type=text/csv;Content-Length=11", "body a,b\n1,2\n3,4",
+                    "end keepAlive=true",
+                ])
     }
 
     @Test("chunked body with extensions and trailers")
     func chunked() {
-        let text = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;name=value\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nExpires: never\r\n\r\n"
+        let text =
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;name=value\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nExpires: never\r\n\r\n"
         #expect(
             events(text) == [
                 "head 1.1 200 [OK] Transfer-Encoding=chunked", "body Wikipedia in\r\n\r\nchunks.", "end keepAlive=true",
@@ -84,7 +98,9 @@ struct HTTPResponseParserTests {
     @Test("interim 1xx responses are skipped")
     func interim() {
         #expect(
-            events("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            events(
+                "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+            )
                 == ["head 1.1 200 [OK] Content-Length=2", "body ok", "end keepAlive=true"])
     }
 
@@ -101,18 +117,25 @@ struct HTTPResponseParserTests {
 
     @Test("keep-alive: HTTP/1.1 unless Connection: close; HTTP/1.0 only with keep-alive")
     func keepAlive() {
-        #expect(events("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").last == "end keepAlive=false")
+        #expect(
+            events("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").last == "end keepAlive=false")
         #expect(events("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").last == "end keepAlive=false")
-        #expect(events("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n").last == "end keepAlive=true")
+        #expect(
+            events("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n").last
+                == "end keepAlive=true")
     }
 
     @Test("repeated headers are kept; names compare case-insensitively; identical Content-Lengths are one")
     func headers() {
         var head: HTTPResponseHead?
         var parser = HTTPResponseParser()
-        let text = "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\nContent-Length: 3, 3\r\ncontent-length: 3\r\nX-Empty:\r\n\r\nabc"
+        let text =
+            "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\nContent-Length: 3, 3\r\ncontent-length: 3\r\nX-Empty:\r\n\r\nabc"
         _ = try? Array(text.utf8).withUnsafeBytes { bytes in
-            try parser.feed(bytes) { if case .head(let h) = $0 { head = h }; return true }
+            try parser.feed(bytes) {
+                if case .head(let h) = $0 { head = h }
+                return true
+            }
         }
         #expect(head?.headers.values("SET-COOKIE") == ["a=1", "b=2"])
         #expect(head?.headers["x-empty"] == "")
@@ -160,7 +183,10 @@ struct HTTPResponseParserTests {
         var ends = 0
         for _ in 0..<3 {
             _ = try Array("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx".utf8).withUnsafeBytes { bytes in
-                try parser.feed(bytes) { if case .end = $0 { ends += 1 }; return true }
+                try parser.feed(bytes) {
+                    if case .end = $0 { ends += 1 }
+                    return true
+                }
             }
             parser.reset(requestMethod: "GET")
         }
@@ -201,8 +227,12 @@ struct HTTPResponseParserErrorTests {
     func contentLength() {
         #expect(error("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n").hasPrefix("error invalidContentLength"))
         #expect(error("HTTP/1.1 200 OK\r\nContent-Length: 1e3\r\n\r\n").hasPrefix("error invalidContentLength"))
-        #expect(error("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n").hasPrefix("error invalidContentLength"))
-        #expect(error("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n").hasPrefix("error conflictingContentLength"))
+        #expect(
+            error("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n").hasPrefix(
+                "error invalidContentLength"))
+        #expect(
+            error("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n").hasPrefix(
+                "error conflictingContentLength"))
         #expect(error("HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\n").hasPrefix("error conflictingContentLength"))
     }
 
@@ -227,9 +257,13 @@ struct HTTPResponseParserErrorTests {
     func limits() {
         var limits = HTTPResponseParser.Limits()
         limits.statusLine = 8192
-        #expect(error("HTTP/1.1 200 " + String(repeating: "x", count: 8200) + "\r\n\r\n").hasPrefix("error statusLineTooLong"))
+        #expect(
+            error("HTTP/1.1 200 " + String(repeating: "x", count: 8200) + "\r\n\r\n").hasPrefix(
+                "error statusLineTooLong"))
         let longHeader = "X-Long: " + String(repeating: "y", count: 64 * 1024) + "\r\n"
-        #expect(parse([Array(("HTTP/1.1 200 OK\r\n" + longHeader + "\r\n").utf8)]).last!.hasPrefix("error headerLineTooLong"))
+        #expect(
+            parse([Array(("HTTP/1.1 200 OK\r\n" + longHeader + "\r\n").utf8)]).last!.hasPrefix(
+                "error headerLineTooLong"))
         let bigHeader = "X-Big: " + String(repeating: "z", count: 60 * 1024) + "\r\n"
         let block = "HTTP/1.1 200 OK\r\n" + String(repeating: bigHeader, count: 5) + "\r\n"
         #expect(parse([Array(block.utf8)]).last!.hasPrefix("error headerBlockTooLarge"))
@@ -244,7 +278,9 @@ struct HTTPResponseParserErrorTests {
         let short = error("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", eof: true)
         #expect(short.hasPrefix("error truncated"))
         #expect(short.contains("after 3 of the 10 bytes"))
-        #expect(error("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n", eof: true).hasPrefix("error truncated"))
+        #expect(
+            error("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n", eof: true).hasPrefix(
+                "error truncated"))
     }
 
     @Test("bytes after a complete response, and an unasked 101, are errors")

@@ -1,8 +1,8 @@
 import Foundation
 import HTTP1
 import Reactor
-import Testing
 import TestSupport
+import Testing
 
 /// Downloads `url` through a test proxy on the same loop; returns the download and the heads the proxy saw.
 func throughProxy(

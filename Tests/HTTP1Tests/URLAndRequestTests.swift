@@ -75,7 +75,9 @@ struct RequestEncoderTests {
 
     @Test("CR, LF or NUL in a header, or a name that is not a token, is refused")
     func injection() {
-        for (name, value) in [("X-A", "v\r\nInjected: 1"), ("X-B", "v\nx"), ("X-C", "v\u{0}"), ("Bad Name", "v"), ("", "v")] {
+        for (name, value) in [
+            ("X-A", "v\r\nInjected: 1"), ("X-B", "v\nx"), ("X-C", "v\u{0}"), ("Bad Name", "v"), ("", "v"),
+        ] {
             #expect(throws: HTTPRequestEncoder.InvalidHeader.self) {
                 _ = try HTTPRequestEncoder.encode(
                     method: "GET", target: "/", authority: "h", userAgent: "u", headers: HTTPHeaders([(name, value)]))
@@ -88,7 +90,9 @@ struct RequestEncoderTests {
 
     @Test("Basic credentials")
     func basic() {
-        #expect(HTTPRequestEncoder.basicAuthorization(user: "Aladdin", password: "open sesame") == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==")
+        #expect(
+            HTTPRequestEncoder.basicAuthorization(user: "Aladdin", password: "open sesame")
+                == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==")
         #expect(HTTPRequestEncoder.basicAuthorization(user: "a", password: "") == "Basic YTo=")
     }
 }

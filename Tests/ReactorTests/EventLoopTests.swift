@@ -1,8 +1,8 @@
 import Foundation
 import Reactor
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Event loop: timers and cross-thread tasks")
 struct EventLoopTests {

@@ -1,7 +1,7 @@
 import Foundation
 import Reactor
-import Testing
 import TestSupport
+import Testing
 
 /// Echoes what it reads, pausing its reads while its own write queue is full: backpressure end to end.
 final class EchoServer: ByteStreamDelegate {
@@ -225,7 +225,8 @@ struct TCPTests {
             loop.keepAlive(resolvers as AnyObject)
             func record(_ result: Result<[SocketAddress], ReactorError>) {
                 switch result {
-                case .success(let addresses): results.append(addresses.map(\.description).sorted().joined(separator: " "))
+                case .success(let addresses):
+                    results.append(addresses.map(\.description).sorted().joined(separator: " "))
                 case .failure(let error): results.append("error: \(error)")
                 }
                 if results.count == 3 { done(.success(results)) }

@@ -1,8 +1,8 @@
 import Foundation
 import Reactor
 import TLS
-import Testing
 import TestSupport
+import Testing
 
 /// Talks to the test vsftpd line by line, as the FTP client will: replies are read until a line has the form
 /// `NNN text` (a multi-line reply's last line).

@@ -1,8 +1,8 @@
 import Foundation
 import Reactor
 import TLS
-import Testing
 import TestSupport
+import Testing
 
 /// What a TLS request to the test nginx saw.
 struct Fetch: Sendable {
@@ -57,8 +57,11 @@ struct TLSNginxTests {
 
     @Test("verifies with the test CA added to the system store, by IP address and by DNS name")
     func verifiedWithTestCA() async throws {
-        for (host, name) in [("127.0.0.1", nil), ("localhost", nil), ("127.0.0.1", "localhost")] as [(String, String?)] {
-            let fetch = try await fetch(host: host, serverName: name, configuration: .client(additionalCAFile: TestEnv.caFile)).get()
+        for (host, name) in [("127.0.0.1", nil), ("localhost", nil), ("127.0.0.1", "localhost")] as [(String, String?)]
+        {
+            let fetch = try await fetch(
+                host: host, serverName: name, configuration: .client(additionalCAFile: TestEnv.caFile)
+            ).get()
             #expect(fetch.body == small, "host \(host) name \(name ?? host)")
             #expect(fetch.end == "eof", "nginx ends with close_notify")
         }
@@ -66,7 +69,8 @@ struct TLSNginxTests {
 
     @Test("a name the certificate does not carry fails with nameMismatch")
     func nameMismatch() async throws {
-        let result = try await fetch(serverName: "files.example.com", configuration: .client(additionalCAFile: TestEnv.caFile))
+        let result = try await fetch(
+            serverName: "files.example.com", configuration: .client(additionalCAFile: TestEnv.caFile))
         guard case .failure(.verificationFailed(let host, .nameMismatch(let expected))) = result else {
             Issue.record("expected a name mismatch, got \(result)")
             return

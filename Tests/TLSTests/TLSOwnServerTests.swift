@@ -1,8 +1,8 @@
 import Foundation
 import Reactor
 import TLS
-import Testing
 import TestSupport
+import Testing
 
 /// How the server side of a scenario ends the connection after sending its greeting.
 enum ServerEnding: Sendable {
@@ -77,7 +77,9 @@ struct TLSOwnServerTests {
     @Test("a peer that closes without close_notify gives a distinct error: the data may be truncated")
     func closeWithoutNotify() async throws {
         let outcome = try await clientAgainstOwnServer(ending: .abruptClose)
-        #expect(outcome == "hello failed: 127.0.0.1 closed the TLS connection without close_notify: the data may be truncated")
+        #expect(
+            outcome
+                == "hello failed: 127.0.0.1 closed the TLS connection without close_notify: the data may be truncated")
     }
 
     @Test("an expired certificate fails verification as expired")
@@ -120,11 +122,15 @@ struct TLSEngineMemoryTests {
         }
     }
 
-    @Test("handshake, data both ways, close_notify, and a resumed second session", arguments: [TLSConfiguration.Version.tls12, .tls13])
+    @Test(
+        "handshake, data both ways, close_notify, and a resumed second session",
+        arguments: [TLSConfiguration.Version.tls12, .tls13])
     func inMemory(version: TLSConfiguration.Version) throws {
         try TestEnv.requireServer(port: TestEnv.httpsPort, "test servers (for the test certificates)")
         let serverContext = try TLSContext(
-            .server(certificateChainFile: TestEnv.serverCertificate, privateKeyFile: TestEnv.serverKey, maximumVersion: version))
+            .server(
+                certificateChainFile: TestEnv.serverCertificate, privateKeyFile: TestEnv.serverKey,
+                maximumVersion: version))
         let clientContext = try TLSContext(.client(additionalCAFile: TestEnv.caFile))
 
         let client = try TLSEngine(context: clientContext, serverName: "localhost")
@@ -159,7 +165,8 @@ struct TLSEngineMemoryTests {
         try TestEnv.requireServer(port: TestEnv.httpsPort, "test servers (for the test certificates)")
         let serverContext = try TLSContext(
             .server(certificateChainFile: TestEnv.serverCertificate, privateKeyFile: TestEnv.serverKey))
-        let client = try TLSEngine(context: TLSContext(.client(additionalCAFile: TestEnv.caFile)), serverName: "127.0.0.1")
+        let client = try TLSEngine(
+            context: TLSContext(.client(additionalCAFile: TestEnv.caFile)), serverName: "127.0.0.1")
         let server = try TLSEngine(serverContext: serverContext)
         try handshake(client, server)
         _ = Array("partial".utf8).withUnsafeBytes { server.write($0) }
@@ -167,6 +174,8 @@ struct TLSEngineMemoryTests {
         client.endOfInput()
         #expect(read(client) == Array("partial".utf8))
         var scratch = [UInt8](repeating: 0, count: 16)
-        #expect(scratch.withUnsafeMutableBytes { client.read(into: $0) } == .failed(.closedWithoutCloseNotify(host: "127.0.0.1")))
+        #expect(
+            scratch.withUnsafeMutableBytes { client.read(into: $0) }
+                == .failed(.closedWithoutCloseNotify(host: "127.0.0.1")))
     }
 }

@@ -76,7 +76,9 @@ public final class FaultProxy {
     private var links: [ProxyLink] = []
     private var dataListeners: [TCPListener] = []
 
-    public init(loop: EventLoop, upstreamHost: String = "127.0.0.1", upstreamPort: Int, faults: [Fault], ftp: Bool = false) throws {
+    public init(
+        loop: EventLoop, upstreamHost: String = "127.0.0.1", upstreamPort: Int, faults: [Fault], ftp: Bool = false
+    ) throws {
         self.upstreamHost = upstreamHost
         self.upstreamPort = upstreamPort
         self.faults = faults
@@ -111,7 +113,9 @@ public final class FaultProxy {
 
     /// A listener for one data connection to the server's passive `port`; returns the port to announce.
     private func openDataProxy(to port: Int) -> Int? {
-        guard let listener = try? TCPListener(loop: self.listener.loop, address: SocketAddress(numericHost: "127.0.0.1", port: 0)!)
+        guard
+            let listener = try? TCPListener(
+                loop: self.listener.loop, address: SocketAddress(numericHost: "127.0.0.1", port: 0)!)
         else { return nil }
         try? listener.startAccepting { [unowned self, unowned listener] client in
             listener.close()
@@ -136,7 +140,10 @@ final class ProxyLink: ByteStreamDelegate {
     private var pumps: [ObjectIdentifier: Pump] = [:]
     private var closed = false
 
-    init(client: TCPConnection, server: TCPConnection, faults: [Fault], parseLines: Bool, passive: @escaping (Int) -> Int?) {
+    init(
+        client: TCPConnection, server: TCPConnection, faults: [Fault], parseLines: Bool,
+        passive: @escaping (Int) -> Int?
+    ) {
         self.client = client
         self.server = server
         pumps[ObjectIdentifier(client)] = Pump(
@@ -241,7 +248,10 @@ final class Pump {
     }
 
     private func strike(_ timed: Fault) {
-        guard let index = faults.firstIndex(where: { if case .time = $0.trigger { $0.description == timed.description } else { false } })
+        guard
+            let index = faults.firstIndex(where: {
+                if case .time = $0.trigger { $0.description == timed.description } else { false }
+            })
         else { return }
         faults.remove(at: index)
         switch timed.kind {
@@ -252,8 +262,10 @@ final class Pump {
             from.pauseReading()
         case .corrupt, .drip, .delay:
             // From the next byte on, as if it had been aimed at this offset.
-            faults.append(Fault(timed.kind, timed.direction, at: .offset(offset), connection: timed.connection,
-                                channel: timed.channel))
+            faults.append(
+                Fault(
+                    timed.kind, timed.direction, at: .offset(offset), connection: timed.connection,
+                    channel: timed.channel))
             pumpPending()
         }
     }

@@ -7,7 +7,8 @@ public struct ProductRun: Sendable {
     public let error: String
 }
 
-public func runProduct(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ProductRun {
+public func runProduct(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ProductRun
+{
     let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
     let executable = bundle.deletingLastPathComponent().appendingPathComponent(name)
     guard FileManager.default.isExecutableFile(atPath: executable.path) else {

@@ -62,7 +62,9 @@ public final class ScriptedFTPServer {
     /// `path` made absolute (the working directory is always "/").
     static func absolute(_ path: String) -> String {
         var parts: [Substring] = []
-        for part in path.split(separator: "/") where part != "." { part == ".." ? _ = parts.popLast() : parts.append(part) }
+        for part in path.split(separator: "/") where part != "." {
+            part == ".." ? _ = parts.popLast() : parts.append(part)
+        }
         return "/" + parts.joined(separator: "/")
     }
 
@@ -187,7 +189,8 @@ final class ScriptedFTPSession: ByteStreamDelegate {
     }
 
     private func openPassive() -> Int? {
-        guard let listener = try? TCPListener(loop: server.loop, address: server.listener.localAddress.withPort(0)) else {
+        guard let listener = try? TCPListener(loop: server.loop, address: server.listener.localAddress.withPort(0))
+        else {
             reply("425 no port")
             return nil
         }

@@ -39,8 +39,9 @@ public enum TestEnv {
             }
         }
         guard result == 0 else {
-            throw TestFailure("\(what) is not listening on 127.0.0.1:\(port): start the test servers with "
-                + "`scripts/test-servers.sh start` (or run the tests through scripts/test.sh)")
+            throw TestFailure(
+                "\(what) is not listening on 127.0.0.1:\(port): start the test servers with "
+                    + "`scripts/test-servers.sh start` (or run the tests through scripts/test.sh)")
         }
         guard FileManager.default.fileExists(atPath: caFile) else {
             throw TestFailure("the test CA \(caFile) is missing: restart the test servers")

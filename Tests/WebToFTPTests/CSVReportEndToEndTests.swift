@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// What a run says about its CSV work (issue #13): keys accepted without effect, once per source per run; the
 /// counters on the `published` line, in `summary` and in `--summary-json`; a date column that never parses.
@@ -17,12 +17,14 @@ struct CSVReportEndToEndTests {
         let id = UUID().uuidString.prefix(8)
         // Four data records after the header, a comment and a blank line: one too long (skipped), one with a byte
         // that is not UTF-8 (replaced), one date that does not parse, two numbers in decimal-comma notation.
-        let counted: [UInt8] = Array("d;n;t\n# note\n\n01.02.2024;1.234,5;x\nnope;7;y;extra\n;2,5;".utf8) + [0xFF]
+        let counted: [UInt8] =
+            Array("d;n;t\n# note\n\n01.02.2024;1.234,5;x\nnope;7;y;extra\n;2,5;".utf8) + [0xFF]
             + Array("\nlater;3;z\n".utf8)
         try Data(counted).write(to: URL(fileURLWithPath: TestEnv.wwwDirectory + "/counted-\(id).csv"))
         let teams = "team,x,date\n" + (0..<1200).map { "Team \($0),\($0),2024-01-02" }.joined(separator: "\n") + "\n"
         try teams.write(toFile: TestEnv.wwwDirectory + "/teams-\(id).csv", atomically: true, encoding: .utf8)
-        try scenario.writeConfig("""
+        try scenario.writeConfig(
+            """
             {"counted": {"URL": "\(http)/counted-\(id).csv",
                          "PARAMS": {"sep": ";", "comment": "#", "parse_dates": ["d"], "dayfirst": true, "decimal": ",",
                                     "thousands": ".", "encoding_errors": "replace", "on_bad_lines": "skip",
@@ -37,13 +39,23 @@ struct CSVReportEndToEndTests {
         let ignored = log.components(separatedBy: "\n").filter { $0.contains("[counted] csv ignored_keys=") }
         #expect(ignored.count == 1, "\(log)")
         #expect(ignored.first?.contains(" WARN [counted] csv ignored_keys=engine,low_memory ") == true)
-        #expect(log.contains(" INFO [counted] csv dtype=\"{'t': 'str'}\" detail=\"values are always copied as text\""), "\(log)")
-        #expect(log.contains(
-            "rows=3 rows_in=4 bad_rows_skipped=1 dates_unparsed=1 values_replaced=1 thousands_decimal_rewritten=2"),
+        #expect(
+            log.contains(" INFO [counted] csv dtype=\"{'t': 'str'}\" detail=\"values are always copied as text\""),
             "\(log)")
-        #expect(log.contains("WARN [teams] csv detail=\"parse_dates column 'team': none of the first 1000 non-empty values is a date (e.g. 'Team 0')"), "\(log)")
+        #expect(
+            log.contains(
+                "rows=3 rows_in=4 bad_rows_skipped=1 dates_unparsed=1 values_replaced=1 thousands_decimal_rewritten=2"),
+            "\(log)")
+        #expect(
+            log.contains(
+                "WARN [teams] csv detail=\"parse_dates column 'team': none of the first 1000 non-empty values is a date (e.g. 'Team 0')"
+            ), "\(log)")
         #expect(log.contains("[teams] published") && log.contains("rows=1200 rows_in=1200"))
-        #expect(log.contains("summary sources=3 succeeded=3") && log.contains(" rows_in=1204 bad_rows_skipped=1 dates_unparsed=1201 values_replaced=1 thousands_decimal_rewritten=2 "), "\(log)")
+        #expect(
+            log.contains("summary sources=3 succeeded=3")
+                && log.contains(
+                    " rows_in=1204 bad_rows_skipped=1 dates_unparsed=1201 values_replaced=1 thousands_decimal_rewritten=2 "
+                ), "\(log)")
         let summary = try #require(scenario.summary)
         #expect(summary["rows_in"] as? Int == 1204 && summary["dates_unparsed"] as? Int == 1201)
         let sources = try #require(summary["sources"] as? [[String: Any]])
@@ -61,11 +73,15 @@ struct CSVReportEndToEndTests {
         let scenario = try Scenario("csv-notes")
         let (thread, port) = try await scriptedServer { connection, _ in
             connection == 1
-                ? [.send("HTTP/1.1 503 Busy\r\nRetry-After: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"), .close]
+                ? [
+                    .send("HTTP/1.1 503 Busy\r\nRetry-After: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+                    .close,
+                ]
                 : [.send("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 4\r\n\r\na\n1\n")]
         }
         defer { thread.shutdown() }
-        try scenario.writeConfig("""
+        try scenario.writeConfig(
+            """
             {"flaky": {"URL": "http://127.0.0.1:\(port)/f.csv", "RETRIES": 2,
                        "PARAMS": {"engine": "c", "memory_map": false, "dtype": "str"}}}
             """)

@@ -1,19 +1,26 @@
 import Foundation
-import Testing
 import TLS
+import Testing
+
 @testable import WebToFTP
 
-let runStart = LocalTime(year: 2026, month: 11, day: 26, hour: 22, minute: 23, second: 0, millisecond: 0, utcOffset: 3600)
+let runStart = LocalTime(
+    year: 2026, month: 11, day: 26, hour: 22, minute: 23, second: 0, millisecond: 0, utcOffset: 3600)
 
 @Suite("JSON parser")
 struct JSONTests {
     @Test("values of every kind, escapes, nesting")
     func values() throws {
         let value = try JSONParser.parse(#" {"a": [1, -2.5e3, true, false, null], "b": "x\"\u00e9\ud83d\ude00\n"} "#)
-        #expect(value == .object([
-            ("a", .array([.number(1, integer: 1), .number(-2500, integer: nil), .bool(true), .bool(false), .null])),
-            ("b", .string("x\"é😀\n")),
-        ]))
+        #expect(
+            value
+                == .object([
+                    (
+                        "a",
+                        .array([.number(1, integer: 1), .number(-2500, integer: nil), .bool(true), .bool(false), .null])
+                    ),
+                    ("b", .string("x\"é😀\n")),
+                ]))
     }
 
     @Test("errors say line and column")
@@ -40,7 +47,8 @@ struct JSONTests {
 struct ConfigTests {
     @Test("the existing format works unchanged; optional keys are read")
     func valid() throws {
-        let sources = try ConfigLoader.load("""
+        let sources = try ConfigLoader.load(
+            """
             {"sales": {"URL": "https://example.com/s.csv", "PARAMS": {"sep": ";", "encoding": "latin-1"}},
              "plain": {"URL": "http://example.com/p.csv", "PARAMS": {}},
              "x": {"URL": "http://example.com/x.csv", "TARGET": "in/{name}-{date:%Y%m%d}.csv", "RETRIES": 5,
@@ -56,7 +64,8 @@ struct ConfigTests {
     @Test("every problem is listed at once")
     func problems() {
         do {
-            _ = try ConfigLoader.load("""
+            _ = try ConfigLoader.load(
+                """
                 {"a/b": {"URL": "http://e/x"},
                  ".hidden": {"URL": "ftp://e/x"},
                  "nourl": {"PARAMS": {}},
@@ -107,12 +116,14 @@ struct FTPEnvironmentTests {
 
     @Test("credentials from ~/.netrc when FTPPASS is not set")
     func netrc() throws {
-        let text = "machine other.example login x password y\nmachine ftp.example.com\n  login ann\n  password s3cret\ndefault login anon password guest\n"
+        let text =
+            "machine other.example login x password y\nmachine ftp.example.com\n  login ann\n  password s3cret\ndefault login anon password guest\n"
         let env = try FTPEnvironment.load(["FTPHOST": "ftp.example.com:2121", "FTPTARGET": "/in"], netrc: text)
         #expect(env.user == "ann" && env.password == "s3cret" && env.port == 2121)
         let fallback = try FTPEnvironment.load(["FTPHOST": "else.example", "FTPTARGET": "/in"], netrc: text)
         #expect(fallback.user == "anon")
-        let explicit = try FTPEnvironment.load(["FTPHOST": "ftp.example.com", "FTPUSER": "u", "FTPPASS": "p", "FTPTARGET": "/"], netrc: text)
+        let explicit = try FTPEnvironment.load(
+            ["FTPHOST": "ftp.example.com", "FTPUSER": "u", "FTPPASS": "p", "FTPTARGET": "/"], netrc: text)
         #expect(explicit.password == "p")
     }
 
@@ -144,10 +155,11 @@ struct FTPEnvironmentTests {
             _ = try FTPEnvironment.load(["FTPTLS": "maybe"])
             Issue.record("accepted an empty environment")
         } catch {
-            #expect(error.problems == [
-                "FTPHOST is not set", "FTPUSER is not set", "FTPPASS is not set", "FTPTARGET is not set",
-                "FTPTLS must be explicit, implicit or none, got \"maybe\"",
-            ])
+            #expect(
+                error.problems == [
+                    "FTPHOST is not set", "FTPUSER is not set", "FTPPASS is not set", "FTPTARGET is not set",
+                    "FTPTLS must be explicit, implicit or none, got \"maybe\"",
+                ])
         }
     }
 }

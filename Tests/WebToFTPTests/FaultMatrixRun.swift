@@ -1,8 +1,8 @@
 import Foundation
 import Reactor
 import TLS
-import Testing
 import TestSupport
+import Testing
 
 // Serialized: sixty child processes at once would starve the timing-sensitive tests running alongside.
 @Suite("Fault matrix: every phase cut, reset, stalled or refused, and servers that misbehave", .serialized)
@@ -15,8 +15,9 @@ struct FaultMatrixTests {
         var ftpServer: LoopBound<ScriptedFTPServer>?
     }
 
-    @Test("the run publishes a correct file or nothing, says why, leaks nothing, and the other source is unaffected",
-          arguments: FaultCase.all)
+    @Test(
+        "the run publishes a correct file or nothing, says why, leaks nothing, and the other source is unaffected",
+        arguments: FaultCase.all)
     func row(_ row: FaultCase) async throws {
         try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
         try TestEnv.requireServer(port: TestEnv.ftpPort, "vsftpd (plain FTP)")
@@ -25,7 +26,8 @@ struct FaultMatrixTests {
         defer { thread.shutdown() }
         let scenario = try Scenario("fault")
         let stage = try await Self.stage(row, on: thread, scenario: scenario)
-        try scenario.writeConfig("""
+        try scenario.writeConfig(
+            """
             {"victim": {"URL": "\(stage.victimURL)", "PARAMS": {}, "TIMEOUT": 2},
              "other": {"URL": "\(http)/small.csv", "PARAMS": {}}}
             """)
@@ -46,7 +48,8 @@ struct FaultMatrixTests {
             #expect(landed.victim == nil, "nothing under the final name")
             let reason = log.split(separator: "\n").first { $0.contains("[victim] failed ") }.map(String.init) ?? ""
             #expect(reason.contains(text), "\(log)")
-            outcome = "failed after \(retries) retr\(retries == 1 ? "y" : "ies"): "
+            outcome =
+                "failed after \(retries) retr\(retries == 1 ? "y" : "ies"): "
                 + (reason.components(separatedBy: "reason=").last ?? "").prefix(90)
         }
         // The other source went its own way; nothing temporary is left; no descriptor outlived the run (the CLI
@@ -67,7 +70,8 @@ struct FaultMatrixTests {
         case .http(let tls), .ftp(let tls):
             let onFTP: Bool
             if case .ftp = row.side { onFTP = true } else { onFTP = false }
-            let upstream = onFTP ? (tls ? TestEnv.ftpsPort : TestEnv.ftpPort) : (tls ? TestEnv.httpsPort : TestEnv.httpPort)
+            let upstream =
+                onFTP ? (tls ? TestEnv.ftpsPort : TestEnv.ftpPort) : (tls ? TestEnv.httpsPort : TestEnv.httpPort)
             let faults = row.faults
             let port = try await thread.onLoop { loop in
                 try FaultProxy(loop: loop, upstreamPort: upstream, faults: faults, ftp: onFTP && !tls).port
@@ -82,15 +86,19 @@ struct FaultMatrixTests {
         case .scriptedHTTP(let tls, let makeScript):
             let script = makeScript()
             let port = try await thread.onLoop { loop in
-                let context = tls
-                    ? try TLSContext(.server(certificateChainFile: TestEnv.serverCertificate, privateKeyFile: TestEnv.serverKey))
+                let context =
+                    tls
+                    ? try TLSContext(
+                        .server(certificateChainFile: TestEnv.serverCertificate, privateKeyFile: TestEnv.serverKey))
                     : nil
                 return try ScriptedServer(loop: loop, tls: context, script: script).port
             }
-            stage.victimURL = "\(tls || row.httpsToPlain ? "https://localhost" : "http://127.0.0.1"):\(port)/\(row.file)"
+            stage.victimURL =
+                "\(tls || row.httpsToPlain ? "https://localhost" : "http://127.0.0.1"):\(port)/\(row.file)"
         case .scriptedFTP(let makeScript):
             let script = makeScript()
-            let server = try await thread.onLoop { loop in LoopBound(try ScriptedFTPServer(loop: loop, script: script)) }
+            let server = try await thread.onLoop { loop in LoopBound(try ScriptedFTPServer(loop: loop, script: script))
+            }
             let port = try await thread.onLoop { _ in server.object.port }
             stage.ftpServer = server
             stage.environment["FTPHOST"] = "127.0.0.1:\(port)"
@@ -110,7 +118,9 @@ struct FaultMatrixTests {
             return (victim, scenario.published("other.csv") != nil, scenario.files.filter { $0.hasPrefix(".") })
         }
         let files = try await thread.onLoop { _ in server.object.files }
-        return (files["/out/victim.csv"].map { Data($0) }, files["/out/other.csv"] != nil,
-                files.keys.filter { $0.contains("/.") }.sorted())
+        return (
+            files["/out/victim.csv"].map { Data($0) }, files["/out/other.csv"] != nil,
+            files.keys.filter { $0.contains("/.") }.sorted()
+        )
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Reactor
-import Testing
 import TestSupport
+import Testing
 
 /// One row of the fault matrix: where the fault sits, what it is, and how the run must end.
 struct FaultCase: CustomTestStringConvertible, Sendable {
@@ -13,7 +13,9 @@ struct FaultCase: CustomTestStringConvertible, Sendable {
         case ftp(tls: Bool)
         /// A misbehaving web server of the test's own (HTTPS with the test CA's certificate) in place of nginx; the
         /// script is made afresh for each run, so it may count.
-        case scriptedHTTP(tls: Bool, script: @Sendable () -> @Sendable (_ connection: Int, _ request: String) -> [ScriptedServer.Step])
+        case scriptedHTTP(
+            tls: Bool, script: @Sendable () -> @Sendable (_ connection: Int, _ request: String) -> [ScriptedServer.Step]
+        )
         /// A misbehaving plain-FTP server of the test's own in place of vsftpd, for both sources.
         case scriptedFTP(script: @Sendable () -> @Sendable (_ command: String) -> [ScriptedFTPServer.Step]?)
     }
@@ -41,25 +43,34 @@ struct FaultCase: CustomTestStringConvertible, Sendable {
     /// What the misbehaving server does, for rows without a proxy fault.
     var misbehaviour = ""
 
-    var faultDescription: String { misbehaviour.isEmpty ? faults.map(\.description).joined(separator: "; ") : misbehaviour }
+    var faultDescription: String {
+        misbehaviour.isEmpty ? faults.map(\.description).joined(separator: "; ") : misbehaviour
+    }
     var testDescription: String { "\(phase)\(mode == "parallel" ? " (parallel)" : ""): \(faultDescription)" }
 
-    static func row(_ phase: String, _ side: Side, _ faults: [Fault], _ expect: Expect, file: String = "large.csv") -> FaultCase {
+    static func row(_ phase: String, _ side: Side, _ faults: [Fault], _ expect: Expect, file: String = "large.csv")
+        -> FaultCase
+    {
         FaultCase(phase: phase, side: side, faults: faults, expect: expect, file: file)
     }
 
     /// (cut, reset, stall) of one place: each costs the first attempt, the retry publishes.
-    static func three(_ phase: String, _ side: Side, _ direction: Fault.Direction, _ trigger: Fault.Trigger,
-                      connection: Int = 1, channel: Fault.Channel = .control, retries: Int = 1) -> [FaultCase] {
+    static func three(
+        _ phase: String, _ side: Side, _ direction: Fault.Direction, _ trigger: Fault.Trigger,
+        connection: Int = 1, channel: Fault.Channel = .control, retries: Int = 1
+    ) -> [FaultCase] {
         [Fault.Kind.cut, .reset, .stall].map { kind in
-            row(phase, side, [Fault(kind, direction, at: trigger, connection: connection, channel: channel)],
+            row(
+                phase, side, [Fault(kind, direction, at: trigger, connection: connection, channel: channel)],
                 .published(retries: retries))
         }
     }
 
     static let all: [FaultCase] = {
-        let http = Side.http(tls: false), https = Side.http(tls: true)
-        let ftp = Side.ftp(tls: false), ftps = Side.ftp(tls: true)
+        let http = Side.http(tls: false)
+        let https = Side.http(tls: true)
+        let ftp = Side.ftp(tls: false)
+        let ftps = Side.ftp(tls: true)
         var rows: [FaultCase] = []
         var resolve = row("resolve", http, [], .failed("no-such-host.invalid"))
         resolve.host = "no-such-host.invalid"
@@ -72,17 +83,31 @@ struct FaultCase: CustomTestStringConvertible, Sendable {
         rows += three("HTTP head", http, .toClient, .offset(20))
         rows += three("HTTP body", http, .toClient, .offset(100_000))
         rows += three("HTTPS body", https, .toClient, .offset(100_000))
-        rows.append(row("HTTPS body", https, [Fault(.corrupt, .toClient, at: .offset(100_000))], .published(retries: 1)))
-        rows.append(row("HTTP head", http, [Fault(.delay(milliseconds: 700), .toClient, at: .offset(0))], .published(retries: 0)))
-        rows.append(row("HTTP body", http, [Fault(.drip(milliseconds: 2), .toClient, at: .offset(150))], .published(retries: 0),
-                        file: "small.csv"))
+        rows.append(
+            row("HTTPS body", https, [Fault(.corrupt, .toClient, at: .offset(100_000))], .published(retries: 1)))
+        rows.append(
+            row(
+                "HTTP head", http, [Fault(.delay(milliseconds: 700), .toClient, at: .offset(0))], .published(retries: 0)
+            ))
+        rows.append(
+            row(
+                "HTTP body", http, [Fault(.drip(milliseconds: 2), .toClient, at: .offset(150))], .published(retries: 0),
+                file: "small.csv"))
         // By time: the body drips, so 600 ms in is mid-body whatever the machine's speed.
-        rows.append(row("HTTP body", http, [
-            Fault(.drip(milliseconds: 2), .toClient, at: .offset(150)), Fault(.reset, .toClient, at: .time(milliseconds: 600)),
-        ], .published(retries: 1)))
-        rows.append(row("HTTPS body", https, [
-            Fault(.drip(milliseconds: 2), .toClient, at: .offset(5000)), Fault(.cut, .toClient, at: .time(milliseconds: 600)),
-        ], .published(retries: 1)))
+        rows.append(
+            row(
+                "HTTP body", http,
+                [
+                    Fault(.drip(milliseconds: 2), .toClient, at: .offset(150)),
+                    Fault(.reset, .toClient, at: .time(milliseconds: 600)),
+                ], .published(retries: 1)))
+        rows.append(
+            row(
+                "HTTPS body", https,
+                [
+                    Fault(.drip(milliseconds: 2), .toClient, at: .offset(5000)),
+                    Fault(.cut, .toClient, at: .time(milliseconds: 600)),
+                ], .published(retries: 1)))
         // The run's first FTP session does the leftover check before any source starts: a fault in its connect,
         // login or TLS handshake costs that check (a warning) and the sources log in afresh, with no retry.
         rows.append(row("FTP connect", ftp, [Fault(.refuse)], .published(retries: 0)))
@@ -107,11 +132,12 @@ struct FaultCase: CustomTestStringConvertible, Sendable {
         // Again with both sources at once, where the victim's fault is its own (the web side, and the scripted FTP
         // server that misbehaves on the victim's files only): the other source, on a session of its own, must not
         // notice. The proxied FTP rows count connections and commands of a sequential run, so they stay sequential.
-        return rows + rows.filter(\.victimOnly).map { row in
-            var parallel = row
-            parallel.mode = "parallel"
-            return parallel
-        }
+        return rows
+            + rows.filter(\.victimOnly).map { row in
+                var parallel = row
+                parallel.mode = "parallel"
+                return parallel
+            }
     }()
 
     var victimOnly: Bool {

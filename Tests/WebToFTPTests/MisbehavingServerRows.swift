@@ -7,29 +7,37 @@ import TestSupport
 extension FaultCase {
     static var misbehavingServers: [FaultCase] {
         var rows: [FaultCase] = []
-        func web(_ phase: String, tls: Bool = false, _ misbehaviour: String, _ expect: Expect,
-                 _ script: @escaping @Sendable (_ connection: Int, _ body: [UInt8]) -> [ScriptedServer.Step]) {
-            var row = FaultCase(phase: phase, side: .scriptedHTTP(tls: tls) {
-                let body = Canned.csv("small.csv")
-                return { connection, _ in script(connection, body) }
-            }, faults: [], expect: expect, file: "small.csv")
+        func web(
+            _ phase: String, tls: Bool = false, _ misbehaviour: String, _ expect: Expect,
+            _ script: @escaping @Sendable (_ connection: Int, _ body: [UInt8]) -> [ScriptedServer.Step]
+        ) {
+            var row = FaultCase(
+                phase: phase,
+                side: .scriptedHTTP(tls: tls) {
+                    let body = Canned.csv("small.csv")
+                    return { connection, _ in script(connection, body) }
+                }, faults: [], expect: expect, file: "small.csv")
             row.misbehaviour = misbehaviour
             rows.append(row)
         }
-        func ftp(_ phase: String, _ misbehaviour: String, _ expect: Expect, otherPublishes: Bool = true,
-                 _ script: @escaping @Sendable (_ command: String, _ seen: Int) -> [ScriptedFTPServer.Step]?) {
-            var row = FaultCase(phase: phase, side: .scriptedFTP {
-                let counts = Locked([String: Int]())
-                return { command in
-                    // How often this verb was seen for the victim (or for anyone else).
-                    let key = String(command.prefix(4)) + (command.contains("victim") ? " victim" : "")
-                    let seen = counts.withLock { counts -> Int in
-                        counts[key, default: 0] += 1
-                        return counts[key]!
+        func ftp(
+            _ phase: String, _ misbehaviour: String, _ expect: Expect, otherPublishes: Bool = true,
+            _ script: @escaping @Sendable (_ command: String, _ seen: Int) -> [ScriptedFTPServer.Step]?
+        ) {
+            var row = FaultCase(
+                phase: phase,
+                side: .scriptedFTP {
+                    let counts = Locked([String: Int]())
+                    return { command in
+                        // How often this verb was seen for the victim (or for anyone else).
+                        let key = String(command.prefix(4)) + (command.contains("victim") ? " victim" : "")
+                        let seen = counts.withLock { counts -> Int in
+                            counts[key, default: 0] += 1
+                            return counts[key]!
+                        }
+                        return script(command, seen)
                     }
-                    return script(command, seen)
-                }
-            }, faults: [], expect: expect)
+                }, faults: [], expect: expect)
             row.misbehaviour = misbehaviour
             row.otherPublishes = otherPublishes
             rows.append(row)
@@ -37,41 +45,61 @@ extension FaultCase {
         let lying: @Sendable ([UInt8]) -> [ScriptedServer.Step] = { body in
             [.send(Canned.head(["Content-Length: \(body.count + 1000)"])), .bytes(body), .close]
         }
-        web("HTTP body", "Content-Length 1000 bytes longer than the body, then FIN; every time",
+        web(
+            "HTTP body", "Content-Length 1000 bytes longer than the body, then FIN; every time",
             .failed("truncated download: the body ended after"), { _, body in lying(body) })
-        web("HTTP body", "Content-Length 1000 bytes longer than the body, then FIN; first connection",
+        web(
+            "HTTP body", "Content-Length 1000 bytes longer than the body, then FIN; first connection",
             .published(retries: 1), { connection, body in connection == 1 ? lying(body) : Canned.serve(body) })
-        web("HTTP body", "chunk size 'zz'", .failed("chunk"), { _, _ in
-            [.send(Canned.head(["Transfer-Encoding: chunked"]) + "zz\r\nabc\r\n0\r\n\r\n"), .close]
-        })
-        web("HTTP body", "chunk of 0x10000 announced, 3 bytes sent, then FIN", .failed("truncated download: the connection closed before the end"), { _, _ in
-            [.send(Canned.head(["Transfer-Encoding: chunked"]) + "10000\r\nabc"), .close]
-        })
-        web("HTTP head", "an SSH banner instead of a status line", .failed("status line"), { _, _ in
-            [.send("SSH-2.0-OpenSSH_9.2\r\n\r\n"), .close]
-        })
-        web("HTTP head", "a header line of 1 MiB (capped at 64 KiB)", .failed("header line"), { _, _ in
-            [.send("HTTP/1.1 200 OK\r\nX-Big: " + String(repeating: "a", count: 1 << 20) + "\r\n\r\n"), .close]
-        })
-        web("HTTP head", "20,000 header fields (capped at 200)", .failed("header"), { _, _ in
-            [.send("HTTP/1.1 200 OK\r\n" + String(repeating: "X-A: b\r\n", count: 20_000) + "\r\n"), .close]
-        })
-        web("HTTPS body", tls: true, "TLS closed without close_notify, body delimited by the close",
-            .failed("without close_notify"), { _, body in [.send(Canned.head([], keepAlive: false)), .bytes(body), .closeWithoutNotify] })
-        web("HTTPS body", tls: true, "TLS closed without close_notify after the whole Content-Length body",
+        web(
+            "HTTP body", "chunk size 'zz'", .failed("chunk"),
+            { _, _ in
+                [.send(Canned.head(["Transfer-Encoding: chunked"]) + "zz\r\nabc\r\n0\r\n\r\n"), .close]
+            })
+        web(
+            "HTTP body", "chunk of 0x10000 announced, 3 bytes sent, then FIN",
+            .failed("truncated download: the connection closed before the end"),
+            { _, _ in
+                [.send(Canned.head(["Transfer-Encoding: chunked"]) + "10000\r\nabc"), .close]
+            })
+        web(
+            "HTTP head", "an SSH banner instead of a status line", .failed("status line"),
+            { _, _ in
+                [.send("SSH-2.0-OpenSSH_9.2\r\n\r\n"), .close]
+            })
+        web(
+            "HTTP head", "a header line of 1 MiB (capped at 64 KiB)", .failed("header line"),
+            { _, _ in
+                [.send("HTTP/1.1 200 OK\r\nX-Big: " + String(repeating: "a", count: 1 << 20) + "\r\n\r\n"), .close]
+            })
+        web(
+            "HTTP head", "20,000 header fields (capped at 200)", .failed("header"),
+            { _, _ in
+                [.send("HTTP/1.1 200 OK\r\n" + String(repeating: "X-A: b\r\n", count: 20_000) + "\r\n"), .close]
+            })
+        web(
+            "HTTPS body", tls: true, "TLS closed without close_notify, body delimited by the close",
+            .failed("without close_notify"),
+            { _, body in [.send(Canned.head([], keepAlive: false)), .bytes(body), .closeWithoutNotify] })
+        web(
+            "HTTPS body", tls: true, "TLS closed without close_notify after the whole Content-Length body",
             .published(retries: 0), { _, body in Canned.serve(body) + [.closeWithoutNotify] })
-        var silent = FaultCase(phase: "TLS handshake (HTTPS)", side: .scriptedHTTP(tls: false) {
-            { _, _ in [] }  // a plain server never sees a request end in a ClientHello: it says nothing at all
-        }, faults: [], expect: .failed("timed out after 2000 ms"), file: "small.csv")
+        var silent = FaultCase(
+            phase: "TLS handshake (HTTPS)",
+            side: .scriptedHTTP(tls: false) {
+                { _, _ in [] }  // a plain server never sees a request end in a ClientHello: it says nothing at all
+            }, faults: [], expect: .failed("timed out after 2000 ms"), file: "small.csv")
         silent.misbehaviour = "accepts, never answers the TLS handshake"
         silent.httpsToPlain = true
         rows.append(silent)
 
         ftp("226", "426 after the whole upload; first time", .published(retries: 1)) { command, seen in
-            command.hasPrefix("STOR") && command.contains("victim") && seen == 1 ? [.store(answer: "426 Connection closed; transfer aborted.")] : nil
+            command.hasPrefix("STOR") && command.contains("victim") && seen == 1
+                ? [.store(answer: "426 Connection closed; transfer aborted.")] : nil
         }
         ftp("226", "426 after the whole upload; every time", .failed("426")) { command, _ in
-            command.hasPrefix("STOR") && command.contains("victim") ? [.store(answer: "426 Connection closed; transfer aborted.")] : nil
+            command.hasPrefix("STOR") && command.contains("victim")
+                ? [.store(answer: "426 Connection closed; transfer aborted.")] : nil
         }
         ftp("226", "no reply after the data; first time", .published(retries: 1)) { command, seen in
             command.hasPrefix("STOR") && command.contains("victim") && seen == 1 ? [.store(answer: nil)] : nil
@@ -80,7 +108,8 @@ extension FaultCase {
             command.hasPrefix("STOR") && command.contains("victim") ? [.store(answer: "552 Quota exceeded")] : nil
         }
         ftp("STOR", "421 and close instead of 150; first time", .published(retries: 1)) { command, seen in
-            command.hasPrefix("STOR") && command.contains("victim") && seen == 1 ? [.reply("421 Service not available, closing control connection."), .drop] : nil
+            command.hasPrefix("STOR") && command.contains("victim") && seen == 1
+                ? [.reply("421 Service not available, closing control connection."), .drop] : nil
         }
         ftp("EPSV", "EPSV refused; PASV names 203.0.113.9 (another host)", .published(retries: 0)) { command, _ in
             command == "EPSV" ? [.reply("500 EPSV not understood")] : nil
@@ -92,12 +121,17 @@ extension FaultCase {
         ftp("rename", "550 to RNTO (permission denied); every time", .failed("550")) { command, _ in
             command.hasPrefix("RNTO") && command.contains("victim") ? [.reply("550 Permission denied.")] : nil
         }
-        ftp("FTP login", "a FEAT reply of 100,000 lines (capped at 1000)", .failed("longer than 1000 lines"),
-            otherPublishes: false) { command, _ in
-            command == "FEAT" ? [.reply("211-Features:\r\n" + String(repeating: " X\r\n", count: 100_000) + "211 End")] : nil
+        ftp(
+            "FTP login", "a FEAT reply of 100,000 lines (capped at 1000)", .failed("longer than 1000 lines"),
+            otherPublishes: false
+        ) { command, _ in
+            command == "FEAT"
+                ? [.reply("211-Features:\r\n" + String(repeating: " X\r\n", count: 100_000) + "211 End")] : nil
         }
-        ftp("FTP login", "a reply line of 1 MiB (capped at 8 KiB)", .failed("longer than 8192 bytes"),
-            otherPublishes: false) { command, _ in
+        ftp(
+            "FTP login", "a reply line of 1 MiB (capped at 8 KiB)", .failed("longer than 8192 bytes"),
+            otherPublishes: false
+        ) { command, _ in
             command == "FEAT" ? [.reply("211 " + String(repeating: "x", count: 1 << 20))] : nil
         }
         ftp("FTP login", "530 to PASS", .failed("530"), otherPublishes: false) { command, _ in

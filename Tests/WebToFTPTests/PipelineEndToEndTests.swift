@@ -1,8 +1,8 @@
 import Foundation
-import WebToFTP
 import Reactor
-import Testing
 import TestSupport
+import Testing
+import WebToFTP
 
 /// A scratch directory with a config, a log, and an FTP target under the FTP user's home.
 struct Scenario {
@@ -35,8 +35,10 @@ struct Scenario {
     ) throws -> ProductRun {
         try runProduct(
             "web2ftp",
-            ["manual", mode, "--config", directory + "/config.json", "--log", directory + "/etl_pipeline.log",
-             "--summary-json", directory + "/summary.json"] + (trustTestCA ? ["--cacert", TestEnv.caFile] : []) + extra,
+            [
+                "manual", mode, "--config", directory + "/config.json", "--log", directory + "/etl_pipeline.log",
+                "--summary-json", directory + "/summary.json",
+            ] + (trustTestCA ? ["--cacert", TestEnv.caFile] : []) + extra,
             environment: environment ?? self.environment)
     }
 
@@ -104,7 +106,9 @@ struct PipelineEndToEndTests {
          "tail": {"URL": "\(http)/small.csv", "PARAMS": {"skipfooter": 2}, "TARGET": "{name}-{date:%Y}.csv"}}
         """
 
-    @Test("sources of mixed kinds and PARAMS are published with the expected bytes", arguments: ["sequential", "parallel"])
+    @Test(
+        "sources of mixed kinds and PARAMS are published with the expected bytes",
+        arguments: ["sequential", "parallel"])
     func mixed(mode: String) throws {
         let scenario = try Scenario("mixed-\(mode)")
         try scenario.writeConfig(Self.mixedConfig)
@@ -116,16 +120,19 @@ struct PipelineEndToEndTests {
         #expect(scenario.published("small_tls.csv") == small)
         #expect(scenario.published("redirected.csv") == small)
         #expect(scenario.published("chunked.csv") == large)
-        #expect(scenario.published("sales.csv") == """
-            Kunde,Stadt,Datum,Betrag
-            Müller GmbH,Köln,2024-01-31,1234.50
-            Bäcker & Söhne,München,2024-02-29,99.90
-            Straße; Nr. 5,Zürich,2024-03-01,12000.00
+        #expect(
+            scenario.published("sales.csv") == """
+                Kunde,Stadt,Datum,Betrag
+                Müller GmbH,Köln,2024-01-31,1234.50
+                Bäcker & Söhne,München,2024-02-29,99.90
+                Straße; Nr. 5,Zürich,2024-03-01,12000.00
 
-            """)
+                """)
         #expect(scenario.published("sub/dir/cols.csv") == "id,name\n1,Alice\n2,\"Bob, Jr.\"\n")
-        #expect(scenario.published("crlf.csv")
-            == "id;name;amount;date\r\n1;Alice;10.50;2024-01-31\r\n2;Bob, Jr.;7;2024-02-29\r\n3;\"Quote \"\"q\"\"\";0.01;2024-12-01\r\n")
+        #expect(
+            scenario.published("crlf.csv")
+                == "id;name;amount;date\r\n1;Alice;10.50;2024-01-31\r\n2;Bob, Jr.;7;2024-02-29\r\n3;\"Quote \"\"q\"\"\";0.01;2024-12-01\r\n"
+        )
         #expect(scenario.published("renamed.csv") == "a,b,c,d\n1,Alice,10.50,2024-01-31\n")
         #expect(scenario.published("dates.csv") == "date\n2024-01-31\n2024-02-29\n2024-12-01\n")
         let year = Calendar.current.component(.year, from: Date())
@@ -140,14 +147,16 @@ struct PipelineEndToEndTests {
     @Test("a failing source does not disturb the others; exit 1; nothing published for it")
     func partialFailure() throws {
         let scenario = try Scenario("partial")
-        try scenario.writeConfig("""
+        try scenario.writeConfig(
+            """
             {"good": {"URL": "\(http)/small.csv"},
              "missing": {"URL": "\(http)/nope.csv"},
              "html": {"URL": "\(http)/index.html"},
              "badcsv": {"URL": "\(http)/small.csv", "PARAMS": {"usecols": ["zzz"]}},
              "good2": {"URL": "\(https)/small.csv"}}
             """)
-        try "<html>error page</html>".write(toFile: TestEnv.wwwDirectory + "/index.html", atomically: true, encoding: .utf8)
+        try "<html>error page</html>".write(
+            toFile: TestEnv.wwwDirectory + "/index.html", atomically: true, encoding: .utf8)
         let run = try scenario.run("parallel")
         #expect(run.status == 1)
         #expect(scenario.files == ["good.csv", "good2.csv"])
@@ -165,7 +174,10 @@ struct PipelineEndToEndTests {
         let scenario = try Scenario("retries")
         let (thread, port) = try await scriptedServer { connection, _ in
             connection <= 2
-                ? [.send("HTTP/1.1 503 Busy\r\nRetry-After: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"), .close]
+                ? [
+                    .send("HTTP/1.1 503 Busy\r\nRetry-After: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+                    .close,
+                ]
                 : [.send("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 4\r\n\r\na\n1\n")]
         }
         defer { thread.shutdown() }
@@ -186,7 +198,8 @@ struct PipelineEndToEndTests {
             [.send("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 100\r\n\r\na\n"), .hang]
         }
         defer { thread.shutdown() }
-        try scenario.writeConfig("{\"stall\": {\"URL\": \"http://127.0.0.1:\(port)/s.csv\", \"TIMEOUT\": 0.3, \"RETRIES\": 0}}")
+        try scenario.writeConfig(
+            "{\"stall\": {\"URL\": \"http://127.0.0.1:\(port)/s.csv\", \"TIMEOUT\": 0.3, \"RETRIES\": 0}}")
         let run = try scenario.run("sequential")
         #expect(run.status == 1)
         #expect(scenario.log.contains("no data arrived for 300 ms"), "\(scenario.log)")
@@ -226,8 +239,10 @@ struct PipelineEndToEndTests {
         let first = Process()
         let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
         first.executableURL = bundle.deletingLastPathComponent().appendingPathComponent("web2ftp")
-        first.arguments = ["manual", "sequential", "--config", scenario.directory + "/config.json", "--log",
-                           scenario.directory + "/first.log", "--cacert", TestEnv.caFile]
+        first.arguments = [
+            "manual", "sequential", "--config", scenario.directory + "/config.json", "--log",
+            scenario.directory + "/first.log", "--cacert", TestEnv.caFile,
+        ]
         first.environment = ProcessInfo.processInfo.environment.merging(scenario.environment) { $1 }
         first.standardError = FileHandle.nullDevice
         try first.run()
@@ -249,11 +264,14 @@ struct PipelineEndToEndTests {
     @Test("--dry-run checks the FTP login and every source, transfers nothing; 0 when all pass, 1 otherwise")
     func dryRun() throws {
         let scenario = try Scenario("dryrun")
-        try scenario.writeConfig("{\"a\": {\"URL\": \"\(http)/small.csv\"}, \"b\": {\"URL\": \"\(https)/chunked/large.csv\"}}")
+        try scenario.writeConfig(
+            "{\"a\": {\"URL\": \"\(http)/small.csv\"}, \"b\": {\"URL\": \"\(https)/chunked/large.csv\"}}")
         let good = try scenario.run("parallel", ["--dry-run"])
         #expect(good.status == 0, "\(good.error)")
         #expect(scenario.files.isEmpty)
-        #expect(scenario.log.contains("[a] checked http_status=206") || scenario.log.contains("[a] checked http_status=200"))
+        #expect(
+            scenario.log.contains("[a] checked http_status=206") || scenario.log.contains("[a] checked http_status=200")
+        )
         try scenario.writeConfig("{\"a\": {\"URL\": \"\(http)/small.csv\"}, \"gone\": {\"URL\": \"\(http)/gone.csv\"}}")
         let bad = try scenario.run("sequential", ["--dry-run"])
         #expect(bad.status == 1)
@@ -269,10 +287,14 @@ struct PipelineEndToEndTests {
     @Test("config and environment problems: exit 2, every problem listed, nothing runs")
     func configErrors() throws {
         let scenario = try Scenario("config")
-        try scenario.writeConfig("{\"a\": {\"URL\": \"ftp://x/y\"}, \"b\": {\"URL\": \"\(http)/small.csv\", \"BAD\": 1}}")
+        try scenario.writeConfig(
+            "{\"a\": {\"URL\": \"ftp://x/y\"}, \"b\": {\"URL\": \"\(http)/small.csv\", \"BAD\": 1}}")
         let run = try scenario.run("sequential", environment: ["FTPHOST": "127.0.0.1"])
         #expect(run.status == 2)
-        for expected in ["unsupported scheme 'ftp'", "unknown key \"BAD\"", "FTPUSER is not set", "FTPPASS is not set", "FTPTARGET is not set"] {
+        for expected in [
+            "unsupported scheme 'ftp'", "unknown key \"BAD\"", "FTPUSER is not set", "FTPPASS is not set",
+            "FTPTARGET is not set",
+        ] {
             #expect(run.error.contains(expected), "missing \(expected) in \(run.error)")
         }
         #expect(scenario.files.isEmpty)
@@ -284,13 +306,18 @@ struct PipelineEndToEndTests {
     @Test("the password never appears in the log, stderr or the summary; URL secrets are redacted")
     func secrets() throws {
         let scenario = try Scenario("secrets")
-        try scenario.writeConfig("""
+        try scenario.writeConfig(
+            """
             {"s": {"URL": "\(http)/small.csv?token=abc123secret", "HEADERS": {"X-Api-Key": "header-secret"}},
              "bad": {"URL": "http://user:url-secret@127.0.0.1:1/x.csv", "RETRIES": 0}}
             """)
         let run = try scenario.run("sequential")
         #expect(run.status == 1)
-        let everything = scenario.log + run.error + run.output + String(decoding: FileManager.default.contents(atPath: scenario.directory + "/summary.json") ?? Data(), as: UTF8.self)
+        let everything =
+            scenario.log + run.error + run.output
+            + String(
+                decoding: FileManager.default.contents(atPath: scenario.directory + "/summary.json") ?? Data(),
+                as: UTF8.self)
         for secret in [TestEnv.ftpPassword, "abc123secret", "header-secret", "url-secret"] {
             #expect(!everything.contains(secret), "\(secret) leaked")
         }
@@ -307,12 +334,15 @@ struct PipelineEndToEndTests {
 
     /// Starts `web2ftp manual sequential` on the scenario, waits (blocking, as the lock test does) until `ready`,
     /// sends SIGTERM and waits for the exit. Returns the exit status, or nil when `ready` never came.
-    static func interrupt(_ scenario: Scenario, environment: [String: String], when ready: () -> Bool) throws -> Int32? {
+    static func interrupt(_ scenario: Scenario, environment: [String: String], when ready: () -> Bool) throws -> Int32?
+    {
         let process = Process()
         let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
         process.executableURL = bundle.deletingLastPathComponent().appendingPathComponent("web2ftp")
-        process.arguments = ["manual", "sequential", "--config", scenario.directory + "/config.json", "--log",
-                             scenario.directory + "/etl_pipeline.log", "--cacert", TestEnv.caFile]
+        process.arguments = [
+            "manual", "sequential", "--config", scenario.directory + "/config.json", "--log",
+            scenario.directory + "/etl_pipeline.log", "--cacert", TestEnv.caFile,
+        ]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -344,7 +374,9 @@ struct PipelineEndToEndTests {
         #expect(scenario.log.contains("interrupted signal=SIGTERM"))
     }
 
-    @Test("SIGTERM, and the FTP server drops the session as the upload stops: the temporary file is deleted over a new one")
+    @Test(
+        "SIGTERM, and the FTP server drops the session as the upload stops: the temporary file is deleted over a new one"
+    )
     func sigtermSessionLost() async throws {
         let scenario = try Scenario("sigterm-lost")
         let (thread, port) = try await Self.dribblingSource()

@@ -1,7 +1,7 @@
 import Foundation
 import Reactor
-import Testing
 import TestSupport
+import Testing
 
 @Suite("schedule: next run times under a real time zone (child process: TZ is process-wide)")
 struct NextRunTests {
@@ -15,35 +15,43 @@ struct NextRunTests {
     @Test("a time skipped by the spring DST change runs at the next valid time")
     func gap() throws {
         // 2026-03-28 12:00 UTC; in Berlin 02:00 → 03:00 on 2026-03-29.
-        #expect(try nextRuns("Europe/Berlin", at: "02:30", now: 1_774_699_200) == [
-            "2026-03-29T03:30:00.000+02:00", "2026-03-30T02:30:00.000+02:00",
-        ])
+        #expect(
+            try nextRuns("Europe/Berlin", at: "02:30", now: 1_774_699_200) == [
+                "2026-03-29T03:30:00.000+02:00", "2026-03-30T02:30:00.000+02:00",
+            ])
     }
 
     @Test("a time that happens twice in the autumn runs once")
     func repeatHour() throws {
         // 2026-10-24 12:00 UTC; in Berlin 03:00 → 02:00 on 2026-10-25.
-        #expect(try nextRuns("Europe/Berlin", at: "02:30", now: 1_792_843_200) == [
-            "2026-10-25T02:30:00.000+02:00", "2026-10-26T02:30:00.000+01:00",
-        ])
+        #expect(
+            try nextRuns("Europe/Berlin", at: "02:30", now: 1_792_843_200) == [
+                "2026-10-25T02:30:00.000+02:00", "2026-10-26T02:30:00.000+01:00",
+            ])
     }
 
     @Test("after a clock step the next run is worked out from the new time; several times a day in order")
     func stepAndSeveral() throws {
         // Stepped to 2026-06-01 23:00 UTC (01:00 in Berlin on the 2nd): the 22:23 of the 1st is gone.
-        #expect(try nextRuns("Europe/Berlin", at: "22:23", now: 1_780_354_800, count: 1) == ["2026-06-02T22:23:00.000+02:00"])
+        #expect(
+            try nextRuns("Europe/Berlin", at: "22:23", now: 1_780_354_800, count: 1) == [
+                "2026-06-02T22:23:00.000+02:00"
+            ])
         let run = try runProduct(
             "web2ftp", ["next-run", "--at", "18:00", "--at", "06:00", "--now", "1780354800", "--count", "3"],
             environment: ["TZ": "UTC"])
-        #expect(run.output.split(separator: "\n").map { String($0.split(separator: " ")[1]) } == [
-            "2026-06-02T06:00:00.000+00:00", "2026-06-02T18:00:00.000+00:00", "2026-06-03T06:00:00.000+00:00",
-        ])
+        #expect(
+            run.output.split(separator: "\n").map { String($0.split(separator: " ")[1]) } == [
+                "2026-06-02T06:00:00.000+00:00", "2026-06-02T18:00:00.000+00:00", "2026-06-03T06:00:00.000+00:00",
+            ])
     }
 }
 
 @Suite("schedule mode, end to end")
 struct ScheduleEndToEndTests {
-    @Test("a trigger a few seconds ahead runs once, then the scheduler waits; a broken config edit skips the next run; SIGTERM while idle exits 0")
+    @Test(
+        "a trigger a few seconds ahead runs once, then the scheduler waits; a broken config edit skips the next run; SIGTERM while idle exits 0"
+    )
     func runsOnceThenWaits() async throws {
         try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
         try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
@@ -60,8 +68,10 @@ struct ScheduleEndToEndTests {
         let process = Process()
         let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
         process.executableURL = bundle.deletingLastPathComponent().appendingPathComponent("web2ftp")
-        process.arguments = ["schedule", "sequential", "--at", at, "--at", atLater, "--config", scenario.directory + "/config.json",
-                             "--log", scenario.directory + "/etl_pipeline.log", "--cacert", TestEnv.caFile]
+        process.arguments = [
+            "schedule", "sequential", "--at", at, "--at", atLater, "--config", scenario.directory + "/config.json",
+            "--log", scenario.directory + "/etl_pipeline.log", "--cacert", TestEnv.caFile,
+        ]
         process.environment = ProcessInfo.processInfo.environment.merging(scenario.environment) { $1 }
             .merging(["TZ": "UTC"]) { $1 }
         process.standardError = FileHandle.nullDevice
@@ -110,13 +120,16 @@ struct ScheduleEndToEndTests {
         process.terminate()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
-        let log = (try String(contentsOfFile: scenario.directory + "/etl_pipeline.log.1", encoding: .utf8)) + scenario.log
+        let log =
+            (try String(contentsOfFile: scenario.directory + "/etl_pipeline.log.1", encoding: .utf8)) + scenario.log
         #expect(log.components(separatedBy: " run trigger=schedule").count - 1 == 1)
         #expect(log.contains("next_run at="))
         // A long-lived scheduler must not gather descriptors run by run.
         let figures = log.split(separator: "\n").first { $0.contains(" summary ") }.map {
-            ($0.components(separatedBy: "open_fds_start=").last?.prefix { $0.isNumber },
-             $0.components(separatedBy: "open_fds_end=").last?.prefix { $0.isNumber })
+            (
+                $0.components(separatedBy: "open_fds_start=").last?.prefix { $0.isNumber },
+                $0.components(separatedBy: "open_fds_end=").last?.prefix { $0.isNumber }
+            )
         }
         #expect(figures?.0 != nil && figures?.0 == figures?.1, "descriptors at the run's start and end: \(log)")
         #expect(log.contains("stopped signal=SIGTERM"))

@@ -1,8 +1,8 @@
 import Foundation
 import Reactor
 import TLS
-import Testing
 import TestSupport
+import Testing
 
 /// The security checks of the brief, each end to end through the CLI (the parts are tested alone elsewhere).
 @Suite("Security checks, end to end", .serialized)
@@ -17,7 +17,9 @@ struct SecurityTests {
         log.split(separator: "\n").first { $0.contains("[\(source)] failed ") }.map(String.init) ?? ""
     }
 
-    @Test("TLS verification failures (unknown CA, wrong name, expired) and an https→http redirect stop their source at once: permanent, one connection, a clear reason")
+    @Test(
+        "TLS verification failures (unknown CA, wrong name, expired) and an https→http redirect stop their source at once: permanent, one connection, a clear reason"
+    )
     func verificationFailures() async throws {
         let thread = try EventLoopThread()
         defer { thread.shutdown() }
@@ -33,22 +35,29 @@ struct SecurityTests {
         for item in cases {
             let body = Canned.csv("small.csv")
             let server = try await thread.onLoop { loop in
-                let context = try TLSContext(.server(
-                    certificateChainFile: "\(directory)/\(item.certificate).pem",
-                    privateKeyFile: "\(directory)/\(item.certificate).key"))
-                return LoopBound(try ScriptedServer(loop: loop, tls: context) { _, _ in
-                    item.name == "downgrade"
-                        ? [.send("HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:\(TestEnv.httpPort)/small.csv\r\nContent-Length: 0\r\n\r\n")]
-                        : Canned.serve(body)
-                })
+                let context = try TLSContext(
+                    .server(
+                        certificateChainFile: "\(directory)/\(item.certificate).pem",
+                        privateKeyFile: "\(directory)/\(item.certificate).key"))
+                return LoopBound(
+                    try ScriptedServer(loop: loop, tls: context) { _, _ in
+                        item.name == "downgrade"
+                            ? [
+                                .send(
+                                    "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:\(TestEnv.httpPort)/small.csv\r\nContent-Length: 0\r\n\r\n"
+                                )
+                            ]
+                            : Canned.serve(body)
+                    })
             }
             let port = try await thread.onLoop { _ in server.object.port }
             servers.append((item.name, item.reason, server))
             sources.append("\"\(item.name)\": {\"URL\": \"https://localhost:\(port)/small.csv\"}")
         }
         let scenario = try Scenario("security-tls")
-        try scenario.writeConfig("{" + sources.joined(separator: ",")
-            + ", \"good\": {\"URL\": \"https://localhost:\(TestEnv.httpsPort)/small.csv\"}}")
+        try scenario.writeConfig(
+            "{" + sources.joined(separator: ",")
+                + ", \"good\": {\"URL\": \"https://localhost:\(TestEnv.httpsPort)/small.csv\"}}")
         let run = try scenario.run("sequential", ["--retries", "2"])
         let log = scenario.log
         #expect(run.status == 1, "\(log)")
@@ -65,7 +74,8 @@ struct SecurityTests {
     @Test("an FTPS server whose certificate is not trusted: every source fails at once, nothing retried or published")
     func untrustedFTPServer() throws {
         let scenario = try Scenario("security-ftps")
-        try scenario.writeConfig("""
+        try scenario.writeConfig(
+            """
             {"a": {"URL": "\(http)/small.csv"}, "b": {"URL": "\(http)/small.csv"}}
             """)
         let run = try scenario.run("sequential", ["--retries", "2"], trustTestCA: false)
@@ -73,8 +83,9 @@ struct SecurityTests {
         #expect(run.status == 1, "\(log)")
         for name in ["a", "b"] {
             let line = Self.failure(log, name)
-            #expect(line.contains("class=permanent attempts=1") && line.contains("TLS verification of 127.0.0.1 failed"),
-                    "\(log)")
+            #expect(
+                line.contains("class=permanent attempts=1") && line.contains("TLS verification of 127.0.0.1 failed"),
+                "\(log)")
         }
         #expect(scenario.files.isEmpty)
     }
@@ -104,7 +115,9 @@ struct SecurityTests {
         #expect(try await thread.onLoop { _ in server.object.files["/out/a.csv"] } == Canned.csv("small.csv"))
     }
 
-    @Test("CR/LF in names, templates, header values or FTP settings, and path traversal: refused whole before anything runs, printed without the control characters")
+    @Test(
+        "CR/LF in names, templates, header values or FTP settings, and path traversal: refused whole before anything runs, printed without the control characters"
+    )
     func injectionRefused() async throws {
         let thread = try EventLoopThread()
         defer { thread.shutdown() }
@@ -112,7 +125,8 @@ struct SecurityTests {
         let port = try await thread.onLoop { _ in web.object.port }
         let url = "http://127.0.0.1:\(port)/x.csv"
         let scenario = try Scenario("security-inject")
-        try scenario.writeConfig("""
+        try scenario.writeConfig(
+            """
             {"fine": {"URL": "\(url)"},
              "evil\\r\\nDELE important.csv": {"URL": "\(url)"},
              "t1": {"URL": "\(url)", "TARGET": "x.csv\\r\\nDELE important.csv"},
@@ -143,7 +157,9 @@ struct SecurityTests {
         ] {
             #expect(run.error.contains(expected), "missing: \(expected)\nin: \(run.error)")
         }
-        #expect(!run.error.unicodeScalars.contains { $0 == "\r" || $0 == "\u{1B}" }, "a control character reached the terminal")
+        #expect(
+            !run.error.unicodeScalars.contains { $0 == "\r" || $0 == "\u{1B}" },
+            "a control character reached the terminal")
         #expect(!run.error.split(separator: "\n").contains { $0.hasPrefix("DELE") || $0.hasPrefix("Host:") })
         #expect(try await thread.onLoop { _ in web.object.connections } == 0, "nothing ran")
     }

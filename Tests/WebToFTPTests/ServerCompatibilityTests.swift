@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// One FTP server of the compatibility run, as scripts/test-servers.sh starts it.
 struct FTPServerUnderTest: CustomTestStringConvertible, Sendable {
@@ -21,15 +21,19 @@ struct FTPServerUnderTest: CustomTestStringConvertible, Sendable {
 
 @Suite("FTP server compatibility: the end-to-end run against vsftpd, proftpd, pure-ftpd and pyftpdlib")
 struct ServerCompatibilityTests {
-    @Test("publishes transformed, passthrough and nested files over explicit FTPS, twice (the second run overwrites)",
-          arguments: FTPServerUnderTest.all)
+    @Test(
+        "publishes transformed, passthrough and nested files over explicit FTPS, twice (the second run overwrites)",
+        arguments: FTPServerUnderTest.all)
     func endToEnd(server: FTPServerUnderTest) throws {
         try TestEnv.requireServer(port: server.port, server.name)
         let scenario = try Scenario("compat-\(server.name)")
         try FileManager.default.createDirectory(atPath: scenario.target, withIntermediateDirectories: true)
         // The servers write as the FTP user (pyftpdlib as itself): the target must be the user's.
-        _ = chown(scenario.target, getpwnam(TestEnv.ftpUser)?.pointee.pw_uid ?? 0, getpwnam(TestEnv.ftpUser)?.pointee.pw_gid ?? 0)
-        try scenario.writeConfig("""
+        _ = chown(
+            scenario.target, getpwnam(TestEnv.ftpUser)?.pointee.pw_uid ?? 0,
+            getpwnam(TestEnv.ftpUser)?.pointee.pw_gid ?? 0)
+        try scenario.writeConfig(
+            """
             {
               "dates": {"URL": "\(http)/small.csv", "PARAMS": {"parse_dates": ["date"], "usecols": ["id", "date"]}},
               "large": {"URL": "\(https)/large.csv", "PARAMS": {}},

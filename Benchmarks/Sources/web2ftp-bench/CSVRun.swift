@@ -30,7 +30,9 @@ enum CSVRun {
         }
         try transformer.finish(into: &out)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        print(String(format: "%.1f MB/s (%d bytes in %.3f s, %d rows)", Double(bytes) / seconds / 1e6, bytes, seconds,
-                     transformer.counters.rowsOut))
+        print(
+            String(
+                format: "%.1f MB/s (%d bytes in %.3f s, %d rows)", Double(bytes) / seconds / 1e6, bytes, seconds,
+                transformer.counters.rowsOut))
     }
 }

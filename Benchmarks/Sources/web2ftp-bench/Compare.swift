@@ -64,7 +64,9 @@ struct Compare {
 
     mutating func startupAndSize() throws {
         let size = (try FileManager.default.attributesOfItem(atPath: web2ftp)[.size] as? Int) ?? 0
-        report.notes.append("web2ftp binary (static Swift stdlib, stripped): \(String(format: "%.1f", Double(size) / 1e6)) MB (target ≤ 8 MB)")
+        report.notes.append(
+            "web2ftp binary (static Swift stdlib, stripped): \(String(format: "%.1f", Double(size) / 1e6)) MB (target ≤ 8 MB)"
+        )
         // posix_spawn + waitpid: Foundation's Process polls for the child's exit every 50 ms, which would swamp this.
         var times: [Double] = []
         for _ in 0..<(settings.quick ? 20 : 100) {
@@ -82,8 +84,11 @@ struct Compare {
             argv.forEach { free($0) }
             guard status == 0, exitStatus == 0 else { throw MeasureError.verification("web2ftp --version failed") }
         }
-        report.notes.append(String(format: "start-up, `web2ftp --version` (spawn to exit, median of %d): %.1f ms, min %.1f ms (target ≤ 5 ms)",
-                                   times.count, Measure.median(times), times.min() ?? 0))
+        report.notes.append(
+            String(
+                format:
+                    "start-up, `web2ftp --version` (spawn to exit, median of %d): %.1f ms, min %.1f ms (target ≤ 5 ms)",
+                times.count, Measure.median(times), times.min() ?? 0))
     }
 
     mutating func bigTransfer(https: Bool, ftps: Bool) throws {
@@ -95,13 +100,21 @@ struct Compare {
         let target = uploads + "/big.csv"
         let contenders: [(String, String, [String: String])] = [
             ("web2ftp", try web2ftpCommand(sources: [("big", url)], mode: "sequential", ftps: ftps), ftpEnv(ftps)),
-            ("curl | curl", "{TIME} curl -sS --fail --cacert \(ca) '\(url)' | {TIME} \(curlUpload(ftps: ftps, path: target))", [:]),
-            ("curl | lftp", "{TIME} curl -sS --fail --cacert \(ca) '\(url)' | {TIME} \(lftpUpload(ftps: ftps, path: target))", [:]),
+            (
+                "curl | curl",
+                "{TIME} curl -sS --fail --cacert \(ca) '\(url)' | {TIME} \(curlUpload(ftps: ftps, path: target))", [:]
+            ),
+            (
+                "curl | lftp",
+                "{TIME} curl -sS --fail --cacert \(ca) '\(url)' | {TIME} \(lftpUpload(ftps: ftps, path: target))", [:]
+            ),
         ]
         try alternate(name, bytes: bytes, contenders: contenders) {
             let got = try Measure.sha256(ofFile: target)
             try? FileManager.default.removeItem(atPath: target)
-            guard got == expected else { throw MeasureError.verification("\(name): uploaded SHA-256 \(got) ≠ \(expected)") }
+            guard got == expected else {
+                throw MeasureError.verification("\(name): uploaded SHA-256 \(got) ≠ \(expected)")
+            }
         }
     }
 
@@ -119,8 +132,9 @@ struct Compare {
         let command = try web2ftpCommand(sources: four, mode: "parallel", ftps: true)
         let sample = try Measure.run("web2ftp 4 × 1 GiB", command, environment: ftpEnv(true))
         for index in 1...4 { try? FileManager.default.removeItem(atPath: uploads + "/par\(index).csv") }
-        line += String(format: " 4 × 1 GiB in parallel %.1f MiB in %.1f s (targets: ≤ 16 MiB, ≤ 24 MiB in parallel)",
-                       Double(sample.rssKiB) / 1024, sample.wall)
+        line += String(
+            format: " 4 × 1 GiB in parallel %.1f MiB in %.1f s (targets: ≤ 16 MiB, ≤ 24 MiB in parallel)",
+            Double(sample.rssKiB) / 1024, sample.wall)
         report.notes.append(line)
     }
 
@@ -132,7 +146,8 @@ struct Compare {
         let list = Measure.scratch + "/small-list"
         try names.joined(separator: "\n").appending("\n").write(toFile: list, atomically: true, encoding: .utf8)
         let loopList = Measure.scratch + "/small-list-loop"
-        try names.prefix(loopCount).joined(separator: "\n").appending("\n").write(toFile: loopList, atomically: true, encoding: .utf8)
+        try names.prefix(loopCount).joined(separator: "\n").appending("\n").write(
+            toFile: loopList, atomically: true, encoding: .utf8)
         let sources = names.map { (String($0.dropFirst(6).dropLast(4)), httpURL + "/" + $0) }
         // One file, the curl way: a download piped into an upload, as a user's script would do it.
         let one = Measure.scratch + "/upload-one.sh"
@@ -140,25 +155,34 @@ struct Compare {
             .write(toFile: one, atomically: true, encoding: .utf8)
         let uploads = self.uploads
         let verify: (Int) throws -> Void = { expected in
-            let present = (try? FileManager.default.contentsOfDirectory(atPath: uploads))?.filter { $0.hasPrefix("f") } ?? []
+            let present =
+                (try? FileManager.default.contentsOfDirectory(atPath: uploads))?.filter { $0.hasPrefix("f") } ?? []
             for file in present { try? FileManager.default.removeItem(atPath: uploads + "/" + file) }
             guard present.count == expected else {
                 throw MeasureError.verification("small files: \(present.count) uploaded, expected \(expected)")
             }
         }
         let sequential: [(String, String, [String: String])] = [
-            ("web2ftp sequential", try web2ftpCommand(sources: sources.prefix(loopCount).map { $0 }, mode: "sequential", ftps: true), ftpEnv(true)),
+            (
+                "web2ftp sequential",
+                try web2ftpCommand(sources: sources.prefix(loopCount).map { $0 }, mode: "sequential", ftps: true),
+                ftpEnv(true)
+            ),
             ("curl loop", "{TIME} sh -c 'while read f; do sh \(one) $f || exit 1; done < \(loopList)'", [:]),
         ]
-        try alternate("\(loopCount) files of 10 KiB, HTTP → FTPS, sequential", bytes: loopCount * DataSet.smallBytes,
-                      files: loopCount, contenders: sequential) { try verify(loopCount) }
+        try alternate(
+            "\(loopCount) files of 10 KiB, HTTP → FTPS, sequential", bytes: loopCount * DataSet.smallBytes,
+            files: loopCount, contenders: sequential
+        ) { try verify(loopCount) }
         let parallel: [(String, String, [String: String])] = [
             ("web2ftp parallel 4", try web2ftpCommand(sources: sources, mode: "parallel", ftps: true), ftpEnv(true)),
             ("web2ftp sequential", try web2ftpCommand(sources: sources, mode: "sequential", ftps: true), ftpEnv(true)),
             ("xargs -P 4 curl", "{TIME} sh -c 'xargs -P 4 -n 1 sh \(one) < \(list)'", [:]),
         ]
-        try alternate("\(count) files of 10 KiB, HTTP → FTPS, 4 at once", bytes: count * DataSet.smallBytes,
-                      files: count, contenders: parallel, baseline: "xargs -P 4 curl") { try verify(count) }
+        try alternate(
+            "\(count) files of 10 KiB, HTTP → FTPS, 4 at once", bytes: count * DataSet.smallBytes,
+            files: count, contenders: parallel, baseline: "xargs -P 4 curl"
+        ) { try verify(count) }
     }
 
     mutating func csvAlone() throws {
@@ -172,8 +196,10 @@ struct Compare {
             ("passthrough (parse + rewrite), 100 MiB UTF-8", "passthrough", utf8, "mlr --csv cat"),
             ("re-delimit ; → , + latin-1 → UTF-8, 100 MiB", "redelimit", latin1, "mlr --icsv --ifs ';' --ocsv cat"),
             ("+ a dayfirst date column to ISO 8601", "date", latin1, "mlr --icsv --ifs ';' --ocsv put '\(date)'"),
-            ("short fields (24 per row), re-delimit + latin-1, 100 MiB", "short", www + "/" + DataSet.short.name,
-             "mlr --icsv --ifs ';' --ocsv cat"),
+            (
+                "short fields (24 per row), re-delimit + latin-1, 100 MiB", "short", www + "/" + DataSet.short.name,
+                "mlr --icsv --ifs ';' --ocsv cat"
+            ),
         ]
         for (label, mode, file, mlr) in modes {
             let bytes = try fileSize(file)
@@ -185,7 +211,8 @@ struct Compare {
             ]
             try alternate("CSV alone, one core: \(label)", bytes: bytes, contenders: contenders, baseline: "mlr") {}
         }
-        report.notes.append("mlr reads latin-1 bytes as they are (it does not re-encode); Python decodes and re-encodes like web2ftp.")
+        report.notes.append(
+            "mlr reads latin-1 bytes as they are (it does not re-encode); Python decodes and re-encodes like web2ftp.")
     }
 
     static let pythonScript = """
@@ -222,7 +249,10 @@ struct Compare {
                     let sample = try Measure.run(label, command, environment: environment)
                     try verify()
                     samples[label, default: []].append(sample)
-                    say(String(format: "   %@: %.2f s, CPU %.2f s, RSS %.1f MiB", label, sample.wall, sample.cpu, Double(sample.rssKiB) / 1024))
+                    say(
+                        String(
+                            format: "   %@: %.2f s, CPU %.2f s, RSS %.1f MiB", label, sample.wall, sample.cpu,
+                            Double(sample.rssKiB) / 1024))
                 } catch {
                     failures[label] = "\(error)"
                     say("   \(label) FAILED: \(error)")
@@ -230,20 +260,25 @@ struct Compare {
                 }
             }
         }
-        report.add(Report.Case(name: name, bytes: bytes, files: files, baseline: baseline ?? contenders[1].0,
-                               order: contenders.map(\.0), samples: samples, failures: failures))
+        report.add(
+            Report.Case(
+                name: name, bytes: bytes, files: files, baseline: baseline ?? contenders[1].0,
+                order: contenders.map(\.0), samples: samples, failures: failures))
     }
 
     func web2ftpCommand(sources: [(String, String)], mode: String, ftps: Bool) throws -> String {
         let config = Measure.scratch + "/config-\(sources.count)-\(mode).json"
         let body = sources.map { "\"\($0.0)\": {\"URL\": \"\($0.1)\", \"PARAMS\": {}}" }.joined(separator: ",\n")
         try "{\n\(body)\n}\n".write(toFile: config, atomically: true, encoding: .utf8)
-        return "{TIME} \(web2ftp) manual \(mode) --config \(config) --cacert \(ca) --log \(Measure.scratch)/etl_pipeline.log --quiet --retries 0"
+        return
+            "{TIME} \(web2ftp) manual \(mode) --config \(config) --cacert \(ca) --log \(Measure.scratch)/etl_pipeline.log --quiet --retries 0"
     }
 
     func ftpEnv(_ ftps: Bool) -> [String: String] {
-        ["FTPHOST": "localhost:\(ftpPort(tls: ftps))", "FTPUSER": user, "FTPPASS": password, "FTPTARGET": uploads,
-         "FTPTLS": ftps ? "explicit" : "none"]
+        [
+            "FTPHOST": "localhost:\(ftpPort(tls: ftps))", "FTPUSER": user, "FTPPASS": password, "FTPTARGET": uploads,
+            "FTPTLS": ftps ? "explicit" : "none",
+        ]
     }
 
     func curlUpload(ftps: Bool, path: String) -> String {
@@ -251,8 +286,11 @@ struct Compare {
     }
 
     func lftpUpload(ftps: Bool, path: String) -> String {
-        let tls = ftps ? "set ssl:ca-file \(ca); set ftp:ssl-force true; set ftp:ssl-protect-data true" : "set ftp:ssl-allow false"
-        return "lftp -u \(user),\(password) -e '\(tls); put /dev/stdin -o \(path); quit' localhost:\(ftpPort(tls: ftps))"
+        let tls =
+            ftps
+            ? "set ssl:ca-file \(ca); set ftp:ssl-force true; set ftp:ssl-protect-data true" : "set ftp:ssl-allow false"
+        return
+            "lftp -u \(user),\(password) -e '\(tls); put /dev/stdin -o \(path); quit' localhost:\(ftpPort(tls: ftps))"
     }
 
     func fileSize(_ path: String) throws -> Int {
@@ -261,8 +299,10 @@ struct Compare {
 
     static func machine() -> String {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }?
+        let model =
+            cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }?
             .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
-        return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB"
+        return
+            "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB"
     }
 }

@@ -89,24 +89,58 @@ enum RowKind {
         let year = 2000 + Int(r >> 16 % 26)
         switch self {
         case .utf8, .plain:
-            rows.number(rows.row); rows.byte(44)
-            rows.text("name"); rows.number(Int(r >> 20 % 100_000)); rows.byte(44)
-            rows.number(year); rows.byte(45); rows.padded(month); rows.byte(45); rows.padded(day); rows.byte(44)
-            rows.number(Int(r >> 24 % 100_000)); rows.byte(46); rows.padded(Int(r >> 40 % 100)); rows.byte(44)
-            rows.text("City"); rows.number(Int(r >> 32 % 500)); rows.byte(44)
+            rows.number(rows.row)
+            rows.byte(44)
+            rows.text("name")
+            rows.number(Int(r >> 20 % 100_000))
+            rows.byte(44)
+            rows.number(year)
+            rows.byte(45)
+            rows.padded(month)
+            rows.byte(45)
+            rows.padded(day)
+            rows.byte(44)
+            rows.number(Int(r >> 24 % 100_000))
+            rows.byte(46)
+            rows.padded(Int(r >> 40 % 100))
+            rows.byte(44)
+            rows.text("City")
+            rows.number(Int(r >> 32 % 500))
+            rows.byte(44)
             if self == .plain {
-                rows.text("some text without a comma "); rows.number(rows.row); rows.byte(10)
+                rows.text("some text without a comma ")
+                rows.number(rows.row)
+                rows.byte(10)
             } else {
-                rows.text("\"some text, with a comma "); rows.number(rows.row); rows.text("\"\n")
+                rows.text("\"some text, with a comma ")
+                rows.number(rows.row)
+                rows.text("\"\n")
             }
         case .latin1:
-            rows.number(rows.row); rows.byte(59)
-            rows.text(["M", "K", "B", "S"][Int(r % 4)]); rows.byte(0xFC); rows.text("ller ")  // ü in latin-1
-            rows.number(Int(r >> 20 % 1000)); rows.byte(59)
-            rows.padded(day); rows.byte(46); rows.padded(month); rows.byte(46); rows.number(year); rows.byte(59)
-            rows.number(1 + Int(r >> 24 % 9)); rows.byte(46); rows.number(100 + Int(r >> 28 % 900)); rows.byte(44)
-            rows.padded(Int(r >> 40 % 100)); rows.byte(59)
-            rows.text("Stra"); rows.byte(0xDF); rows.text("burg "); rows.number(Int(r >> 32 % 50)); rows.byte(10)
+            rows.number(rows.row)
+            rows.byte(59)
+            rows.text(["M", "K", "B", "S"][Int(r % 4)])
+            rows.byte(0xFC)
+            rows.text("ller ")  // ü in latin-1
+            rows.number(Int(r >> 20 % 1000))
+            rows.byte(59)
+            rows.padded(day)
+            rows.byte(46)
+            rows.padded(month)
+            rows.byte(46)
+            rows.number(year)
+            rows.byte(59)
+            rows.number(1 + Int(r >> 24 % 9))
+            rows.byte(46)
+            rows.number(100 + Int(r >> 28 % 900))
+            rows.byte(44)
+            rows.padded(Int(r >> 40 % 100))
+            rows.byte(59)
+            rows.text("Stra")
+            rows.byte(0xDF)
+            rows.text("burg ")
+            rows.number(Int(r >> 32 % 50))
+            rows.byte(10)
         case .short:
             rows.shortRow(r)
         }
@@ -158,12 +192,26 @@ struct Rows {
             r = r >> 3 | r << 61
             switch (column + pick) % 8 {
             case 0: number(Int(r % 10))  // a flag or a count
-            case 1: number(Int(r % 100_000)); byte(44); padded(Int(r >> 17 % 100))  // decimal comma
-            case 2: text(["A", "B", "X", "ZZ"][pick & 3]); number(Int(r % 100))  // a code
+            case 1:
+                number(Int(r % 100_000))
+                byte(44)
+                padded(Int(r >> 17 % 100))  // decimal comma
+            case 2:
+                text(["A", "B", "X", "ZZ"][pick & 3])
+                number(Int(r % 100))  // a code
             case 3: break  // empty
-            case 4: text("M"); byte(0xFC); text("n")  // "Mün", latin-1
-            case 5: byte(34); text("a;b"); byte(34)  // quoted, holding the separator
-            case 6: number(Int(r % 1000)); byte(44); number(Int(r >> 9 % 10))
+            case 4:
+                text("M")
+                byte(0xFC)
+                text("n")  // "Mün", latin-1
+            case 5:
+                byte(34)
+                text("a;b")
+                byte(34)  // quoted, holding the separator
+            case 6:
+                number(Int(r % 1000))
+                byte(44)
+                number(Int(r >> 9 % 10))
             default: text(["ja", "nein", "k.A.", "-"][pick & 3])
             }
         }

@@ -50,7 +50,8 @@ enum Measure {
         process.waitUntilExit()
         let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         guard process.terminationStatus == 0 else {
-            throw MeasureError.failed(what, status: process.terminationStatus, stderr: String(decoding: stderr, as: UTF8.self))
+            throw MeasureError.failed(
+                what, status: process.terminationStatus, stderr: String(decoding: stderr, as: UTF8.self))
         }
         var sample = Sample(wall: wall, cpu: 0, rssKiB: 0)
         for file in files {
@@ -65,7 +66,9 @@ enum Measure {
     }
 
     static func sha256(ofFile path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw MeasureError.verification("\(path) is missing") }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw MeasureError.verification("\(path) is missing")
+        }
         defer { try? handle.close() }
         var digest = SHA256()
         while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
@@ -77,6 +80,7 @@ enum Measure {
     static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()
         guard !sorted.isEmpty else { return .nan }
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        return sorted.count % 2 == 1
+            ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 }

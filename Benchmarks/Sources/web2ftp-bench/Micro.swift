@@ -20,47 +20,66 @@ enum Micro {
     }
 
     static let cases: [Case] = [
-        Case(name: "http-head", what: "HTTP response heads (keep-alive stream of 204s, ~300 B each)",
-             input: { repeated(httpHead) }, pass: parseHTTP),
-        Case(name: "http-length", what: "HTTP body, Content-Length",
-             input: { Array("HTTP/1.1 200 OK\r\nContent-Length: \(inputBytes - 64)\r\n\r\n".utf8).padded(to: inputBytes) },
-             pass: parseHTTP),
-        Case(name: "http-chunked", what: "HTTP body, chunked (16 KiB chunks as nginx sends them)",
-             input: chunkedBody, pass: parseHTTP),
-        Case(name: "ftp-replies", what: "FTP replies (single and multi-line)",
-             input: { repeated(ftpReplies) }, pass: parseFTP),
-        Case(name: "csv-tokenize", what: "CSV tokenizer alone (UTF-8, quoted fields)",
-             input: { csvInput(.utf8) }, pass: tokenize),
-        Case(name: "csv-passthrough", what: "CSV transform, default PARAMS (parse + rewrite)",
-             input: { csvInput(.utf8) }, pass: { transform($0, params: [:]) }),
-        Case(name: "csv-plain", what: "CSV transform, default PARAMS, rows without quotes (copied whole)",
-             input: { csvInput(.plain) }, pass: { transform($0, params: [:]) }),
-        Case(name: "csv-plain-redelimit", what: "CSV transform, rows without quotes, ',' → ';' (OUTPUT.sep)",
-             input: { csvInput(.plain) }, pass: { transform($0, params: [:], output: ["sep": .string(";")]) }),
-        Case(name: "csv-redelimit", what: "CSV transform, latin-1 ';' → UTF-8 ','",
-             input: { csvInput(.latin1) },
-             pass: { transform($0, params: ["sep": .string(";"), "encoding": .string("latin-1")]) }),
-        Case(name: "csv-date", what: "CSV transform, latin-1 ';' + a dayfirst date column",
-             input: { csvInput(.latin1) },
-             pass: {
-                 transform($0, params: [
-                     "sep": .string(";"), "encoding": .string("latin-1"), "parse_dates": .array([.string("Datum")]),
-                     "dayfirst": .bool(true),
-                 ])
-             }),
-        Case(name: "csv-short", what: "CSV transform, short fields (24 per row), latin-1 ';' → UTF-8 ','",
-             input: { csvInput(.short) },
-             pass: { transform($0, params: ["sep": .string(";"), "encoding": .string("latin-1")]) }),
-        Case(name: "csv-short-cols", what: "CSV transform, short fields, latin-1 ';', usecols 8 of 24, decimal ','",
-             input: { csvInput(.short) },
-             pass: {
-                 transform($0, params: [
-                     "sep": .string(";"), "encoding": .string("latin-1"), "decimal": .string(","),
-                     "usecols": .array([0, 1, 4, 6, 9, 14, 17, 22].map { .integer($0) }),
-                 ])
-             }),
-        Case(name: "sha256", what: "SHA-256 of the uploaded bytes (libcrypto)",
-             input: { csvInput(.utf8) }, pass: digest),
+        Case(
+            name: "http-head", what: "HTTP response heads (keep-alive stream of 204s, ~300 B each)",
+            input: { repeated(httpHead) }, pass: parseHTTP),
+        Case(
+            name: "http-length", what: "HTTP body, Content-Length",
+            input: {
+                Array("HTTP/1.1 200 OK\r\nContent-Length: \(inputBytes - 64)\r\n\r\n".utf8).padded(to: inputBytes)
+            },
+            pass: parseHTTP),
+        Case(
+            name: "http-chunked", what: "HTTP body, chunked (16 KiB chunks as nginx sends them)",
+            input: chunkedBody, pass: parseHTTP),
+        Case(
+            name: "ftp-replies", what: "FTP replies (single and multi-line)",
+            input: { repeated(ftpReplies) }, pass: parseFTP),
+        Case(
+            name: "csv-tokenize", what: "CSV tokenizer alone (UTF-8, quoted fields)",
+            input: { csvInput(.utf8) }, pass: tokenize),
+        Case(
+            name: "csv-passthrough", what: "CSV transform, default PARAMS (parse + rewrite)",
+            input: { csvInput(.utf8) }, pass: { transform($0, params: [:]) }),
+        Case(
+            name: "csv-plain", what: "CSV transform, default PARAMS, rows without quotes (copied whole)",
+            input: { csvInput(.plain) }, pass: { transform($0, params: [:]) }),
+        Case(
+            name: "csv-plain-redelimit", what: "CSV transform, rows without quotes, ',' → ';' (OUTPUT.sep)",
+            input: { csvInput(.plain) }, pass: { transform($0, params: [:], output: ["sep": .string(";")]) }),
+        Case(
+            name: "csv-redelimit", what: "CSV transform, latin-1 ';' → UTF-8 ','",
+            input: { csvInput(.latin1) },
+            pass: { transform($0, params: ["sep": .string(";"), "encoding": .string("latin-1")]) }),
+        Case(
+            name: "csv-date", what: "CSV transform, latin-1 ';' + a dayfirst date column",
+            input: { csvInput(.latin1) },
+            pass: {
+                transform(
+                    $0,
+                    params: [
+                        "sep": .string(";"), "encoding": .string("latin-1"), "parse_dates": .array([.string("Datum")]),
+                        "dayfirst": .bool(true),
+                    ])
+            }),
+        Case(
+            name: "csv-short", what: "CSV transform, short fields (24 per row), latin-1 ';' → UTF-8 ','",
+            input: { csvInput(.short) },
+            pass: { transform($0, params: ["sep": .string(";"), "encoding": .string("latin-1")]) }),
+        Case(
+            name: "csv-short-cols", what: "CSV transform, short fields, latin-1 ';', usecols 8 of 24, decimal ','",
+            input: { csvInput(.short) },
+            pass: {
+                transform(
+                    $0,
+                    params: [
+                        "sep": .string(";"), "encoding": .string("latin-1"), "decimal": .string(","),
+                        "usecols": .array([0, 1, 4, 6, 9, 14, 17, 22].map { .integer($0) }),
+                    ])
+            }),
+        Case(
+            name: "sha256", what: "SHA-256 of the uploaded bytes (libcrypto)",
+            input: { csvInput(.utf8) }, pass: digest),
     ]
 
     static func run(only: String?, mebibytes: Int, repeats: Int) {
@@ -85,7 +104,8 @@ enum Micro {
 
     // MARK: inputs
 
-    static let httpHead = Array("""
+    static let httpHead = Array(
+        """
         HTTP/1.1 204 No Content\r
         Server: nginx/1.22.1\r
         Date: Thu, 26 Nov 2026 22:23:00 GMT\r
@@ -99,7 +119,8 @@ enum Micro {
 
         """.utf8)
 
-    static let ftpReplies = Array("""
+    static let ftpReplies = Array(
+        """
         150 Ok to send data.\r
         226 Transfer complete.\r
         211-Features:\r

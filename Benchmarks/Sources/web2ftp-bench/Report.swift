@@ -23,7 +23,10 @@ struct Report {
         var cells: [String]
     }
 
-    static let header = ["case", "contender", "runs", "MB/s median (min–max)", "ms/file", "client CPU s", "peak RSS MiB", "speed ×", "CPU ×"]
+    static let header = [
+        "case", "contender", "runs", "MB/s median (min–max)", "ms/file", "client CPU s", "peak RSS MiB", "speed ×",
+        "CPU ×",
+    ]
 
     func rows() -> [Row] {
         var rows: [Row] = []
@@ -32,7 +35,11 @@ struct Report {
             let baseCPU = item.samples[item.baseline].map { Measure.median($0.map(\.cpu)) }
             for label in item.order {
                 guard let samples = item.samples[label], !samples.isEmpty else {
-                    rows.append(Row(cells: [item.name, label, "0", "failed: \(item.failures[label]?.prefix(80) ?? "")", "", "", "", "", ""]))
+                    rows.append(
+                        Row(cells: [
+                            item.name, label, "0", "failed: \(item.failures[label]?.prefix(80) ?? "")", "", "", "", "",
+                            "",
+                        ]))
                     continue
                 }
                 let walls = samples.map(\.wall)
@@ -42,13 +49,14 @@ struct Report {
                 let rss = Measure.median(samples.map { Double($0.rssKiB) / 1024 })
                 let perFile = item.files.map { String(format: "%.1f", wall * 1000 / Double($0)) } ?? ""
                 let isBase = label == item.baseline
-                rows.append(Row(cells: [
-                    item.name, label, "\(samples.count)",
-                    String(format: "%.0f (%.0f–%.0f)", rate(wall), rate(walls.max()!), rate(walls.min()!)),
-                    perFile, String(format: "%.2f", cpu), String(format: "%.1f", rss),
-                    isBase ? "1" : base.map { String(format: "%.2f", $0 / wall) } ?? "",
-                    isBase ? "1" : baseCPU.map { String(format: "%.2f", cpu / $0) } ?? "",
-                ]))
+                rows.append(
+                    Row(cells: [
+                        item.name, label, "\(samples.count)",
+                        String(format: "%.0f (%.0f–%.0f)", rate(wall), rate(walls.max()!), rate(walls.min()!)),
+                        perFile, String(format: "%.2f", cpu), String(format: "%.1f", rss),
+                        isBase ? "1" : base.map { String(format: "%.2f", $0 / wall) } ?? "",
+                        isBase ? "1" : baseCPU.map { String(format: "%.2f", cpu / $0) } ?? "",
+                    ]))
             }
         }
         return rows
@@ -59,16 +67,20 @@ struct Report {
         var widths = [Int](repeating: 0, count: Report.header.count)
         for cells in all { for (index, cell) in cells.enumerated() { widths[index] = max(widths[index], cell.count) } }
         var out = "\nweb2ftp benchmark — \(machine)\n"
-        out += "speed × = baseline's median wall ÷ this one's (higher is faster); CPU × = this one's client CPU ÷ baseline's\n"
+        out +=
+            "speed × = baseline's median wall ÷ this one's (higher is faster); CPU × = this one's client CPU ÷ baseline's\n"
         for cells in all {
-            out += cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") + "\n"
+            out +=
+                cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(
+                    separator: "  ") + "\n"
         }
         for note in notes { out += "- \(note)\n" }
         return out
     }
 
     func markdown() -> String {
-        var out = "Measured \(Self.today()) on \(machine) (loopback; a shared 2-core VM: noisy, compare ratios within one run).\n"
+        var out =
+            "Measured \(Self.today()) on \(machine) (loopback; a shared 2-core VM: noisy, compare ratios within one run).\n"
         out += "Baseline of each case: `curl | curl`, the curl loop, `xargs -P 4` curl pipelines, or `mlr`. "
         out += "Speed × = baseline's median wall time ÷ this one's; CPU × = this one's client CPU ÷ the baseline's.\n\n"
         out += "| " + Report.header.joined(separator: " | ") + " |\n"

@@ -16,11 +16,15 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         ["names": .array([.string("a"), .string("b")]), "on_bad_lines": .string("skip"), "nrows": .integer(5)],
         ["sep": .string(";"), "quotechar": .string("'")],
         ["sep": .string("\\t"), "escapechar": .string("\\"), "encoding": .string("latin-1")],
-        ["header": .null, "usecols": .array([.integer(0), .integer(2)]), "names": .array([.string("x"), .string("y")]),
-         "parse_dates": .array([.integer(1)]), "dayfirst": .bool(true)],
+        [
+            "header": .null, "usecols": .array([.integer(0), .integer(2)]),
+            "names": .array([.string("x"), .string("y")]),
+            "parse_dates": .array([.integer(1)]), "dayfirst": .bool(true),
+        ],
     ]
     let choice = Int(bytes[0]) % (choices.count + 1)
-    let options = choice < choices.count
+    let options =
+        choice < choices.count
         ? try! CSVOptions(params: choices[choice]) : try! CSVOptions(params: [:], output: ["sep": .string(";")])
     let input = Array(bytes[1...])
     let split = Int(bytes[0] >> 3) % (input.count + 1)
