@@ -114,10 +114,9 @@ public final class CSVTransformer {
         rows.beginChunk()
         let fed = try tokenizer.feed(
             UnsafeRawBufferPointer(decoded.bytes),
-            plain: { (raw, fields) throws(CSVError) in rows.plainRow(raw, fields: fields) }
-        ) { (tokens) throws(CSVError) in
-            try rows.record(tokens)
-        }
+            plain: { (raw, fields) throws(CSVError) in rows.plainRow(raw, fields: fields) },
+            { (tokens) throws(CSVError) in try rows.record(tokens) }
+        )
         if case .failure = fed {
             let row = tokenizer.records + 1
             throw CSVError(
@@ -131,7 +130,8 @@ public final class CSVTransformer {
             throw CSVError(
                 kind: .invalidEncoding, row: row,
                 message:
-                    "byte \(byte) at byte offset \(invalid.offset) is not valid \(name) (row \(row)); set encoding to the file's real encoding, or encoding_errors: \"replace\""
+                    "byte \(byte) at byte offset \(invalid.offset) is not valid \(name) (row \(row)); "
+                    + "set encoding to the file's real encoding, or encoding_errors: \"replace\""
             )
         }
         if final {

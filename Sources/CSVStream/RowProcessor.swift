@@ -111,7 +111,8 @@ struct RowProcessor {
         guard column.parsed == 0, !column.warned else { return }
         dateColumns[slot].warned = true
         warnings.append(
-            "parse_dates column '\(column.label)': none of the first \(column.tried) non-empty values is a date (e.g. \"\(column.example ?? "")\"); values are kept as text — is it the right column?"
+            "parse_dates column '\(column.label)': none of the first \(column.tried) non-empty values is a date "
+                + "(e.g. \"\(column.example ?? "")\"); values are kept as text — is it the right column?"
         )
     }
 
@@ -212,7 +213,8 @@ struct RowProcessor {
                 throw CSVError(
                     kind: .unknownColumn, row: row,
                     message:
-                        "parse_dates: column \(index) does not exist (usecols selects \(projection.count) columns, and parse_dates counts among them, as pandas does)"
+                        "parse_dates: column \(index) does not exist (usecols selects \(projection.count) columns, "
+                        + "and parse_dates counts among them, as pandas does)"
                 )
             }
             return projection[index]

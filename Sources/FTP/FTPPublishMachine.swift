@@ -60,9 +60,9 @@ public struct FTPPublishResult: Equatable, Sendable {
 }
 
 /// One atomic publish as a pure state machine (no sockets): MKD the levels → EPSV (or PASV) → STOR to a temporary
-/// name → the bytes → 226 → SIZE check → RNFR/RNTO to the final name, with a safe swap when the server refuses to
-/// rename over an existing file. Any failure deletes the temporary file (best effort) and never touches the old file
-/// except to move it aside and back.
+/// name → the bytes → 226 → SIZE check → RNFR/RNTO to the final name, with a safe swap when the server
+/// refuses to rename over an existing file. Any failure deletes the temporary file (best effort) and never touches
+/// the old file except to move it aside and back.
 public struct FTPPublishMachine {
     public enum Event: Equatable {
         case reply(FTPReply)

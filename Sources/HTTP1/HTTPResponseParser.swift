@@ -150,7 +150,8 @@ public struct HTTPResponseParser {
         case .fixedBody(let remaining):
             throw HTTPParseError(
                 .truncated, at: offset,
-                "the body ended after \(bodyExpected - remaining) of the \(bodyExpected) bytes announced by Content-Length"
+                "the body ended after \(bodyExpected - remaining) of the \(bodyExpected) bytes "
+                    + "announced by Content-Length"
             )
         case .chunkSizeLine, .chunkData, .chunkDataEnd, .trailerLine:
             throw HTTPParseError(

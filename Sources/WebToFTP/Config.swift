@@ -43,7 +43,8 @@ public enum ConfigLoader {
             if let reason = nameProblem(name) { problems.append("source \"\(printable(name))\": \(reason)") }
             guard case .object(let fields) = value else {
                 problems.append(
-                    "source \"\(printable(name))\": must be an object with URL (and optionally PARAMS …), got \(value.kind)"
+                    "source \"\(printable(name))\": must be an object with URL (and optionally PARAMS …), "
+                        + "got \(value.kind)"
                 )
                 continue
             }

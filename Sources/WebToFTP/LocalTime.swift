@@ -28,9 +28,8 @@ public struct LocalTime: Sendable, Equatable {
     public var iso8601: String {
         let sign = utcOffset < 0 ? "-" : "+"
         let offset = abs(utcOffset)
-        return
-            "\(pad(year, 4))-\(pad(month))-\(pad(day))T\(pad(hour)):\(pad(minute)):\(pad(second)).\(pad(millisecond, 3))"
-            + "\(sign)\(pad(offset / 3600)):\(pad(offset % 3600 / 60))"
+        return "\(pad(year, 4))-\(pad(month))-\(pad(day))T\(pad(hour)):\(pad(minute)):\(pad(second))"
+            + ".\(pad(millisecond, 3))\(sign)\(pad(offset / 3600)):\(pad(offset % 3600 / 60))"
     }
 
     /// strftime subset: %Y %m %d %H %M %S %%.

@@ -242,33 +242,33 @@ public final class Pipeline {
             source: source, directory: targetDirectory(for: source),
             name: rendered.split(separator: "/").last.map(String.init) ?? rendered, client: client,
             acquireSession: { [weak self] done in self?.acquireSession(done) },
-            releaseSession: { [weak self] session in self?.releaseSession(session) }
-        ) { [weak self] result in
-            guard let self else { return }
-            self.running[source.name] = nil
-            switch result {
-            case .success:
-                self.record(source, attempts: number, start: start, result)
-                self.startNext()
-            case .failure(let failure):
-                if let orphan = failure.orphan { self.orphans.append(orphan) }
-                if failure.transient && number < total && self.cancelled == nil {
-                    let delay = self.backoff(attempt: number, retryAfter: failure.retryAfter)
-                    self.log.event(
-                        .warning, source: source.name, "retry",
-                        [
-                            ("delay", "\(delay)ms"), ("reason", failure.reason),
-                        ])
-                    self.waiting[source.name] = self.loop.scheduleTimer(afterMilliseconds: delay) {
-                        self.waiting[source.name] = nil
-                        self.attempt(source, number: number + 1, start: start)
-                    }
-                } else {
+            releaseSession: { [weak self] session in self?.releaseSession(session) },
+            completion: { [weak self] result in
+                guard let self else { return }
+                self.running[source.name] = nil
+                switch result {
+                case .success:
                     self.record(source, attempts: number, start: start, result)
                     self.startNext()
+                case .failure(let failure):
+                    if let orphan = failure.orphan { self.orphans.append(orphan) }
+                    if failure.transient && number < total && self.cancelled == nil {
+                        let delay = self.backoff(attempt: number, retryAfter: failure.retryAfter)
+                        self.log.event(
+                            .warning, source: source.name, "retry",
+                            [
+                                ("delay", "\(delay)ms"), ("reason", failure.reason),
+                            ])
+                        self.waiting[source.name] = self.loop.scheduleTimer(afterMilliseconds: delay) {
+                            self.waiting[source.name] = nil
+                            self.attempt(source, number: number + 1, start: start)
+                        }
+                    } else {
+                        self.record(source, attempts: number, start: start, result)
+                        self.startNext()
+                    }
                 }
-            }
-        }
+            })
         transfer.onCSVWarning = { [weak self] warning in
             self?.log.event(.warning, source: source.name, "csv", [("detail", warning)])
         }

@@ -51,6 +51,7 @@ clock_gettime(CLOCK_MONOTONIC, &stop)
 let seconds = Double(stop.tv_sec - start.tv_sec) + Double(stop.tv_nsec - start.tv_nsec) / 1e9
 let peak = peakResidentKiB()
 print(
-    "input \(fed >> 20) MiB, rows \(transformer.counters.rowsOut), \(Int(Double(fed) / seconds / 1e6)) MB/s, peak RSS \(peak / 1024) MiB, dates unparsed \(transformer.counters.datesUnparsed)"
+    "input \(fed >> 20) MiB, rows \(transformer.counters.rowsOut), \(Int(Double(fed) / seconds / 1e6)) MB/s, "
+        + "peak RSS \(peak / 1024) MiB, dates unparsed \(transformer.counters.datesUnparsed)"
 )
 exit(peak / 1024 <= limitMiB && transformer.counters.datesUnparsed == 0 ? 0 : 1)

@@ -218,10 +218,14 @@ struct CSVEncodingTests {
     }
 
     @Test(
-        "single-byte code pages in long runs of accented text (eight bytes at a time): the same text, an undefined byte found at its offset"
+        """
+        single-byte code pages in long runs of accented text (eight bytes at a time): the same text, \
+        an undefined byte found at its offset
+        """
     )
     func singleByteRuns() {
-        let accented: [UInt8] = [0xE9, 0x61, 0xFC, 0x80, 0x62, 0xDF, 0xE4, 0x63, 0xF6, 0x64, 0xC4, 0x65]  // é a ü € b ß ä c ö d Ä e
+        // é a ü € b ß ä c ö d Ä e
+        let accented: [UInt8] = [0xE9, 0x61, 0xFC, 0x80, 0x62, 0xDF, 0xE4, 0x63, 0xF6, 0x64, 0xC4, 0x65]
         let input = Array("a\n".utf8) + accented + accented + [10]
         let line = "éaü€bßäcödÄe"
         #expect(transform(input, options(["encoding": .string("cp1252")])) == "a\n\(line)\(line)\n")
@@ -241,7 +245,8 @@ struct CSVEncodingTests {
     @Test("UTF-8: BOM dropped, multi-byte characters split anywhere, invalid bytes an error or U+FFFD")
     func utf8() {
         #expect(
-            transform([0xEF, 0xBB, 0xBF] + Array("a,b\nü,€😀\n".utf8), options(["sep": .string(",")])) == "a,b\nü,€😀\n")
+            transform([0xEF, 0xBB, 0xBF] + Array("a,b\nü,€😀\n".utf8), options(["sep": .string(",")]))
+                == "a,b\nü,€😀\n")
         let bad: [UInt8] = Array("a\nx".utf8) + [0xC3, 0x28, 10]
         #expect(
             transform(bad, options(["encoding": .string("utf-8")])).hasPrefix(

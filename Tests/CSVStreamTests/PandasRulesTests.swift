@@ -100,7 +100,8 @@ struct PandasRulesTests {
                 == "t,d\nA,2024-01-02\nB,2024-02-03\n")
         #expect(
             transform(input, ["usecols": .array([.integer(0), .integer(2)]), "parse_dates": .array([.integer(2)])])
-                == "error: parse_dates: column 2 does not exist (usecols selects 2 columns, and parse_dates counts among them, as pandas does)"
+                == "error: parse_dates: column 2 does not exist (usecols selects 2 columns, "
+                + "and parse_dates counts among them, as pandas does)"
         )
         #expect(
             transform(
@@ -113,7 +114,10 @@ struct PandasRulesTests {
     }
 
     @Test(
-        "dates pandas reads that real files hold: DD-MM-YYYY (day first when asked or when the month cannot be), YYYYMMDD"
+        """
+        dates pandas reads that real files hold: DD-MM-YYYY (day first when asked or when the month cannot be), \
+        YYYYMMDD
+        """
     )
     func dateShapes() {
         let dates: [String: CSVParam] = ["parse_dates": .array([.string("d")])]
@@ -165,8 +169,10 @@ struct PandasRulesTests {
         } catch {
             #expect(
                 error.problems == [
-                    "dtype for column 'f' is \"float\": only str, object or string is supported: values are copied as text, never re-typed",
-                    "dtype for column 'n' is \"int64\": only str, object or string is supported: values are copied as text, never re-typed",
+                    "dtype for column 'f' is \"float\": only str, object or string is supported: "
+                        + "values are copied as text, never re-typed",
+                    "dtype for column 'n' is \"int64\": only str, object or string is supported: "
+                        + "values are copied as text, never re-typed",
                 ])
         }
         #expect(throws: CSVConfigError.self) { try CSVOptions(params: ["dtype": .string("int64")]) }
@@ -218,7 +224,8 @@ struct CSVCounterTests {
         // Said as soon as the first 1,000 values are in, before the body ends.
         #expect(
             transformer.warnings == [
-                "parse_dates column '0': none of the first 1000 non-empty values is a date (e.g. \"Team 0\"); values are kept as text — is it the right column?"
+                "parse_dates column '0': none of the first 1000 non-empty values is a date (e.g. \"Team 0\"); "
+                    + "values are kept as text — is it the right column?"
             ])
         // A short column that never parses is reported at the end; one that parses sometimes is not reported.
         let short = CSVTransformer(options: options(["parse_dates": .array([.string("a"), .string("b")])]))
@@ -227,7 +234,8 @@ struct CSVCounterTests {
         try? short.finish(into: &output)
         #expect(
             short.warnings == [
-                "parse_dates column 'a': none of the first 2 non-empty values is a date (e.g. \"x\"); values are kept as text — is it the right column?"
+                "parse_dates column 'a': none of the first 2 non-empty values is a date (e.g. \"x\"); "
+                    + "values are kept as text — is it the right column?"
             ])
         #expect(short.counters.datesUnparsedByColumn == [.init(column: "a", count: 2), .init(column: "b", count: 1)])
     }

@@ -113,7 +113,8 @@ struct HTTPClientFaultTests {
             }
             return [
                 .send(
-                    "HTTP/1.1 429 Too Many Requests\r\nRetry-After: Fri, 01 Jan 2100 00:00:00 GMT\r\nContent-Length: 0\r\n\r\n"
+                    "HTTP/1.1 429 Too Many Requests\r\nRetry-After: Fri, 01 Jan 2100 00:00:00 GMT\r\n"
+                        + "Content-Length: 0\r\n\r\n"
                 )
             ]
         }
@@ -194,7 +195,8 @@ struct HTTPClientFaultTests {
                     if request.hasPrefix("GET /next") {
                         return [
                             .send(
-                                "HTTP/1.1 302 Found\r\nLocation: http://localhost:\(other.port)/there\r\nContent-Length: 0\r\n\r\n"
+                                "HTTP/1.1 302 Found\r\nLocation: http://localhost:\(other.port)/there\r\n"
+                                    + "Content-Length: 0\r\n\r\n"
                             )
                         ]
                     }

@@ -74,7 +74,8 @@ struct HTTPResponseParserTests {
     @Test("chunked body with extensions and trailers")
     func chunked() {
         let text =
-            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;name=value\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nExpires: never\r\n\r\n"
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + "4;name=value\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nExpires: never\r\n\r\n"
         #expect(
             events(text) == [
                 "head 1.1 200 [OK] Transfer-Encoding=chunked", "body Wikipedia in\r\n\r\nchunks.", "end keepAlive=true",
@@ -99,7 +100,8 @@ struct HTTPResponseParserTests {
     func interim() {
         #expect(
             events(
-                "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+                    + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
             )
                 == ["head 1.1 200 [OK] Content-Length=2", "body ok", "end keepAlive=true"])
     }
@@ -130,7 +132,8 @@ struct HTTPResponseParserTests {
         var head: HTTPResponseHead?
         var parser = HTTPResponseParser()
         let text =
-            "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\nContent-Length: 3, 3\r\ncontent-length: 3\r\nX-Empty:\r\n\r\nabc"
+            "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\n"
+            + "Content-Length: 3, 3\r\ncontent-length: 3\r\nX-Empty:\r\n\r\nabc"
         _ = try? Array(text.utf8).withUnsafeBytes { bytes in
             try parser.feed(bytes) {
                 if case .head(let h) = $0 { head = h }

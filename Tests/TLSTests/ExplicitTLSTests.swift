@@ -219,7 +219,8 @@ struct ExplicitTLSTests {
                 talk.expectReply(next)
             }
         }
-        // The data handshake and the 150 reply race each other: compare the control replies in order, the rest as a set.
+        // The data handshake and the 150 reply race each other: compare the control replies in order,
+        // the rest as a set.
         let replies = outcome.filter { $0.first?.isNumber == true }
         let path = TestEnv.directory + "/ftp-home/" + name
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -63,7 +63,11 @@ public final class ScriptedFTPServer {
     static func absolute(_ path: String) -> String {
         var parts: [Substring] = []
         for part in path.split(separator: "/") where part != "." {
-            part == ".." ? _ = parts.popLast() : parts.append(part)
+            if part == ".." {
+                _ = parts.popLast()
+            } else {
+                parts.append(part)
+            }
         }
         return "/" + parts.joined(separator: "/")
     }

@@ -48,13 +48,15 @@ struct CSVReportEndToEndTests {
             "\(log)")
         #expect(
             log.contains(
-                "WARN [teams] csv detail=\"parse_dates column 'team': none of the first 1000 non-empty values is a date (e.g. 'Team 0')"
+                "WARN [teams] csv detail=\"parse_dates column 'team': "
+                    + "none of the first 1000 non-empty values is a date (e.g. 'Team 0')"
             ), "\(log)")
         #expect(log.contains("[teams] published") && log.contains("rows=1200 rows_in=1200"))
         #expect(
             log.contains("summary sources=3 succeeded=3")
                 && log.contains(
-                    " rows_in=1204 bad_rows_skipped=1 dates_unparsed=1201 values_replaced=1 thousands_decimal_rewritten=2 "
+                    " rows_in=1204 bad_rows_skipped=1 dates_unparsed=1201 values_replaced=1 "
+                        + "thousands_decimal_rewritten=2 "
                 ), "\(log)")
         let summary = try #require(scenario.summary)
         #expect(summary["rows_in"] as? Int == 1204 && summary["dates_unparsed"] as? Int == 1201)

@@ -117,7 +117,8 @@ struct FTPEnvironmentTests {
     @Test("credentials from ~/.netrc when FTPPASS is not set")
     func netrc() throws {
         let text =
-            "machine other.example login x password y\nmachine ftp.example.com\n  login ann\n  password s3cret\ndefault login anon password guest\n"
+            "machine other.example login x password y\nmachine ftp.example.com\n  login ann\n  password s3cret\n"
+            + "default login anon password guest\n"
         let env = try FTPEnvironment.load(["FTPHOST": "ftp.example.com:2121", "FTPTARGET": "/in"], netrc: text)
         #expect(env.user == "ann" && env.password == "s3cret" && env.port == 2121)
         let fallback = try FTPEnvironment.load(["FTPHOST": "else.example", "FTPTARGET": "/in"], netrc: text)

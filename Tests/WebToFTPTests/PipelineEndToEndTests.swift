@@ -102,7 +102,8 @@ struct PipelineEndToEndTests {
          "redirected": {"URL": "\(http)/redirect/chain"},
          "crlf": {"URL": "\(http)/small.csv", "OUTPUT": {"lineterminator": "\\r\\n", "sep": ";"}},
          "renamed": {"URL": "\(http)/small.csv", "PARAMS": {"names": ["a", "b", "c", "d"], "header": 0, "nrows": 1}},
-         "dates": {"URL": "\(https)/chunked/small.csv", "PARAMS": {"usecols": ["date"], "parse_dates": ["date"], "date_format": "%Y-%m-%d"}},
+         "dates": {"URL": "\(https)/chunked/small.csv",\
+         "PARAMS": {"usecols": ["date"], "parse_dates": ["date"], "date_format": "%Y-%m-%d"}},
          "tail": {"URL": "\(http)/small.csv", "PARAMS": {"skipfooter": 2}, "TARGET": "{name}-{date:%Y}.csv"}}
         """
 
@@ -131,7 +132,8 @@ struct PipelineEndToEndTests {
         #expect(scenario.published("sub/dir/cols.csv") == "id,name\n1,Alice\n2,\"Bob, Jr.\"\n")
         #expect(
             scenario.published("crlf.csv")
-                == "id;name;amount;date\r\n1;Alice;10.50;2024-01-31\r\n2;Bob, Jr.;7;2024-02-29\r\n3;\"Quote \"\"q\"\"\";0.01;2024-12-01\r\n"
+                == "id;name;amount;date\r\n1;Alice;10.50;2024-01-31\r\n2;Bob, Jr.;7;2024-02-29\r\n"
+                + "3;\"Quote \"\"q\"\"\";0.01;2024-12-01\r\n"
         )
         #expect(scenario.published("renamed.csv") == "a,b,c,d\n1,Alice,10.50,2024-01-31\n")
         #expect(scenario.published("dates.csv") == "date\n2024-01-31\n2024-02-29\n2024-12-01\n")
@@ -375,7 +377,10 @@ struct PipelineEndToEndTests {
     }
 
     @Test(
-        "SIGTERM, and the FTP server drops the session as the upload stops: the temporary file is deleted over a new one"
+        """
+        SIGTERM, and the FTP server drops the session as the upload stops: \
+        the temporary file is deleted over a new one
+        """
     )
     func sigtermSessionLost() async throws {
         let scenario = try Scenario("sigterm-lost")

@@ -50,7 +50,10 @@ struct NextRunTests {
 @Suite("schedule mode, end to end")
 struct ScheduleEndToEndTests {
     @Test(
-        "a trigger a few seconds ahead runs once, then the scheduler waits; a broken config edit skips the next run; SIGTERM while idle exits 0"
+        """
+        a trigger a few seconds ahead runs once, then the scheduler waits; a broken config edit skips the next run; \
+        SIGTERM while idle exits 0
+        """
     )
     func runsOnceThenWaits() async throws {
         try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")

@@ -18,7 +18,10 @@ struct SecurityTests {
     }
 
     @Test(
-        "TLS verification failures (unknown CA, wrong name, expired) and an https→http redirect stop their source at once: permanent, one connection, a clear reason"
+        """
+        TLS verification failures (unknown CA, wrong name, expired) and an https→http redirect stop their source \
+        at once: permanent, one connection, a clear reason
+        """
     )
     func verificationFailures() async throws {
         let thread = try EventLoopThread()
@@ -44,7 +47,8 @@ struct SecurityTests {
                         item.name == "downgrade"
                             ? [
                                 .send(
-                                    "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:\(TestEnv.httpPort)/small.csv\r\nContent-Length: 0\r\n\r\n"
+                                    "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:\(TestEnv.httpPort)/small.csv\r\n"
+                                        + "Content-Length: 0\r\n\r\n"
                                 )
                             ]
                             : Canned.serve(body)
@@ -116,7 +120,10 @@ struct SecurityTests {
     }
 
     @Test(
-        "CR/LF in names, templates, header values or FTP settings, and path traversal: refused whole before anything runs, printed without the control characters"
+        """
+        CR/LF in names, templates, header values or FTP settings, and path traversal: refused whole before anything \
+        runs, printed without the control characters
+        """
     )
     func injectionRefused() async throws {
         let thread = try EventLoopThread()
@@ -152,7 +159,8 @@ struct SecurityTests {
             "source \"..\": the name must not contain '..'",
             "source \"h1\": HEADERS.X-A is not a valid header",
             "source \"h2\": HEADERS.X-A??X-B is not a valid header",
-            "source \"u1\": invalid URL 'http://127.0.0.1:\(port)/x.csv??X-Injected: 1': it contains control characters",
+            "source \"u1\": invalid URL 'http://127.0.0.1:\(port)/x.csv??X-Injected: 1': "
+                + "it contains control characters",
             "FTPTARGET must not contain control characters", "FTPUSER must not contain control characters",
         ] {
             #expect(run.error.contains(expected), "missing: \(expected)\nin: \(run.error)")
