@@ -75,7 +75,7 @@ public struct HTTPResponseParser {
         return false
     }
 
-    /// True before the first byte of the response arrived.
+    /// True once the first byte of the response arrived (a stale kept-alive connection sends none).
     public var hasStarted: Bool { offset > 0 }
 
     // MARK: feeding
