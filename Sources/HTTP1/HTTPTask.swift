@@ -125,7 +125,7 @@ public final class HTTPTask: ByteStreamDelegate {
     private func attach(_ stream: any ByteStream, reused: Bool) {
         self.stream = stream
         reusedConnection = reused
-        tlsVersion = (stream as? TLSStream)?.protocolVersion
+        tlsVersion = stream.tls?.version
         stream.delegate = self
         parser.reset(requestMethod: method)
         pending = []

@@ -2,8 +2,21 @@
 public enum StreamEnd: Sendable {
     /// The peer finished cleanly (TCP FIN; for TLS, close_notify).
     case eof
-    /// The stream broke. The error says how: `ReactorError`, or the TLS layer's error.
-    case failed(any Error & Sendable)
+    /// The stream broke: at the socket, or in the TLS layer.
+    case failed(StreamError)
+}
+
+/// What a TLS layer in a stream reports about its session, for logs and checks.
+public struct TLSDetails: Equatable, Sendable {
+    /// The protocol version as OpenSSL names it ("TLSv1.3").
+    public var version: String
+    /// The handshake resumed an earlier session (FTP data connections must, for vsftpd's `require_ssl_reuse`).
+    public var sessionResumed: Bool
+
+    public init(version: String, sessionResumed: Bool) {
+        self.version = version
+        self.sessionResumed = sessionResumed
+    }
 }
 
 /// Receives a stream's events on the loop thread. After the owner calls `close()`, no further events arrive.
@@ -23,6 +36,14 @@ public protocol ByteStream: AnyObject {
     var delegate: (any ByteStreamDelegate)? { get set }
     /// Who is on the other end, for messages.
     var peerDescription: String { get }
+    /// The address of the socket at the bottom of the stack (through a proxy's tunnel: the proxy's). Asked of the
+    /// outermost stream; each layer passes the question down.
+    var peerAddress: SocketAddress { get }
+    /// The outermost TLS layer's session, nil when the stream has no TLS.
+    var tls: TLSDetails? { get }
+    /// For bulk senders (the FTP data channel): a TLS layer cuts writes into full records and holds a partial one
+    /// until more comes or the output is shut down. No effect on a stream without TLS.
+    var fullRecords: Bool { get set }
 
     /// Queues `bytes` for sending (copying what cannot be sent at once).
     func write(_ bytes: UnsafeRawBufferPointer)
