@@ -29,6 +29,20 @@ public protocol ByteStreamDelegate: AnyObject {
     func stream(_ stream: any ByteStream, didEnd end: StreamEnd)
 }
 
+/// Lifetimes and threads, for every stream and its users (stated here once):
+/// - Thread: a stream, its delegate and everything that drives it live on one loop's thread; the public entry points
+///   of Reactor, TLS and HTTP1 assert it (`EventLoop.assertInLoop`). Other threads reach the loop only through
+///   `EventLoopHandle.execute`.
+/// - Ownership: exactly one owner holds a stream strongly and ends it with `close()` (or `closeGracefully`). A layer
+///   owns the layer below (a `TLSStream` its TCP connection or tunnel), so closing the top closes the stack. Who owns
+///   it now: the connector until its completion hands it over; then the user (an `HTTPTask` while a request runs, the
+///   connection pool while it is idle, an FTP session or transfer); a hand-over sets the new `delegate`.
+/// - The delegate is weak: a stream never keeps its user alive.
+/// - Captures: closures given to timers and completions capture `[weak self]`, and do nothing once the owner is gone.
+///   The exception is an operation that must finish even if nobody holds it (a handshake, a graceful close, a CONNECT
+///   exchange): its timer's closure captures it strongly, says so, and the timer's cancellation releases it.
+///   `unowned` only where the captured object outlives the closure by construction (the CLI's long-lived parts).
+///
 /// A bidirectional, loop-bound byte stream: plain TCP, or TLS stacked on another stream. Writes are queued and never
 /// refused; `isWritable` turns false above the high watermark, and callers that respect it keep memory bounded.
 public protocol ByteStream: AnyObject {
