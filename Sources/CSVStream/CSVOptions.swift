@@ -61,7 +61,7 @@ public struct CSVOptions: Equatable, Sendable {
 
     public init() {}
 
-    /// True when nothing asks for a change: the bytes may pass through untouched (and the pipeline may splice them).
+    /// True when nothing asks for a change: the bytes pass through untouched.
     public var isPassthrough: Bool { self == CSVOptions() && !transformRequested }
     var transformRequested = false
 

@@ -160,7 +160,7 @@ private final class Listing: ByteStreamDelegate, FTPOperation {
         stopIdleTimer()
         // The 226 is still to come: from now on the reply timeout runs again.
         session.armReplyTimeout()
-        if case .failed(let error) = end, !(error is TLSError) {
+        if case .failed(let error) = end, error.tlsFailure == nil {
             return step(.dataFailed("\(error)"))
         }
         // A TLS close without close_notify is tolerated here: the 226 that must follow vouches for the listing.

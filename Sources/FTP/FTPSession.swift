@@ -161,7 +161,7 @@ public final class FTPSession: ByteStreamDelegate {
                 self.tcp = nil
                 self.finishLogin(.failure(.tls(host: self.host, error)))
             case .success(let tls):
-                self.tlsVersion = tls.protocolVersion
+                self.tlsVersion = tls.tls?.version
                 self.adopt(tls)
                 then()
             }
@@ -303,7 +303,7 @@ public final class FTPSession: ByteStreamDelegate {
         {
             return address
         }
-        return tcp?.peer.withPort(port)
+        return control?.peerAddress.withPort(port)
     }
 
     /// A data connection failure, in words.
@@ -349,14 +349,13 @@ public final class FTPSession: ByteStreamDelegate {
 
     /// Keeps the sessions `stream` received, for later data connections.
     func harvestSessions(from stream: any ByteStream) {
-        guard let tls = stream as? TLSStream else { return }
-        unspentSessions += tls.engine.takeReceivedSessions().filter(\.isResumable)
+        unspentSessions += stream.takeReceivedTLSSessions().filter(\.isResumable)
     }
 
     /// The session the next data connection offers.
     var sessionForData: TLSSession? {
         if let control { harvestSessions(from: control) }
-        guard let newest = unspentSessions.last else { return (control as? TLSStream)?.resumableSession }
+        guard let newest = unspentSessions.last else { return control?.resumableTLSSession }
         if newest.isSingleUse { unspentSessions.removeLast() }
         return newest
     }

@@ -134,8 +134,8 @@ public final class FTPUpload: ByteStreamDelegate, FTPOperation {
                     guard !self.machine.isDone else { return stream.close() }
                     self.data = stream
                     stream.delegate = self
-                    (stream as? TLSStream)?.fullRecords = true
-                    self.dataSessionResumed = (stream as? TLSStream)?.isResumed
+                    stream.fullRecords = true
+                    self.dataSessionResumed = stream.tls?.sessionResumed
                     self.step(.dataReady)
                 }
             })

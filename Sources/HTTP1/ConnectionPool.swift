@@ -20,20 +20,22 @@ final class ConnectionPool {
         self.lifetimeMS = lifetimeMS
     }
 
-    /// The most recently used idle connection for `key`; the caller now owns it and must set its delegate.
-    func take(_ key: Key) -> (any ByteStream)? {
+    /// The most recently used idle connection for `key` and its trace number (0: untraced); the caller now owns it
+    /// and must set its delegate.
+    func take(_ key: Key) -> (stream: any ByteStream, connection: Int)? {
         guard var list = idle[key], let entry = list.popLast() else { return nil }
         idle[key] = list.isEmpty ? nil : list
-        return entry.release()
+        return (entry.release(), entry.connection)
     }
 
-    func put(_ stream: any ByteStream, key: Key) {
+    func put(_ stream: any ByteStream, key: Key, connection: Int) {
         var list = idle[key] ?? []
         if list.count >= maxPerKey {
             stream.close()
             return
         }
-        let entry = IdleConnection(stream: stream, loop: loop, lifetimeMS: lifetimeMS) { [weak self] dead in
+        let entry = IdleConnection(stream: stream, connection: connection, loop: loop, lifetimeMS: lifetimeMS) {
+            [weak self] dead in
             self?.remove(dead, key: key)
         }
         list.append(entry)
@@ -56,12 +58,18 @@ final class ConnectionPool {
 /// Watches one idle connection: any event on it (close, or bytes nobody asked for) makes it useless.
 private final class IdleConnection: ByteStreamDelegate {
     private var stream: (any ByteStream)?
+    /// The connection's number in the trace, kept for the request that reuses it.
+    let connection: Int
     private let loop: EventLoop
     private var timer: TimerID?
     private let onDead: (IdleConnection) -> Void
 
-    init(stream: any ByteStream, loop: EventLoop, lifetimeMS: Int, onDead: @escaping (IdleConnection) -> Void) {
+    init(
+        stream: any ByteStream, connection: Int, loop: EventLoop, lifetimeMS: Int,
+        onDead: @escaping (IdleConnection) -> Void
+    ) {
         self.stream = stream
+        self.connection = connection
         self.loop = loop
         self.onDead = onDead
         stream.delegate = self

@@ -37,6 +37,8 @@ public final class HTTPClient {
         public var idleConnectionLifetimeMS = 30_000
         public var limits = HTTPResponseParser.Limits()
         public var tcp = StreamLimits()
+        /// Where request and response heads go, masked (`--trace`); nil: nowhere, and no line is built.
+        public var trace: ProtocolTrace?
 
         public init() {}
     }
@@ -63,6 +65,7 @@ public final class HTTPClient {
         _ url: HTTPURL, method: String = "GET", headers: HTTPHeaders = HTTPHeaders(), idleTimeoutMS: Int? = nil,
         delegate: any HTTPResponseDelegate
     ) -> HTTPTask {
+        loop.assertInLoop()
         let task = HTTPTask(
             client: self, url: url, method: method, headers: headers,
             idleTimeoutMS: idleTimeoutMS ?? configuration.idleTimeoutMS, delegate: delegate)
@@ -73,6 +76,7 @@ public final class HTTPClient {
 
     /// Cancels what is in flight and closes the idle pooled connections.
     public func close() {
+        loop.assertInLoop()
         for task in active.values { task.cancel() }
         pool.closeAll()
     }

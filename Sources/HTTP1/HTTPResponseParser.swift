@@ -26,6 +26,8 @@ public struct HTTPResponseParser {
     }
 
     public enum Event {
+        /// An interim response (1xx other than 101), for the trace: the final one follows.
+        case interim(HTTPResponseHead)
         case head(HTTPResponseHead)
         /// A slice of the bytes passed to `feed`, valid only during the callback.
         case body(UnsafeRawBufferPointer)
@@ -75,7 +77,7 @@ public struct HTTPResponseParser {
         return false
     }
 
-    /// True before the first byte of the response arrived.
+    /// True once the first byte of the response arrived (a stale kept-alive connection sends none).
     public var hasStarted: Bool { offset > 0 }
 
     // MARK: feeding
@@ -276,7 +278,8 @@ public struct HTTPResponseParser {
             if status == 101 {
                 throw HTTPParseError(.unexpectedUpgrade, at: lineStart, "the server switched protocols unasked (101)")
             }
-            // An interim response (100 Continue, 103 Early Hints): skip it and read the final one.
+            // An interim response (100 Continue, 103 Early Hints): reported, then the final one is read.
+            try emit(.interim(head))
             head.headers = HTTPHeaders()
             headerBytes = 0
             state = .statusLine

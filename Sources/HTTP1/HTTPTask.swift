@@ -28,6 +28,8 @@ public final class HTTPTask: ByteStreamDelegate {
     private var delegate: (any HTTPResponseDelegate)?
     private var state = State.connecting
     private var stream: (any ByteStream)?
+    /// The stream's number in the trace (0 when untraced); a reused keep-alive connection keeps its number.
+    private var connection = 0
     private var poolKey: ConnectionPool.Key?
     private var parser: HTTPResponseParser
     private var staleRetryUsed = false
@@ -76,12 +78,14 @@ public final class HTTPTask: ByteStreamDelegate {
     // MARK: control
 
     public func pause() {
+        loop.assertInLoop()
         guard !paused else { return }
         paused = true
         stream?.pauseReading()
     }
 
     public func resume() {
+        loop.assertInLoop()
         guard paused else { return }
         paused = false
         lastActivity = Clock.monotonicNanoseconds()
@@ -105,6 +109,7 @@ public final class HTTPTask: ByteStreamDelegate {
 
     /// Stops the request; the delegate hears `.cancelled`.
     public func cancel() {
+        loop.assertInLoop()
         finish(.failure(.cancelled))
     }
 
@@ -116,16 +121,18 @@ public final class HTTPTask: ByteStreamDelegate {
         let key = ConnectionPool.Key(origin: url.origin, proxy: proxy?.origin)
         poolKey = key
         if let reused = client.pool.take(key) {
-            attach(reused, reused: true)
+            attach(reused.stream, reused: true, connection: reused.connection)
             return
         }
         startFresh()
     }
 
-    private func attach(_ stream: any ByteStream, reused: Bool) {
+    private func attach(_ stream: any ByteStream, reused: Bool, connection: Int = 0) {
         self.stream = stream
+        self.connection = connection
+        if connection == 0 && configuration.trace != nil { self.connection = ProtocolTrace.nextConnectionNumber() }
         reusedConnection = reused
-        tlsVersion = (stream as? TLSStream)?.protocolVersion
+        tlsVersion = stream.tls?.version
         stream.delegate = self
         parser.reset(requestMethod: method)
         pending = []
@@ -136,6 +143,7 @@ public final class HTTPTask: ByteStreamDelegate {
             return finish(.failure(.invalidRequest("\(error)")))
         }
         stream.write(request)
+        traceRequest(request)
         state = .awaitingHead
         if paused { stream.pauseReading() } else { stream.resumeReading() }
         lastActivity = Clock.monotonicNanoseconds()
@@ -219,6 +227,9 @@ public final class HTTPTask: ByteStreamDelegate {
     /// Returns false to stop the parser (the consumer paused, or the task ended).
     private func handle(_ event: HTTPResponseParser.Event) -> Bool {
         switch (state, event) {
+        case (.awaitingHead, .interim(let head)), (.discardingRedirect, .interim(let head)):
+            traceHead(head)
+            return true
         case (.awaitingHead, .head(let head)):
             return receivedHead(head)
         case (.streaming, .body(let bytes)):
@@ -249,6 +260,7 @@ public final class HTTPTask: ByteStreamDelegate {
     }
 
     private func receivedHead(_ head: HTTPResponseHead) -> Bool {
+        traceHead(head)
         if [301, 302, 303, 307, 308].contains(head.status), let location = head.headers["Location"] {
             do {
                 let next = try redirectTarget(location)
@@ -308,6 +320,27 @@ public final class HTTPTask: ByteStreamDelegate {
         url = next
         staleRetryUsed = false
         startHop()
+    }
+
+    // MARK: trace
+
+    /// The request as sent, line by line (the encoder let no CR or LF into a value, so the split is exact).
+    private func traceRequest(_ request: [UInt8]) {
+        guard let trace = configuration.trace else { return }
+        let lines = String(decoding: request, as: UTF8.self).split(separator: "\r\n").map(String.init)
+        guard let first = lines.first else { return }
+        trace.record(connection: connection, .sent, HTTPTraceMask.requestLine(first))
+        for line in lines.dropFirst() { trace.record(connection: connection, .sent, HTTPTraceMask.headerLine(line)) }
+    }
+
+    private func traceHead(_ head: HTTPResponseHead) {
+        guard let trace = configuration.trace else { return }
+        let status = "HTTP/\(head.version.major).\(head.version.minor) \(head.status)"
+        trace.record(connection: connection, .received, head.reason.isEmpty ? status : "\(status) \(head.reason)")
+        for field in head.headers {
+            trace.record(
+                connection: connection, .received, HTTPTraceMask.headerLine(name: field.name, value: field.value))
+        }
     }
 
     private func isCurrent(_ other: any ByteStream) -> Bool {
@@ -385,7 +418,7 @@ public final class HTTPTask: ByteStreamDelegate {
         guard let stream else { return }
         self.stream = nil
         if keepAlive && pending.isEmpty, let key = poolKey {
-            client.pool.put(stream, key: key)
+            client.pool.put(stream, key: key, connection: connection)
         } else {
             stream.close()
         }

@@ -52,13 +52,7 @@ public struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
         var text = "\(scheme.rawValue)://"
         if let user { text += "\(user)\(password == nil ? "" : ":***")@" }
         text += authority + path
-        if let query {
-            let parts = query.split(separator: "&", omittingEmptySubsequences: false).map { part -> String in
-                guard let equals = part.firstIndex(of: "=") else { return String(part) }
-                return String(part[..<equals]) + "=***"
-            }
-            text += "?" + parts.joined(separator: "&")
-        }
+        if let query { text += "?" + HTTPTraceMask.query(Substring(query)) }
         return text
     }
 

@@ -2,8 +2,21 @@
 public enum StreamEnd: Sendable {
     /// The peer finished cleanly (TCP FIN; for TLS, close_notify).
     case eof
-    /// The stream broke. The error says how: `ReactorError`, or the TLS layer's error.
-    case failed(any Error & Sendable)
+    /// The stream broke: at the socket, or in the TLS layer.
+    case failed(StreamError)
+}
+
+/// What a TLS layer in a stream reports about its session, for logs and checks.
+public struct TLSDetails: Equatable, Sendable {
+    /// The protocol version as OpenSSL names it ("TLSv1.3").
+    public var version: String
+    /// The handshake resumed an earlier session (FTP data connections must, for vsftpd's `require_ssl_reuse`).
+    public var sessionResumed: Bool
+
+    public init(version: String, sessionResumed: Bool) {
+        self.version = version
+        self.sessionResumed = sessionResumed
+    }
 }
 
 /// Receives a stream's events on the loop thread. After the owner calls `close()`, no further events arrive.
@@ -16,6 +29,20 @@ public protocol ByteStreamDelegate: AnyObject {
     func stream(_ stream: any ByteStream, didEnd end: StreamEnd)
 }
 
+/// Lifetimes and threads, for every stream and its users (stated here once):
+/// - Thread: a stream, its delegate and everything that drives it live on one loop's thread; the public entry points
+///   of Reactor, TLS and HTTP1 assert it (`EventLoop.assertInLoop`). Other threads reach the loop only through
+///   `EventLoopHandle.execute`.
+/// - Ownership: exactly one owner holds a stream strongly and ends it with `close()` (or `closeGracefully`). A layer
+///   owns the layer below (a `TLSStream` its TCP connection or tunnel), so closing the top closes the stack. Who owns
+///   it now: the connector until its completion hands it over; then the user (an `HTTPTask` while a request runs, the
+///   connection pool while it is idle, an FTP session or transfer); a hand-over sets the new `delegate`.
+/// - The delegate is weak: a stream never keeps its user alive.
+/// - Captures: closures given to timers and completions capture `[weak self]`, and do nothing once the owner is gone.
+///   The exception is an operation that must finish even if nobody holds it (a handshake, a graceful close, a CONNECT
+///   exchange): its timer's closure captures it strongly, says so, and the timer's cancellation releases it.
+///   `unowned` only where the captured object outlives the closure by construction (the CLI's long-lived parts).
+///
 /// A bidirectional, loop-bound byte stream: plain TCP, or TLS stacked on another stream. Writes are queued and never
 /// refused; `isWritable` turns false above the high watermark, and callers that respect it keep memory bounded.
 public protocol ByteStream: AnyObject {
@@ -23,6 +50,14 @@ public protocol ByteStream: AnyObject {
     var delegate: (any ByteStreamDelegate)? { get set }
     /// Who is on the other end, for messages.
     var peerDescription: String { get }
+    /// The address of the socket at the bottom of the stack (through a proxy's tunnel: the proxy's). Asked of the
+    /// outermost stream; each layer passes the question down.
+    var peerAddress: SocketAddress { get }
+    /// The outermost TLS layer's session, nil when the stream has no TLS.
+    var tls: TLSDetails? { get }
+    /// For bulk senders (the FTP data channel): a TLS layer cuts writes into full records and holds a partial one
+    /// until more comes or the output is shut down. No effect on a stream without TLS.
+    var fullRecords: Bool { get set }
 
     /// Queues `bytes` for sending (copying what cannot be sent at once).
     func write(_ bytes: UnsafeRawBufferPointer)

@@ -79,6 +79,14 @@ public enum Errno {
         case EHOSTUNREACH: return "EHOSTUNREACH"
         case EINPROGRESS: return "EINPROGRESS"
         case EAFNOSUPPORT: return "EAFNOSUPPORT"
+        case EIO: return "EIO"
+        case ENOSPC: return "ENOSPC"
+        case EDQUOT: return "EDQUOT"
+        case EFBIG: return "EFBIG"
+        case EROFS: return "EROFS"
+        case ENOTDIR: return "ENOTDIR"
+        case EISDIR: return "EISDIR"
+        case EEXIST: return "EEXIST"
         default: return nil
         }
     }

@@ -10,7 +10,8 @@ public enum ProcessSignals {
         try Sys.blockSignals(signals)
     }
 
-    /// Ignores SIGPIPE process-wide. Sends use MSG_NOSIGNAL anyway; this covers splice(2), which cannot.
+    /// Ignores SIGPIPE process-wide. Socket sends use MSG_NOSIGNAL anyway; this covers the tool's own writes to
+    /// stdout and stderr when they are a pipe whose reader went away (`web2ftp … | head`).
     public static func ignoreBrokenPipe() throws(ReactorError) {
         try Sys.ignoreSignal(SIGPIPE)
     }

@@ -59,6 +59,71 @@ enum Sys {
         try nonBlocking("send") { Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
     }
 
+    // MARK: files (the log, the lock, `get`'s output, the config): blocking calls, off the hot path
+
+    /// open(2), always O_CLOEXEC.
+    static func open(_ path: String, flags: Int32, permissions: mode_t) throws(ReactorError) -> Int32 {
+        try FileFaults.check(.open, path: path)
+        return try call("open") { Glibc.open(path, flags | O_CLOEXEC, permissions) }
+    }
+
+    /// write(2) of as much as the kernel takes (a regular file or a device: it blocks rather than saying EAGAIN).
+    static func write(_ fd: Int32, path: String, _ buffer: UnsafeRawBufferPointer) throws(ReactorError) -> Int {
+        try FileFaults.check(.write, path: path)
+        return try call("write") { Glibc.write(fd, buffer.baseAddress, buffer.count) }
+    }
+
+    static func read(_ fd: Int32, path: String, _ buffer: UnsafeMutableRawBufferPointer) throws(ReactorError) -> Int {
+        try FileFaults.check(.read, path: path)
+        return try call("read") { Glibc.read(fd, buffer.baseAddress, buffer.count) }
+    }
+
+    static func pread(
+        _ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, at offset: Int
+    ) throws(ReactorError) -> Int {
+        try call("pread") { Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offset)) }
+    }
+
+    static func truncate(_ fd: Int32) throws(ReactorError) {
+        _ = try call("ftruncate") { ftruncate(fd, 0) }
+    }
+
+    /// flock(LOCK_EX | LOCK_NB): false when another open file description holds the lock.
+    static func tryLock(_ fd: Int32) throws(ReactorError) -> Bool {
+        switch try nonBlocking("flock", { flock(fd, LOCK_EX | LOCK_NB) }) {
+        case .processed: return true
+        case .wouldBlock: return false
+        }
+    }
+
+    /// close(2) where the outcome matters (a file just written: NFS and some file systems report write errors
+    /// only here). Not retried, as `close`.
+    static func closeReporting(_ fd: Int32) throws(ReactorError) {
+        if Glibc.close(fd) == -1 {
+            let code = errno
+            precondition(code != EBADF, "close(\(fd)): descriptor was not open (closed twice?)")
+            if code != EINTR { throw .syscall("close", errno: code) }
+        }
+    }
+
+    static func rename(_ from: String, to: String) throws(ReactorError) {
+        _ = try call("rename") { Glibc.rename(from, to) }
+    }
+
+    static func unlink(_ path: String) throws(ReactorError) {
+        _ = try call("unlink") { Glibc.unlink(path) }
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    static func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+
     // MARK: epoll, eventfd, signalfd
 
     static func epollCreate() throws(ReactorError) -> Int32 {

@@ -27,18 +27,12 @@ public enum SystemInfo {
     /// The most memory this process has had resident so far, in KiB: VmHWM, which starts afresh at exec — unlike
     /// getrusage's ru_maxrss, which keeps the peak of the process that forked us (a test runner's 300 MB, say).
     public static var peakResidentKiB: Int {
-        let fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC)
-        if fd >= 0 {
-            defer { close(fd) }
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            let count = read(fd, &buffer, buffer.count)
-            if count > 0 {
-                let text = String(decoding: buffer[..<count], as: UTF8.self)
-                if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-                    let kib = Int(line.dropFirst(6).filter { $0.isNumber })
-                {
-                    return kib
-                }
+        if let status = try? File.contents(of: "/proc/self/status", limit: 64 * 1024) {
+            let text = String(decoding: status, as: UTF8.self)
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+                let kib = Int(line.dropFirst(6).filter { $0.isNumber })
+            {
+                return kib
             }
         }
         var usage = rusage()

@@ -73,6 +73,13 @@ public final class TCPConnection: ByteStream, IOHandler, CustomStringConvertible
         "TCPConnection(\(local) → \(peer), delegate: \(delegate.map { "\(type(of: $0))" } ?? "none"))"
     }
     public var peerDescription: String { peer.description }
+    public var peerAddress: SocketAddress { peer }
+    public var tls: TLSDetails? { nil }
+    /// Plain TCP sends what it is given as it comes.
+    public var fullRecords: Bool {
+        get { false }
+        set {}
+    }
     public var descriptor: Int32 { fd }
     public var pendingWriteBytes: Int { queue.count }
     public var isWritable: Bool { fd >= 0 && queue.count < limits.highWatermark }
@@ -227,13 +234,6 @@ public final class TCPConnection: ByteStream, IOHandler, CustomStringConvertible
 
     // MARK: failure and closing
 
-    private func translate(_ error: ReactorError) -> ReactorError {
-        if case .syscall(_, let code) = error, code == ECONNRESET || code == EPIPE {
-            return .connectionReset(peer: peer.description)
-        }
-        return error
-    }
-
     /// Reports a failure that happened inside a call from the owner (write, shutdown) on the next loop turn, so the
     /// owner never hears about it re-entrantly in the middle of its own call.
     private func failSoon(_ error: ReactorError) {
@@ -250,7 +250,7 @@ public final class TCPConnection: ByteStream, IOHandler, CustomStringConvertible
         guard fd >= 0 else { return }
         let delegate = delegate
         close()
-        delegate?.stream(self, didEnd: .failed(translate(error)))
+        delegate?.stream(self, didEnd: .failed(StreamError(error, peer: peer.description)))
     }
 
     /// Closes with RST instead of FIN (SO_LINGER 0): how a crashed or hostile peer looks. For fault tests and for

@@ -14,7 +14,8 @@ struct WriteQueue {
         count += bytes.count
     }
 
-    /// Offers the queued bytes to `send` in order until it takes less than offered; returns false if `send` said so.
+    /// Offers the queued bytes to `send` in order, until it takes less than offered or returns nil (the kernel would
+    /// block); what is left stays queued for the next call.
     mutating func flush(_ send: (UnsafeRawBufferPointer) throws(ReactorError) -> Int?) throws(ReactorError) {
         while head < chunks.count {
             let start = offset

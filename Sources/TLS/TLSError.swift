@@ -42,6 +42,8 @@ public enum TLSError: Error, Equatable, Sendable, CustomStringConvertible {
     case closedWithoutCloseNotify(host: String)
     /// Corrupt or unexpected records after the handshake.
     case protocolError(host: String, reason: String)
+    /// The TLS connection this one runs inside failed (TLS to an https proxy, carrying the tunnel to the origin).
+    case layerBelow(TLSFailure)
 
     /// Worth another attempt: the connection broke or timed out. A certificate or protocol failure is not: it
     /// would fail the same way again.
@@ -49,6 +51,7 @@ public enum TLSError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .transport, .handshakeTimeout, .closedDuringHandshake, .closedWithoutCloseNotify: return true
         case .configuration, .verificationFailed, .handshakeFailed, .protocolError: return false
+        case .layerBelow(let failure): return failure.isTransient
         }
     }
 
@@ -70,6 +73,25 @@ public enum TLSError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(host) closed the TLS connection without close_notify: the data may be truncated"
         case .protocolError(let host, let reason):
             return "TLS error from \(host): \(reason)"
+        case .layerBelow(let failure):
+            return failure.description
         }
+    }
+
+    /// The error as the layers above a stream see it (`StreamEnd.failed(.tls(…))`): its kind, host and words.
+    public var failure: TLSFailure {
+        let kind: TLSFailure.Kind
+        let host: String
+        switch self {
+        case .layerBelow(let failure): return failure
+        case .configuration: (kind, host) = (.configuration, "")
+        case .verificationFailed(let name, _): (kind, host) = (.verification, name)
+        case .handshakeFailed(let name, _), .handshakeTimeout(let name, _), .closedDuringHandshake(let name):
+            (kind, host) = (.handshake, name)
+        case .transport(let name, _): (kind, host) = (.transport, name)
+        case .closedWithoutCloseNotify(let name): (kind, host) = (.closedWithoutCloseNotify, name)
+        case .protocolError(let name, _): (kind, host) = (.protocolError, name)
+        }
+        return TLSFailure(kind: kind, host: host, isTransient: isTransient, description: description)
     }
 }

@@ -55,6 +55,7 @@ public final class TLSStream: ByteStream, ByteStreamDelegate {
         over stream: any ByteStream, context: TLSContext, serverName: String, session: TLSSession? = nil,
         handshakeTimeoutMS: Int = 10_000, completion: @escaping Completion
     ) {
+        stream.loop.assertInLoop()
         let engine: TLSEngine
         do {
             engine = try TLSEngine(context: context, serverName: serverName, session: session)
@@ -71,6 +72,7 @@ public final class TLSStream: ByteStream, ByteStreamDelegate {
         over stream: any ByteStream, context: TLSContext, handshakeTimeoutMS: Int = 10_000,
         completion: @escaping Completion
     ) {
+        stream.loop.assertInLoop()
         let engine: TLSEngine
         do {
             engine = try TLSEngine(serverContext: context, label: stream.peerDescription)
@@ -94,8 +96,11 @@ public final class TLSStream: ByteStream, ByteStreamDelegate {
     }
 
     public var peerDescription: String { underlying.peerDescription }
-    public var isResumed: Bool { engine.isSessionResumed }
-    public var protocolVersion: String { engine.protocolVersion }
+    public var peerAddress: SocketAddress { underlying.peerAddress }
+    /// This layer's session (a TLS stream inside a proxy's TLS tunnel reports the inner, end-to-end one).
+    public var tls: TLSDetails? {
+        TLSDetails(version: engine.protocolVersion, sessionResumed: engine.isSessionResumed)
+    }
     /// The session a second connection to the same server should offer (see `TLSEngine.resumableSession`).
     public var resumableSession: TLSSession? { engine.resumableSession }
 
@@ -129,6 +134,7 @@ public final class TLSStream: ByteStream, ByteStreamDelegate {
     // MARK: ByteStream
 
     public func write(_ bytes: UnsafeRawBufferPointer) {
+        loop.assertInLoop()
         guard state == .open, !outputShutDown, failureTimer == nil else { return }
         guard fullRecords else {
             if encrypt(bytes) { flushOutput() }
@@ -178,11 +184,13 @@ public final class TLSStream: ByteStream, ByteStreamDelegate {
     public var isWritable: Bool { state == .open && underlying.isWritable }
 
     public func pauseReading() {
+        loop.assertInLoop()
         readingPaused = true
         underlying.pauseReading()
     }
 
     public func resumeReading() {
+        loop.assertInLoop()
         readingPaused = false
         underlying.resumeReading()
         // OpenSSL may hold decrypted bytes that no socket event will announce.
@@ -190,6 +198,7 @@ public final class TLSStream: ByteStream, ByteStreamDelegate {
     }
 
     public func shutdownOutput() {
+        loop.assertInLoop()
         guard state == .open, !outputShutDown else { return }
         if stagedCount > 0, let staged {
             let ok = encrypt(UnsafeRawBufferPointer(rebasing: staged[..<stagedCount]))
@@ -203,6 +212,7 @@ public final class TLSStream: ByteStream, ByteStreamDelegate {
     }
 
     public func close() {
+        loop.assertInLoop()
         guard state != .closed else { return }
         state = .closed
         for timer in [handshakeTimer, drainTimer, failureTimer].compactMap({ $0 }) { loop.cancelTimer(timer) }
@@ -239,10 +249,11 @@ public final class TLSStream: ByteStream, ByteStreamDelegate {
             case .closed: break
             }
         case .failed(let error):
-            let tlsError =
-                (error as? TLSError)
-                ?? (error as? ReactorError).map { TLSError.transport(host: engine.host, $0) }
-                ?? .protocolError(host: engine.host, reason: "\(error)")
+            let tlsError: TLSError
+            switch error {
+            case .tls(let failure): tlsError = .layerBelow(failure)
+            case .reset, .socket: tlsError = .transport(host: engine.host, error.socketError ?? .closed)
+            }
             if state == .handshaking {
                 finishHandshake(.failure(tlsError))
             } else {
@@ -312,8 +323,19 @@ public final class TLSStream: ByteStream, ByteStreamDelegate {
         let delegate = delegate
         inputReported = true
         close()
-        delegate?.stream(self, didEnd: .failed(error))
+        delegate?.stream(self, didEnd: .failed(.tls(error.failure)))
     }
+}
+
+extension ByteStream {
+    /// Sessions the stream's TLS layer received (TLS 1.3 tickets, read while the connection ran), taken once, for
+    /// later connections to resume; none for a stream without TLS.
+    public func takeReceivedTLSSessions() -> [TLSSession] {
+        (self as? TLSStream)?.engine.takeReceivedSessions() ?? []
+    }
+
+    /// The session a second connection to the same server should offer (see `TLSEngine.resumableSession`).
+    public var resumableTLSSession: TLSSession? { (self as? TLSStream)?.resumableSession }
 }
 
 extension TLSStream {

@@ -1,4 +1,4 @@
-import Glibc
+import Reactor
 
 /// The run's log: one event per line, `<local ISO time> <LEVEL> [<source>] <event> key=value …`, appended to the log
 /// file and written to stderr. Secrets never reach it: callers pass redacted URLs, and the password is masked here
@@ -10,36 +10,54 @@ public final class RunLog {
         case error = "ERROR"
     }
 
-    private var fd: Int32
+    private var file: File
+    private let stderr = File.standardError()
     public let path: String
     private let secrets: [String]
     public var echoToStderr = true
     public var verbose = false
     /// Called around each line written to stderr, so that a live display can get out of the way and come back.
     public var aroundStderr: ((() -> Void) -> Void)?
+    /// Hears the first line that could not be written to the log file (a full disk, a failing device), once per
+    /// file: the run goes on, its events still reach stderr, and the caller says so (the CLI: a WARN on stderr).
+    public var onWriteFailure: ((FileError) -> Void)?
+    private var writeFailureReported = false
 
     /// Opens (creating, appending) the log file. Fails with the reason when it cannot be written.
     public init(path: String, secrets: [String]) throws(ConfigError) {
         self.path = path
         self.secrets = secrets.filter { !$0.isEmpty }
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw ConfigError(problems: ["cannot write the log file \(path): \(String(cString: strerror(errno)))"])
+        do {
+            file = try File(path, .append)
+        } catch {
+            throw ConfigError(problems: ["cannot write the log file \(path): \(error.reason)"])
         }
     }
 
-    deinit { if fd >= 0 { close(fd) } }
-
     /// Reopens the file under its name (after logrotate moved it).
     public func reopen() {
-        let fresh = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fresh >= 0 else { return }
-        close(fd)
-        fd = fresh
+        guard let fresh = try? File(path, .append) else { return }
+        file = fresh
+        writeFailureReported = false
         event(.info, source: nil, "log_reopened", [("path", path)])
     }
 
     public func event(_ level: Level, source: String?, _ name: String, _ fields: [(String, String)] = []) {
+        let line = format(level, source: source, name, fields)
+        do {
+            try file.write(line)
+        } catch {
+            reportWriteFailure(error)
+        }
+        if echoToStderr && (verbose || level != .info || !name.hasPrefix("attempt")) { toStderr(line) }
+    }
+
+    /// A warning for stderr only, whatever `echoToStderr` says: for what the log file itself cannot take.
+    public func warnOnStderr(_ name: String, _ fields: [(String, String)]) {
+        toStderr(format(.warning, source: nil, name, fields))
+    }
+
+    private func format(_ level: Level, source: String?, _ name: String, _ fields: [(String, String)]) -> String {
         var line = "\(LocalTime.now().iso8601) \(level.rawValue)"
         if let source { line += " [\(source)]" }
         line += " \(name)"
@@ -51,26 +69,21 @@ public final class RunLog {
         // One event, one line: a CR, LF or escape sequence from a server's reply or a file name cannot forge another
         // line or drive the operator's terminal.
         if line.unicodeScalars.contains(where: \.isControl) { line = ConfigLoader.printable(line) }
-        line += "\n"
-        write(line, to: fd)
-        if echoToStderr && (verbose || level != .info || !name.hasPrefix("attempt")) {
-            if let aroundStderr {
-                aroundStderr { self.write(line, to: 2) }
-            } else {
-                write(line, to: 2)
-            }
-        }
+        return line + "\n"
     }
 
-    private func write(_ text: String, to fd: Int32) {
-        var text = text
-        text.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if written <= 0 { return }
-                offset += written
-            }
+    private func reportWriteFailure(_ error: FileError) {
+        guard !writeFailureReported else { return }
+        writeFailureReported = true
+        onWriteFailure?(error)
+    }
+
+    private func toStderr(_ line: String) {
+        // Nowhere left to report a failing stderr.
+        if let aroundStderr {
+            aroundStderr { try? self.stderr.write(line) }
+        } else {
+            try? stderr.write(line)
         }
     }
 }

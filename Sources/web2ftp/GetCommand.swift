@@ -120,56 +120,54 @@ private final class Receiver: HTTPResponseDelegate {
 /// The output of `get`: stdout, or a file written as NAME.part-PID and renamed at the end.
 private final class FileSink {
     let path: String
-    let fd: Int32
+    let file: File
     let temporary: String?
 
     struct OpenError: Error, CustomStringConvertible {
         let description: String
     }
 
-    init(path: String) throws {
+    init(path: String) throws(OpenError) {
         self.path = path
         if path == "-" {
-            fd = 1
+            file = File.standardOutput()
             temporary = nil
             return
         }
         let temporary = "\(path).part-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw OpenError(description: "cannot write '\(temporary)': \(String(cString: strerror(errno)))")
+        do {
+            file = try File(temporary, .truncate)
+        } catch {
+            throw OpenError(description: "cannot write '\(temporary)': \(error.reason)")
         }
-        self.fd = fd
         self.temporary = temporary
     }
 
     /// nil when written, else why not.
     func write(_ bytes: UnsafeRawBufferPointer) -> String? {
-        var offset = 0
-        while offset < bytes.count {
-            let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                return String(cString: strerror(errno))
-            }
-            offset += written
+        do {
+            try file.write(bytes)
+            return nil
+        } catch {
+            return error.reason
         }
-        return nil
     }
 
-    func commit() throws {
+    func commit() throws(OpenError) {
         guard let temporary else { return }
-        guard close(fd) == 0, rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw OpenError(description: "cannot finish '\(path)': \(reason)")
+        do {
+            try file.closeReporting()
+            try File.rename(temporary, to: path)
+        } catch {
+            try? File.remove(temporary)
+            throw OpenError(description: "cannot finish '\(path)': \(error.reason)")
         }
     }
 
     func discard() {
         guard let temporary else { return }
-        close(fd)
-        unlink(temporary)
+        file.close()
+        try? File.remove(temporary)
     }
 }
 

@@ -121,7 +121,11 @@ enum RunCommand {
         case .success(let value):
             prepared = value
         }
-        guard let lock = takeLock(parsed, log: prepared.log) else { return 3 }
+        let lock: RunLock
+        switch takeLock(parsed, log: prepared.log) {
+        case .success(let taken): lock = taken
+        case .failure(let refusal): return refusal.exitCode
+        }
         defer { withExtendedLifetime(lock) {} }
         return execute(
             sources: prepared.sources, ftp: prepared.ftp, options: prepared.options, log: prepared.log,
@@ -223,24 +227,27 @@ enum RunCommand {
         }
         guard problems.isEmpty, let ftp, let log else { return .failure(Problems(list: problems)) }
         log.echoToStderr = !parsed.quiet
+        log.onWriteFailure = { [unowned log] error in
+            log.warnOnStderr("log_write_failed", [("path", error.path), ("reason", error.reason), ("run", "goes on")])
+        }
         log.verbose = parsed.verbose
         return .success(Prepared(sources: sources, ftp: ftp, options: options, log: log))
     }
 
-    /// The lock for this config, or nil (after saying so) when another run holds it.
-    static func takeLock(_ parsed: Arguments, log: RunLog) -> RunLock? {
+    /// The lock for this config, or why not (after saying so): another run holds it, or it cannot be created.
+    static func takeLock(_ parsed: Arguments, log: RunLog) -> Result<RunLock, RunLock.Failure> {
         do {
-            return try RunLock(config: parsed.config)
+            return .success(try RunLock(config: parsed.config))
         } catch {
             switch error {
             case .held(let path, let holder):
                 writeOut("web2ftp: another run of \(parsed.config) is in progress (\(holder); lock \(path))\n", to: 2)
                 log.event(.error, source: nil, "locked", [("config", parsed.config), ("holder", holder)])
-            case .failed(let reason):
-                writeOut("web2ftp: \(reason)\n", to: 2)
-                log.event(.error, source: nil, "locked", [("reason", reason)])
+            case .failed(let path, _):
+                writeOut("web2ftp: nothing ran: \(error.message)\n", to: 2)
+                log.event(.error, source: nil, "locked", [("path", path), ("reason", error.message)])
             }
-            return nil
+            return .failure(error)
         }
     }
 
@@ -334,29 +341,21 @@ enum RunCommand {
     }
 
     static func readFile(_ path: String) -> Result<String, Message> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(Message(String(cString: strerror(errno)))) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = read(fd, &buffer, buffer.count)
-            if count < 0 {
-                if errno == EINTR { continue }
-                return .failure(Message(String(cString: strerror(errno))))
-            }
-            if count == 0 { break }
-            bytes += buffer[..<count]
-            if bytes.count > 16 << 20 { return .failure(Message("larger than 16 MiB: is this the right file?")) }
+        do {
+            return .success(String(decoding: try File.contents(of: path, limit: 16 << 20), as: UTF8.self))
+        } catch {
+            return .failure(Message(error.reason))
         }
-        return .success(String(decoding: bytes, as: UTF8.self))
     }
 
     static func writeFile(_ path: String, _ text: String) -> Result<Void, Message> {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return .failure(Message(String(cString: strerror(errno)))) }
-        defer { close(fd) }
-        writeOut(text, to: fd)
-        return .success(())
+        do {
+            let file = try File(path, .truncate)
+            try file.write(text)
+            try file.closeReporting()
+            return .success(())
+        } catch {
+            return .failure(Message(error.reason))
+        }
     }
 }

@@ -1,47 +1,61 @@
 import Glibc
+import Reactor
 
 /// Keeps two runs of the same config from overlapping: an flock on a lock file named after the config's real path,
-/// in the runtime directory ($XDG_RUNTIME_DIR, else /tmp). Held only while a run runs; the kernel drops it if the
-/// process dies, so a crash never leaves a stale lock.
+/// in the runtime directory ($XDG_RUNTIME_DIR; /tmp only when it is unset or empty — a runtime directory that is set
+/// but unusable is an error, not a reason to lock somewhere another session would not look). Held only while a run
+/// runs; the kernel drops it if the process dies, so a crash never leaves a stale lock.
 final class RunLock {
-    private let fd: Int32
+    private let file: File
     let path: String
 
     enum Failure: Error {
+        /// Another run of this config holds the lock (exit 3).
         case held(path: String, holder: String)
-        case failed(String)
+        /// The lock file cannot be created or locked (exit 2: nothing ran, and a retry will not help).
+        case failed(path: String, FileError)
+
+        var exitCode: Int32 {
+            switch self {
+            case .held: return 3
+            case .failed: return 2
+            }
+        }
+
+        var message: String {
+            switch self {
+            case .held(let path, let holder): return "the lock \(path) is held by \(holder)"
+            case .failed(let path, let error): return "cannot create the lock file \(path): \(error.reason)"
+            }
+        }
     }
 
     init(config: String) throws(Failure) {
-        var resolved = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let real = realpath(config, &resolved).map { String(cString: $0) } ?? config
+        let real = File.realPath(config) ?? config
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: a stable short name for the path
         for byte in real.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        let directory =
-            getenv("XDG_RUNTIME_DIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        path = "\(directory)/web2ftp-\(String(hash, radix: 16)).lock"
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .failed("cannot open the lock file \(path): \(String(cString: strerror(errno)))") }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let holder = Self.contents(fd)
-            close(fd)
-            throw .held(path: path, holder: holder)
+        let directory = File.environment("XDG_RUNTIME_DIR").flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        let path = "\(directory)/web2ftp-\(String(hash, radix: 16)).lock"
+        self.path = path
+        let locked: Bool
+        do throws(FileError) {
+            file = try File(path, .readWrite)
+            locked = try file.tryLock()
+        } catch {
+            throw .failed(path: path, error)
         }
-        ftruncate(fd, 0)
-        let note = "pid \(getpid()) config \(real)\n"
-        _ = note.withCString { write(fd, $0, strlen($0)) }
+        guard locked else { throw .held(path: path, holder: Self.holder(of: file)) }
+        // Who holds it, for the message a second run prints; the lock works whether or not this note is written.
+        try? file.truncate()
+        try? file.write("pid \(getpid()) config \(real)\n")
     }
 
-    deinit {
-        ftruncate(fd, 0)
-        close(fd)  // releases the flock
-    }
+    /// The file closes right after, which releases the flock.
+    deinit { try? file.truncate() }
 
-    private static func contents(_ fd: Int32) -> String {
-        var buffer = [UInt8](repeating: 0, count: 512)
-        let count = pread(fd, &buffer, buffer.count, 0)
-        guard count > 0 else { return "another process" }
-        return String(decoding: buffer[..<count], as: UTF8.self).trimmingCharacters()
+    private static func holder(of file: File) -> String {
+        let text = String(decoding: (try? file.read(at: 0, count: 512)) ?? [], as: UTF8.self).trimmingCharacters()
+        return text.isEmpty ? "another process" : text
     }
 }
 

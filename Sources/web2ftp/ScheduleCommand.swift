@@ -129,11 +129,14 @@ final class ScheduleCommand {
         case .success(let sources):
             prepared.sources = sources
         }
-        guard let lock = RunCommand.takeLock(parsed, log: log) else {
-            log.event(.warning, source: nil, "skipped", [("reason", "another run of this config holds the lock")])
-            return
+        switch RunCommand.takeLock(parsed, log: log) {
+        case .success(let taken): lock = taken
+        case .failure(.held):
+            return log.event(
+                .warning, source: nil, "skipped", [("reason", "another run of this config holds the lock")])
+        case .failure(let refusal):
+            return log.event(.error, source: nil, "skipped", [("reason", refusal.message)])
         }
-        self.lock = lock
         log.event(
             .info, source: nil, "run",
             [

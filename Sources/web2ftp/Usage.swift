@@ -38,9 +38,11 @@ enum Usage {
           FTPPASS    FTP password (never logged)
           FTPTARGET  remote directory to publish into
           FTPTLS     same as --ftp-tls
+          XDG_RUNTIME_DIR  where the run lock lives (/tmp only when unset)
 
         EXIT CODES
-          0 all sources published   1 some sources failed   2 usage or config error, nothing ran
+          0 all sources published   1 some sources failed
+          2 usage or config error, or the lock file cannot be created: nothing ran
           3 another run of this config is in progress   130 interrupted (SIGINT)   143 terminated (SIGTERM)
         """
 }

@@ -170,7 +170,7 @@ scenario("tls request to nginx, resumed, closed with close_notify") { loop, fini
             reader.onEnd = {
                 _ = reader
                 let next = stream.resumableSession
-                let resumed = stream.isResumed
+                let resumed = stream.tls?.sessionResumed == true
                 stream.close()
                 then(next, resumed)
             }

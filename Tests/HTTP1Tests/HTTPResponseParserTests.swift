@@ -8,6 +8,8 @@ func parse(_ pieces: [[UInt8]], method: String = "GET", eof: Bool = false) -> [S
     var events: [String] = []
     func record(_ event: HTTPResponseParser.Event) {
         switch event {
+        case .interim(let head):
+            events.append("interim \(head.status) \(head.headers.fields.count)")
         case .head(let head):
             let headers = head.headers.fields.map { "\($0.name)=\($0.value)" }.joined(separator: ";")
             events.append("head \(head.version.major).\(head.version.minor) \(head.status) [\(head.reason)] \(headers)")
@@ -96,14 +98,17 @@ struct HTTPResponseParserTests {
                 == ["head 1.1 200 [OK] ", "body all of it", "end keepAlive=false"])
     }
 
-    @Test("interim 1xx responses are skipped")
+    @Test("interim 1xx responses are reported as such, then the final one")
     func interim() {
         #expect(
             events(
                 "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
                     + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
             )
-                == ["head 1.1 200 [OK] Content-Length=2", "body ok", "end keepAlive=true"])
+                == [
+                    "interim 100 0", "interim 103 1", "head 1.1 200 [OK] Content-Length=2", "body ok",
+                    "end keepAlive=true",
+                ])
     }
 
     @Test("HEAD, 204 and 304 have no body whatever the headers say")

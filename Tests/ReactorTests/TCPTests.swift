@@ -262,6 +262,39 @@ struct TCPTests {
         #expect(host == "no-such-host.invalid")
     }
 
+    @Test("a peer that resets ends the stream with StreamError.reset naming it; the query gives its address")
+    func resetIsTyped() async throws {
+        let outcome: String = try await onLoop { loop, done in
+            do {
+                let listener = try TCPListener(loop: loop, address: SocketAddress(numericHost: "127.0.0.1", port: 0)!)
+                loop.keepAlive(listener)
+                try listener.startAccepting { accepted in
+                    // Unread bytes plus SO_LINGER 0: the kernel answers with RST.
+                    loop.scheduleTimer(afterMilliseconds: 20) { accepted.reset() }
+                }
+                TCPConnector(loop: loop).connect(host: "127.0.0.1", port: listener.localAddress.port) { result in
+                    guard case .success(let connection) = result else {
+                        return done(.failure(TestFailure("connect failed: \(result)")))
+                    }
+                    let recorder = RecordingDelegate()
+                    loop.keepAlive(recorder)
+                    connection.delegate = recorder
+                    let stream: any ByteStream = connection
+                    let query = "\(stream.peerAddress == connection.peer) \(stream.tls == nil)"
+                    recorder.onEnd = { end in
+                        listener.close()
+                        guard case .failed(let error) = end else { return done(.success("\(query) \(end)")) }
+                        done(.success("\(query) \(error == .reset(peer: connection.peer.description)) \(error)"))
+                    }
+                    connection.write("hello")
+                }
+            } catch {
+                done(.failure(TestFailure("\(error)")))
+            }
+        }
+        #expect(outcome.hasPrefix("true true true connection reset by 127.0.0.1:"), "\(outcome)")
+    }
+
     @Test("IPv6: connect over [::1] and exchange bytes")
     func ipv6Loopback() async throws {
         let echoed: String = try await onLoop { loop, done in

@@ -210,7 +210,7 @@ struct ExplicitTLSTests {
                             over: dataTCP, context: context, serverName: "127.0.0.1", session: reuse ? session : nil
                         ) { result in
                             guard case .success(let data) = result else { return log.append("data TLS failed") }
-                            log.append(data.isResumed ? "resumed" : "not resumed")
+                            log.append(data.tls?.sessionResumed == true ? "resumed" : "not resumed")
                             data.write(payload)
                             data.closeGracefully(timeoutMS: 5000)
                         }

@@ -35,8 +35,8 @@ func fetch(
                     var fetch = Fetch()
                     let text = recorder.text
                     fetch.body = text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
-                    fetch.resumed = stream.isResumed
-                    fetch.version = stream.protocolVersion
+                    fetch.resumed = stream.tls?.sessionResumed == true
+                    fetch.version = stream.tls?.version ?? ""
                     fetch.session = stream.resumableSession
                     switch end {
                     case .eof: fetch.end = "eof"

@@ -55,6 +55,9 @@ func clientAgainstOwnServer(
                         listener.close()
                         switch end {
                         case .eof: done(.success("\(recorder.text) eof"))
+                        case .failed(.tls(let failure)):
+                            let facts = "\(failure.kind) \(failure.host) transient=\(failure.isTransient)"
+                            done(.success("\(recorder.text) failed (\(facts)): \(failure)"))
                         case .failed(let error): done(.success("\(recorder.text) failed: \(error)"))
                         }
                     }
@@ -79,7 +82,8 @@ struct TLSOwnServerTests {
         let outcome = try await clientAgainstOwnServer(ending: .abruptClose)
         #expect(
             outcome
-                == "hello failed: 127.0.0.1 closed the TLS connection without close_notify: the data may be truncated")
+                == "hello failed (closedWithoutCloseNotify 127.0.0.1 transient=true): "
+                + "127.0.0.1 closed the TLS connection without close_notify: the data may be truncated")
     }
 
     @Test("an expired certificate fails verification as expired")

@@ -19,16 +19,5 @@
 #include <time.h>
 
 int cl_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
-int cl_pipe2(int fds[2], int flags);
-long cl_splice(int fd_in, int fd_out, unsigned long len, unsigned int flags);
-int cl_set_pipe_size(int fd, int size);
-
-/// Flags that need _GNU_SOURCE to be visible, handed over as values.
-int cl_splice_f_move(void);
-int cl_splice_f_nonblock(void);
-int cl_splice_f_more(void);
-
-/// `errno` as a function, for the few places where Swift's imported `errno` is awkward.
-int cl_errno(void);
 
 #endif
