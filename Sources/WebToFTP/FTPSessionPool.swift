@@ -26,12 +26,15 @@ final class FTPSessionPool {
     private var idle: [FTPSession] = []
     private(set) var loginsUnderWay = 0
     private var loggedFirstLogin = false
+    /// Under `--trace`, where every session reports its commands and replies.
+    let trace: ProtocolTrace?
 
-    init(loop: EventLoop, ftp: FTPEnvironment, options: RunOptions, log: RunLog) {
+    init(loop: EventLoop, ftp: FTPEnvironment, options: RunOptions, log: RunLog, trace: ProtocolTrace?) {
         self.loop = loop
         self.ftp = ftp
         self.options = options
         self.log = log
+        self.trace = trace
         configuration = FTPSession.Configuration(host: ftp.host, port: ftp.port, user: ftp.user, password: ftp.password)
         configuration.security = ftp.security
         configuration.tls = options.tls
@@ -41,6 +44,7 @@ final class FTPSessionPool {
             configuration.replyTimeoutMS = timeout
             configuration.dataIdleTimeoutMS = timeout
         }
+        // trace: configuration.trace = trace
     }
 
     /// A usable session: a waiting one, else a new login. Its first success logs the server's warnings and `ftp_login`.

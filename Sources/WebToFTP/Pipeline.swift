@@ -46,6 +46,8 @@ public final class Pipeline {
     let log: RunLog
     private let runStart: LocalTime
     let client: HTTPClient
+    /// Under `--trace`, where HTTP requests and response heads are reported.
+    private let httpTrace: ProtocolTrace?
     let pool: FTPSessionPool
     private let cleanup: Cleanup
     private var phase = Phase.ready
@@ -73,12 +75,15 @@ public final class Pipeline {
         self.options = options
         self.log = log
         self.runStart = runStart
+        httpTrace = log.traceSink(protocol: "http", loop: loop)
         var http = HTTPClient.Configuration()
         http.tls = options.tls
         http.userAgent = WebToFTP.userAgent
         http.proxies = options.proxies
+        // trace: http.trace = httpTrace
         client = HTTPClient(loop: loop, configuration: http)
-        pool = FTPSessionPool(loop: loop, ftp: ftp, options: options, log: log)
+        pool = FTPSessionPool(
+            loop: loop, ftp: ftp, options: options, log: log, trace: log.traceSink(protocol: "ftp", loop: loop))
         cleanup = Cleanup(pool: pool, log: log)
     }
 

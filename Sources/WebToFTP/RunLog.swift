@@ -8,13 +8,18 @@ public final class RunLog {
         case info = "INFO"
         case warning = "WARN"
         case error = "ERROR"
+        /// Protocol lines (`trace` events): written at all only under `trace`.
+        case trace = "TRACE"
     }
 
     private var fd: Int32
     public let path: String
     private let secrets: [String]
     public var echoToStderr = true
+    /// `attempt` lines on stderr too (`-v`).
     public var verbose = false
+    /// TRACE events are written — to the file, and to stderr unless `echoToStderr` is off (`-vv`, `--trace`).
+    public var trace = false
     /// Called around each line written to stderr, so that a live display can get out of the way and come back.
     public var aroundStderr: ((() -> Void) -> Void)?
 
@@ -40,6 +45,7 @@ public final class RunLog {
     }
 
     public func event(_ level: Level, source: String?, _ name: String, _ fields: [(String, String)] = []) {
+        if level == .trace && !trace { return }
         var line = "\(LocalTime.now().iso8601) \(level.rawValue)"
         if let source { line += " [\(source)]" }
         line += " \(name)"
@@ -53,7 +59,7 @@ public final class RunLog {
         if line.unicodeScalars.contains(where: \.isControl) { line = ConfigLoader.printable(line) }
         line += "\n"
         write(line, to: fd)
-        if echoToStderr && (verbose || level != .info || !name.hasPrefix("attempt")) {
+        if echoToStderr && (verbose || trace || level != .info || !name.hasPrefix("attempt")) {
             if let aroundStderr {
                 aroundStderr { self.write(line, to: 2) }
             } else {

@@ -26,7 +26,10 @@ enum RunCommand {
         var dryRun = false
         var times: [TimeOfDay] = []
         var runNow = false
+        /// `-v`: attempt lines on stderr too.
         var verbose = false
+        /// `-vv`, `-v -v`, `--trace`: also every protocol line, at TRACE (implies `verbose`).
+        var trace = false
     }
 
     static func parse(_ arguments: [String], schedule: Bool = false) -> Result<Arguments, Message> {
@@ -84,7 +87,13 @@ enum RunCommand {
                 parsed.ftpTLS = security
             case "--ftp-use-pasv-ip": parsed.trustPASV = true
             case "--quiet": parsed.quiet = true
-            case "--verbose": parsed.verbose = true
+            case "-v", "--verbose":
+                // A second one is `-vv`.
+                parsed.trace = parsed.verbose
+                parsed.verbose = true
+            case _ where flag == "--trace" || isManyV(flag):
+                parsed.verbose = true
+                parsed.trace = true
             case "--dry-run": parsed.dryRun = true
             case "--at" where schedule:
                 guard let text = value(flag), let time = TimeOfDay(text) else {
@@ -100,6 +109,11 @@ enum RunCommand {
             index += 1
         }
         return .success(parsed)
+    }
+
+    /// `-vv`, and more v's as other tools take them.
+    static func isManyV(_ flag: String) -> Bool {
+        flag.count > 2 && flag.hasPrefix("-") && flag.dropFirst().allSatisfy { $0 == "v" }
     }
 
     static func run(_ arguments: [String]) -> Int32 {
@@ -227,6 +241,7 @@ enum RunCommand {
         guard problems.isEmpty, let ftp, let log else { return .failure(Problems(list: problems)) }
         log.echoToStderr = !parsed.quiet
         log.verbose = parsed.verbose
+        log.trace = parsed.trace
         return .success(Prepared(sources: sources, ftp: ftp, options: options, log: log))
     }
 

@@ -98,4 +98,50 @@ struct PipelinePartsTests {
         let relative = TargetPath(template: "sub//{name}.csv", source: "s", under: "", at: runStart)
         #expect(relative.directory == "sub" && relative.full == "sub/s.csv")
     }
+
+    static func traceLog(_ configure: (RunLog) -> Void) throws -> (RunLog, String) {
+        let path = "/tmp/w2f-trace-\(UInt32.random(in: 0...UInt32.max)).log"
+        let log = try RunLog(path: path, secrets: ["s3cret"])
+        log.echoToStderr = false
+        configure(log)
+        return (log, path)
+    }
+
+    @Test("trace sinks log TRACE trace events: conn, proto, dir, the line (quoted, masked)")
+    func traceLines() throws {
+        let loop = try EventLoop()
+        let (log, path) = try Self.traceLog { $0.trace = true }
+        defer { unlink(path) }
+        let ftp = try #require(log.traceSink(protocol: "ftp", loop: loop))
+        let http = try #require(log.traceSink(protocol: "http", loop: loop))
+        ftp.record(connection: 7, .sent, "USER bob")
+        ftp.record(connection: 7, .received, "230 Login successful.")
+        ftp.record(connection: 8, .sent, "PWD")
+        http.record(connection: 9, .sent, "GET /x.csv?key=*** HTTP/1.1")
+        http.record(connection: 9, .received, "HTTP/1.1 200 \"OK\" s3cret\r\n")
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+            // The time stamp comes first.
+            String($0.drop { $0 != " " }.dropFirst())
+        }
+        #expect(
+            lines == [
+                #"TRACE trace conn=7 proto=ftp dir=> line="USER bob""#,
+                #"TRACE trace conn=7 proto=ftp dir=< line="230 Login successful.""#,
+                "TRACE trace conn=8 proto=ftp dir=> line=PWD",
+                #"TRACE trace conn=9 proto=http dir=> line="GET /x.csv?key=*** HTTP/1.1""#,
+                #"TRACE trace conn=9 proto=http dir=< line="HTTP/1.1 200 'OK' ***??""#,
+            ])
+    }
+
+    @Test("without --trace: no sink, and TRACE events are not written at all")
+    func noTrace() throws {
+        let loop = try EventLoop()
+        let (log, path) = try Self.traceLog { $0.verbose = true }
+        defer { unlink(path) }
+        #expect(log.traceSink(protocol: "ftp", loop: loop) == nil)
+        log.event(.trace, source: nil, "trace", RunLog.traceFields("ftp", 1, .sent, "NOOP"))
+        log.event(.info, source: nil, "run")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(!text.contains("TRACE") && text.contains(" INFO run\n"), "\(text)")
+    }
 }
