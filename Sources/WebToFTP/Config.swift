@@ -129,7 +129,7 @@ public enum ConfigLoader {
                 problem("HEADERS.\(printable(header)) is not a valid header (name must be a token; no line breaks)")
             }
             guard problems.count == before, let url else { continue }
-            let path = TargetTemplate.render(target, name: name, time: runStart)
+            let path = TargetPath(template: target, source: name, under: "", at: runStart).full
             if let other = paths[path] {
                 problems.append("sources \"\(other)\" and \"\(name)\" would both publish \(path)")
                 continue

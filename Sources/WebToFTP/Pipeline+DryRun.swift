@@ -1,16 +1,24 @@
 import HTTP1
+import Reactor
 
 extension Pipeline {
     /// `--dry-run`: checks everything a run needs without transferring anything — the FTP login (with TLS), and for
     /// each source a ranged GET (`Range: bytes=0-0`) that must answer 2xx and not `text/html`; the request is dropped
     /// once the head is in. Outcomes are reported like a run's, the path being where the file would go.
-    public func check(_ completion: @escaping ([SourceOutcome]) -> Void) {
-        acquireSessionForCheck { [weak self] loginProblem in
-            guard let self else { return }
-            var outcomes: [SourceOutcome] = []
-            var remaining = self.sourceList[...]
+    func check() {
+        pool.acquire { result in
+            var loginProblem: TransferFailure?
+            switch result {
+            case .success(let session):
+                self.pool.release(session)
+            case .failure(let error):
+                // Every source reports it.
+                self.log.event(.error, source: nil, "ftp_login", [("reason", "\(error)")])
+                loginProblem = Transfer.classify(error)
+            }
+            var remaining = self.sources[...]
             func next() {
-                guard let source = remaining.popFirst() else { return self.finishCheck(outcomes, completion) }
+                guard let source = remaining.popFirst() else { return self.advance() }
                 for (level, fields) in CSVReport.notes(source.csv) {
                     self.log.event(level, source: source.name, "csv", fields)
                 }
@@ -19,14 +27,15 @@ extension Pipeline {
                     var result = result
                     if let loginProblem, case .success = result { result = .failure(loginProblem) }
                     let duration = Int((Clock.monotonicNanoseconds() - start) / 1_000_000)
-                    outcomes.append(SourceOutcome(name: source.name, attempts: 1, durationMS: duration, result: result))
+                    self.outcomes.append(
+                        SourceOutcome(name: source.name, attempts: 1, durationMS: duration, result: result))
                     self.logCheck(source, result)
                     next()
                 }
-                probe.path = self.targetPath(for: source)
+                probe.path = self.targetPath(for: source).full
                 var headers = source.headers
                 headers.add("Range", "bytes=0-0")
-                self.httpClient.request(source.url, headers: headers, delegate: probe)
+                self.client.request(source.url, headers: headers, delegate: probe)
             }
             next()
         }

@@ -1,220 +1,175 @@
-import CSVStream
 import FTP
 import HTTP1
 import Reactor
-import TLS
 
-/// How a run goes: everything that is not per source.
-public struct RunOptions: Sendable {
-    public enum Mode: String, Sendable {
-        case sequential
-        case parallel
+/// One run of a config's sources, and the one way to start one: `web2ftp manual`, `web2ftp schedule` and
+/// `WebToFTP.run` all make a pipeline, `start` it, and get its `RunSummary`. It applies `RunOptions.only`, cleans up
+/// old leftovers, runs every source once — sequential or N at a time, each with retries and back-off, HTTP
+/// connections and FTP logins reused across sources — removes what failed attempts left, logs each event and the
+/// summary, and hands the summary back.
+///
+/// The parts: `FTPSessionPool` (logins), `RetryPolicy` (when to try again), `Cleanup` (temporary files before and
+/// after), and a `Transfer` per attempt; the pipeline keeps the sources' queue and outcomes and moves through
+/// `Phase`. The transfers are over once every source has its outcome; the run is over once the clean-up and then
+/// the pool have said so.
+///
+/// Threads and lifetimes: a pipeline is bound to one event loop — made, started, cancelled and asked for progress on
+/// that loop's thread (asserted), where all its callbacks run too. Ownership points down: the caller → the pipeline
+/// → its parts, the HTTP client and each transfer under way → the transfer's HTTP task, upload and borrowed session.
+/// The pipeline also holds itself from `start` until its completion has run, so a caller that lets go mid-run does
+/// not end it unseen. Closures point up by one rule: a closure kept by something the pipeline owns (a transfer's
+/// completion) captures it `unowned` — a part cannot outlive its owner, and the run ends only once every transfer,
+/// login and deletion has reported; a one-shot callback handed to a lower layer (a login, QUIT, DELE, a timer)
+/// captures strongly — called once, then dropped, it leaves no cycle; `weak` only where the answer may come after
+/// the asker has ended for good (a login completing for an attempt that already failed: the transfer hands the
+/// session straight back).
+public final class Pipeline {
+    private enum Phase {
+        case ready
+        /// Old leftovers are removed before the first upload.
+        case removingLeftovers
+        /// Sources run (or, in a dry run, are checked) until every one has its outcome.
+        case transferring
+        case removingOrphans
+        /// The HTTP client is closed and the pool's sessions quit.
+        case closing
+        case finished
     }
 
-    public var mode = Mode.sequential
-    public var workers = 4
-    /// Retries after the first attempt, unless a source says otherwise (RETRIES).
-    public var retries = 2
-    public var retryBaseMS = 1_000
-    public var retryCapMS = 60_000
-    public var tls = TLSConfiguration()
-    public var trustPassiveAddress = false
-    /// One limit for the FTP server to connect, answer a command, or take data; nil keeps the session's defaults
-    /// (15 s, 30 s, 60 s).
-    public var ftpTimeoutMS: Int?
-    public var proxies = ProxySettings()
-    public var only: Set<String> = []
-
-    public init() {}
-}
-
-/// One transfer under way, for progress displays.
-public struct TransferProgress: Sendable {
-    public var name: String
-    public var bytes: UInt64
-    /// The announced size, when the server gave one.
-    public var total: UInt64?
-    public var elapsedMS: Int
-}
-
-/// How one source ended.
-public struct SourceOutcome: Sendable {
-    public var name: String
-    public var attempts: Int
-    public var durationMS: Int
-    public var result: Result<TransferResult, TransferFailure>
-}
-
-/// Runs every source once on an event loop: sequential or N at a time, each with retries and back-off, HTTP
-/// connections and FTP logins reused across sources. Logs each event; hands back every source's outcome.
-public final class Pipeline {
     private let loop: EventLoop
-    private let sources: [SourceConfig]
+    /// The sources this run transfers: the config's, less those `only` leaves out.
+    let sources: [SourceConfig]
+    /// The names `only` left out, in config order.
+    public let skipped: [String]
     private let ftp: FTPEnvironment
     private let options: RunOptions
     let log: RunLog
     private let runStart: LocalTime
-    private let client: HTTPClient
-    var httpClient: HTTPClient { client }
-    var sourceList: [SourceConfig] { sources }
-    private var context: TLSContext?
-    private var queue: [SourceConfig]
+    let client: HTTPClient
+    /// Under `--trace`, where HTTP requests and response heads are reported.
+    private let httpTrace: ProtocolTrace?
+    let pool: FTPSessionPool
+    private let cleanup: Cleanup
+    private var phase = Phase.ready
+    private var queue: [SourceConfig] = []
     private var running: [String: Transfer] = [:]
-    private var waiting: [String: TimerID] = [:]
-    private var outcomes: [SourceOutcome] = []
-    private var idleSessions: [FTPSession] = []
-    private var orphans: [String] = []
-    /// Temporary files being deleted at the end of the run, and the session doing it once it has one.
-    private var cleaning: (paths: [String], session: FTPSession?)?
-    /// An interrupted run's time for cleaning up is over: what is left is reported, not deleted.
-    private var outOfTime = false
-    /// FTP logins under way.
-    private var connecting = 0
-    private var completion: (([SourceOutcome]) -> Void)?
+    /// Sources between attempts, and their back-off timers.
+    private var waiting: [String: (source: SourceConfig, start: UInt64, timer: TimerID)] = [:]
+    var outcomes: [SourceOutcome] = []
     private var cancelled: String?
-    private var warnedSessions = false
+    private var deadline: TimerID?
+    private var completion: ((RunSummary) -> Void)?
+    /// Held from `start` until the completion has run.
+    private var keptAlive: Pipeline?
+    private var started: (nanoseconds: UInt64, openFDs: Int?, dryRun: Bool) = (0, nil, false)
 
+    /// Applies `options.only` (an unknown name fails, listed with the others). On the loop's thread.
     public init(
         loop: EventLoop, sources: [SourceConfig], ftp: FTPEnvironment, options: RunOptions, log: RunLog,
         runStart: LocalTime
-    ) {
+    ) throws(ConfigError) {
+        loop.assertInLoop()
+        (self.sources, skipped) = try Self.select(sources, only: options.only)
         self.loop = loop
-        self.sources = sources
         self.ftp = ftp
         self.options = options
         self.log = log
         self.runStart = runStart
+        httpTrace = log.traceSink(protocol: "http", loop: loop)
         var http = HTTPClient.Configuration()
         http.tls = options.tls
         http.userAgent = WebToFTP.userAgent
         http.proxies = options.proxies
+        http.trace = httpTrace
         client = HTTPClient(loop: loop, configuration: http)
-        queue = sources
+        pool = FTPSessionPool(
+            loop: loop, ftp: ftp, options: options, log: log, trace: log.traceSink(protocol: "ftp", loop: loop))
+        cleanup = Cleanup(pool: pool, log: log)
     }
 
-    public func run(_ completion: @escaping ([SourceOutcome]) -> Void) {
+    /// The sources `only` names (all when it is empty), and the names of the others; an unknown name is an error.
+    public static func select(
+        _ sources: [SourceConfig], only: Set<String>
+    ) throws(ConfigError) -> (run: [SourceConfig], skipped: [String]) {
+        guard !only.isEmpty else { return (sources, []) }
+        let unknown = only.filter { name in !sources.contains { $0.name == name } }.sorted()
+        guard unknown.isEmpty else {
+            throw ConfigError(problems: [
+                "--only: no source named \(unknown.map { "\"\($0)\"" }.joined(separator: ", "))"
+            ])
+        }
+        return (sources.filter { only.contains($0.name) }, sources.filter { !only.contains($0.name) }.map(\.name))
+    }
+
+    /// Runs (or with `dryRun`, checks: see `check`) every source once, logs the summary and hands it to
+    /// `completion`. `trigger` names what started the run, for the log (schedule mode).
+    public func start(dryRun: Bool = false, trigger: String? = nil, _ completion: @escaping (RunSummary) -> Void) {
+        loop.assertInLoop()
+        guard case .ready = phase else { preconditionFailure("a pipeline runs once") }
         self.completion = completion
+        keptAlive = self
+        started = (Clock.monotonicNanoseconds(), SystemInfo.openDescriptorCount, dryRun)
+        var fields = trigger.map { [("trigger", $0)] } ?? []
+        fields += [
+            ("mode", options.mode.rawValue), ("sources", "\(sources.count)"), ("ftp_host", ftp.host),
+            ("ftp_target", ftp.targetDirectory), ("version", WebToFTP.version),
+        ]
+        if !skipped.isEmpty { fields.append(("skipped", skipped.joined(separator: ","))) }
+        log.event(.info, source: nil, "run", fields)
+        if dryRun {
+            phase = .transferring
+            return check()
+        }
         if options.tls.verification == .insecureNoVerification {
             log.event(.warning, source: nil, "insecure", [("detail", "TLS certificates are NOT verified (--insecure)")])
         }
         let directories = sources.reduce(into: [String]()) { list, source in
-            let directory = targetDirectory(for: source)
+            let directory = targetPath(for: source).directory
             if !list.contains(directory) { list.append(directory) }
         }
-        cleanLeftovers(directories[...]) {
+        phase = .removingLeftovers
+        queue = sources
+        cleanup.removeLeftovers(in: directories) {
+            self.phase = .transferring
             let slots = self.options.mode == .parallel ? max(1, self.options.workers) : 1
             for _ in 0..<slots { self.startNext() }
-            if self.sources.isEmpty { self.finishIfDone() }
-        }
-    }
-
-    /// The full remote path a source's file gets.
-    func targetPath(for source: SourceConfig) -> String {
-        let rendered = TargetTemplate.render(source.target, name: source.name, time: runStart)
-        let name = rendered.split(separator: "/").last.map(String.init) ?? rendered
-        return FTPPublishPlan.join(targetDirectory(for: source), name)
-    }
-
-    /// For the dry run: logs in once; `done` gets the login problem, if any (then every source reports it).
-    func acquireSessionForCheck(_ done: @escaping (TransferFailure?) -> Void) {
-        acquireSession { [weak self] result in
-            switch result {
-            case .success(let session):
-                self?.releaseSession(session)
-                done(nil)
-            case .failure(let error):
-                self?.log.event(.error, source: nil, "ftp_login", [("reason", "\(error)")])
-                done(Transfer.classify(error))
-            }
-        }
-    }
-
-    func finishCheck(_ outcomes: [SourceOutcome], _ completion: @escaping ([SourceOutcome]) -> Void) {
-        queue = []  // nothing is transferred in a dry run
-        self.outcomes = outcomes
-        self.completion = completion
-        finishIfDone()
-    }
-
-    /// Where a source's file goes: FTPTARGET plus the directories of its TARGET template.
-    private func targetDirectory(for source: SourceConfig) -> String {
-        let rendered = TargetTemplate.render(source.target, name: source.name, time: runStart)
-        var directory = ftp.targetDirectory
-        for sub in rendered.split(separator: "/").dropLast() { directory = FTPPublishPlan.join(directory, String(sub)) }
-        return directory
-    }
-
-    /// Before the first upload: our own leftovers older than a day go from each target directory (a crashed run's
-    /// temporary files; a backup whose swap was interrupted is put back). Newer ones may belong to a run going on.
-    private func cleanLeftovers(_ directories: ArraySlice<String>, then: @escaping () -> Void) {
-        guard !directories.isEmpty, cancelled == nil else { return then() }
-        acquireSession { [weak self] result in
-            guard let self else { return }
-            guard case .success(let session) = result else {
-                // The uploads will each report the login failure.
-                return then()
-            }
-            var remaining = directories
-            func next() {
-                guard let directory = remaining.popFirst(), self.cancelled == nil else {
-                    self.releaseSession(session)
-                    return then()
-                }
-                session.removeLeftovers(in: directory) { result in
-                    switch result {
-                    case .success(let steps) where !steps.isEmpty:
-                        let restored = steps.filter { if case .restore = $0 { true } else { false } }.count
-                        self.log.event(
-                            .info, source: nil, "leftovers",
-                            [
-                                ("directory", directory), ("deleted", "\(steps.count - restored)"),
-                                ("restored", "\(restored)"),
-                            ])
-                    case .success:
-                        break
-                    case .failure(let error):
-                        self.log.event(
-                            .warning, source: nil, "leftovers", [("directory", directory), ("reason", "\(error)")])
-                    }
-                    next()
-                }
-            }
-            next()
         }
     }
 
     /// Stops the run: waiting sources are dropped, transfers in flight aborted (their temporary files removed).
+    /// Temporary files are deleted on the way out; a server too slow to confirm it does not hold the exit up for
+    /// more than about ten seconds.
     public func cancel(_ reason: String) {
+        loop.assertInLoop()
         guard cancelled == nil else { return }
-        cancelled = reason
-        for source in queue {
-            record(
-                source, attempts: 0, start: Clock.monotonicNanoseconds(),
-                .failure(TransferFailure(reason: reason, transient: false, retryAfter: nil)))
+        switch phase {
+        case .ready, .closing, .finished: return
+        case .removingLeftovers, .transferring, .removingOrphans: break
         }
+        cancelled = reason
+        pool.drain()
+        cleanup.stop()
+        let failure = TransferFailure(reason: reason, transient: false, retryAfter: nil)
+        let now = Clock.monotonicNanoseconds()
+        for source in queue { record(source, attempts: 0, start: now, .failure(failure)) }
         queue = []
-        for (name, timer) in waiting {
-            loop.cancelTimer(timer)
-            if let source = sources.first(where: { $0.name == name }) {
-                record(
-                    source, attempts: 0, start: Clock.monotonicNanoseconds(),
-                    .failure(TransferFailure(reason: reason, transient: false, retryAfter: nil)))
-            }
+        for (_, waiter) in waiting.sorted(by: { $0.key < $1.key }) {
+            loop.cancelTimer(waiter.timer)
+            record(waiter.source, attempts: 0, start: now, .failure(failure))
         }
         waiting = [:]
         for transfer in running.values { transfer.cancel(reason) }
-        // Temporary files are deleted on the way out; a server too slow to confirm it does not hold the exit up
-        // for more than about ten seconds.
-        loop.scheduleTimer(afterMilliseconds: 10_000) { [weak self] in
-            guard let self, self.completion != nil else { return }
-            self.outOfTime = true
+        deadline = loop.scheduleTimer(afterMilliseconds: 10_000) {
+            self.deadline = nil
             for transfer in self.running.values { transfer.forceClose() }
-            self.abandonCleanup("interrupted, and the server did not confirm the deletion in time")
+            self.cleanup.timeIsUp()
         }
+        advance()
     }
 
     /// What is under way now, and how far the run is.
     public var progress: (running: [TransferProgress], done: Int, total: Int) {
+        loop.assertInLoop()
         let now = Clock.monotonicNanoseconds()
         let running = self.running.sorted { $0.key < $1.key }.map { name, transfer in
             TransferProgress(
@@ -224,10 +179,15 @@ public final class Pipeline {
         return (running, outcomes.count, sources.count)
     }
 
+    /// The full remote path a source's file gets.
+    func targetPath(for source: SourceConfig) -> TargetPath {
+        TargetPath(source, under: ftp.targetDirectory, at: runStart)
+    }
+
     // MARK: sources
 
     private func startNext() {
-        guard cancelled == nil, !queue.isEmpty else { return finishIfDone() }
+        guard cancelled == nil, !queue.isEmpty else { return advance() }
         let source = queue.removeFirst()
         log.event(.info, source: source.name, "start", [("url", source.url.redacted)])
         for (level, fields) in CSVReport.notes(source.csv) { log.event(level, source: source.name, "csv", fields) }
@@ -235,207 +195,61 @@ public final class Pipeline {
     }
 
     private func attempt(_ source: SourceConfig, number: Int, start: UInt64) {
-        let total = 1 + (source.retries ?? options.retries)
-        log.event(.info, source: source.name, "attempt \(number)/\(total)")
-        let rendered = TargetTemplate.render(source.target, name: source.name, time: runStart)
+        let policy = RetryPolicy(options: options, source: source)
+        log.event(.info, source: source.name, "attempt \(number)/\(policy.attempts)")
+        let path = targetPath(for: source)
         let transfer = Transfer(
-            source: source, directory: targetDirectory(for: source),
-            name: rendered.split(separator: "/").last.map(String.init) ?? rendered, client: client,
-            acquireSession: { [weak self] done in self?.acquireSession(done) },
-            releaseSession: { [weak self] session in self?.releaseSession(session) },
-            completion: { [weak self] result in
-                guard let self else { return }
+            source: source, directory: path.directory, name: path.name, client: client,
+            acquireSession: pool.acquire, releaseSession: pool.release,
+            completion: { [unowned self] result in
                 self.running[source.name] = nil
-                switch result {
-                case .success:
+                if case .failure(let failure) = result, let orphan = failure.orphan { self.cleanup.noteOrphan(orphan) }
+                guard case .failure(let failure) = result, self.cancelled == nil,
+                    case .retry(let delay) = policy.decide(after: number, failure)
+                else {
                     self.record(source, attempts: number, start: start, result)
-                    self.startNext()
-                case .failure(let failure):
-                    if let orphan = failure.orphan { self.orphans.append(orphan) }
-                    if failure.transient && number < total && self.cancelled == nil {
-                        let delay = self.backoff(attempt: number, retryAfter: failure.retryAfter)
-                        self.log.event(
-                            .warning, source: source.name, "retry",
-                            [
-                                ("delay", "\(delay)ms"), ("reason", failure.reason),
-                            ])
-                        self.waiting[source.name] = self.loop.scheduleTimer(afterMilliseconds: delay) {
-                            self.waiting[source.name] = nil
-                            self.attempt(source, number: number + 1, start: start)
-                        }
-                    } else {
-                        self.record(source, attempts: number, start: start, result)
-                        self.startNext()
-                    }
+                    return self.startNext()
                 }
+                self.log.event(
+                    .warning, source: source.name, "retry", [("delay", "\(delay)ms"), ("reason", failure.reason)])
+                let timer = self.loop.scheduleTimer(afterMilliseconds: delay) {
+                    self.waiting[source.name] = nil
+                    self.attempt(source, number: number + 1, start: start)
+                }
+                self.waiting[source.name] = (source, start, timer)
             })
-        transfer.onCSVWarning = { [weak self] warning in
-            self?.log.event(.warning, source: source.name, "csv", [("detail", warning)])
-        }
+        let log = self.log
+        transfer.onCSVWarning = { warning in log.event(.warning, source: source.name, "csv", [("detail", warning)]) }
         running[source.name] = transfer
         transfer.start()
     }
 
-    /// Exponential back-off with full jitter, capped; a server's Retry-After wins when longer (up to the cap).
-    func backoff(attempt: Int, retryAfter: Int64?) -> Int {
-        let exponential = min(options.retryCapMS, options.retryBaseMS << min(attempt - 1, 20))
-        let jittered = exponential / 2 + Int.random(in: 0...max(0, exponential / 2))
-        if let retryAfter {
-            return min(options.retryCapMS, max(jittered, Int(min(retryAfter, 86_400)) * 1000))
-        }
-        return jittered
-    }
-
-    private func record(
-        _ source: SourceConfig, attempts: Int, start: UInt64, _ result: Result<TransferResult, TransferFailure>
-    ) {
-        let duration = Int((Clock.monotonicNanoseconds() - start) / 1_000_000)
-        outcomes.append(SourceOutcome(name: source.name, attempts: attempts, durationMS: duration, result: result))
-        switch result {
-        case .success(let done):
-            for warning in done.warnings {
-                log.event(.warning, source: source.name, "leftovers", [("detail", warning)])
-            }
-            var fields: [(String, String)] = [
-                ("path", done.path), ("bytes", "\(done.bytesOut)"), ("sha256", done.sha256),
-                ("http_status", "\(done.status)"), ("url", done.finalURL), ("bytes_in", "\(done.bytesIn)"),
-                ("duration_ms", "\(duration)"),
-                ("rate_bps", "\(duration > 0 ? Int(done.bytesOut * 1000 / UInt64(duration)) : 0)"),
-            ]
-            if let csv = done.csv { fields += CSVReport.fields(csv) }
-            if let tls = done.httpTLS { fields.append(("http_tls", tls)) }
-            if let resumed = done.ftpDataResumed { fields.append(("ftp_data_tls_resumed", "\(resumed)")) }
-            log.event(.info, source: source.name, "published", fields)
-        case .failure(let failure):
-            log.event(
-                .error, source: source.name, "failed",
-                [
-                    ("class", failure.transient ? "transient" : "permanent"), ("attempts", "\(attempts)"),
-                    ("reason", failure.reason),
-                ])
+    /// Every source has its outcome: the run goes on to its clean-up, then closes.
+    func advance() {
+        guard case .transferring = phase, outcomes.count == sources.count else { return }
+        phase = .removingOrphans
+        cleanup.removeOrphans {
+            self.phase = .closing
+            self.client.close()
+            self.pool.close { self.finish() }
         }
     }
 
-    private func finishIfDone() {
-        // A login still under way would outlive the run (an attempt that failed while its session was connecting).
-        guard queue.isEmpty, running.isEmpty, waiting.isEmpty, connecting == 0, let completion else { return }
-        // Interrupted runs clean up too (bounded by the time `cancel` allows): an interrupt is when a temporary file
-        // is most likely left, its session cut mid-transfer.
-        if !orphans.isEmpty && !outOfTime { return removeOrphans() }
-        if cleaning != nil { return }
-        if !orphans.isEmpty {
-            reportLeft(orphans, reason: "interrupted, and out of time for the clean-up")
-            orphans = []
+    private func finish() {
+        phase = .finished
+        if let deadline { loop.cancelTimer(deadline) }
+        deadline = nil
+        var summary = RunSummary(
+            outcomes: outcomes, wallMS: Int((Clock.monotonicNanoseconds() - started.nanoseconds) / 1_000_000),
+            ftpHost: ftp.host, ftpTarget: ftp.targetDirectory, started: runStart.iso8601)
+        if let before = started.openFDs, let now = SystemInfo.openDescriptorCount {
+            summary.process = RunSummary.ProcessFigures(
+                openFDsAtStart: before, openFDsAtEnd: now, peakResidentKiB: SystemInfo.peakResidentKiB)
         }
+        logSummary(summary, dryRun: started.dryRun)
+        let completion = self.completion
         self.completion = nil
-        client.close()
-        let sessions = idleSessions
-        idleSessions = []
-        var left = sessions.count
-        guard left > 0 else { return completion(outcomes) }
-        for session in sessions {
-            session.quit {
-                left -= 1
-                if left == 0 { completion(self.outcomes) }
-            }
-        }
-    }
-
-    /// Temporary files of failed attempts whose own clean-up could not be confirmed (a connection lost mid-publish)
-    /// go now, over a working session, before the run ends: a retry that published leaves nothing behind either.
-    private func removeOrphans() {
-        let paths = orphans
-        orphans = []
-        cleaning = (paths, nil)
-        acquireSession { [weak self] result in
-            guard let self, self.cleaning != nil else {
-                if case .success(let late) = result { late.close() }
-                return
-            }
-            switch result {
-            case .success(let session):
-                self.cleaning?.session = session
-                session.deleteFiles(paths) { deleted in
-                    self.cleaning = nil
-                    self.log.event(
-                        .info, source: nil, "cleanup",
-                        [
-                            ("temporary_files_deleted", "\(deleted.count)"), ("checked", "\(paths.count)"),
-                        ])
-                    self.releaseSession(session)
-                    self.finishIfDone()
-                }
-            case .failure(let error):
-                self.abandonCleanup("\(error)")
-            }
-        }
-    }
-
-    /// The clean-up cannot be done (no session, or an interrupted run out of time): say which files remain, then
-    /// end the run.
-    private func abandonCleanup(_ reason: String) {
-        guard let (paths, session) = cleaning else { return }
-        cleaning = nil
-        session?.close()
-        reportLeft(paths, reason: reason)
-        finishIfDone()
-    }
-
-    private func reportLeft(_ paths: [String], reason: String) {
-        log.event(
-            .warning, source: nil, "cleanup", [("reason", reason), ("temporary_files", paths.joined(separator: " "))])
-    }
-
-    // MARK: FTP sessions
-
-    private func acquireSession(_ done: @escaping (Result<FTPSession, FTPError>) -> Void) {
-        while let session = idleSessions.popLast() {
-            if session.isUsable { return done(.success(session)) }
-            session.close()
-        }
-        var configuration = FTPSession.Configuration(
-            host: ftp.host, port: ftp.port, user: ftp.user, password: ftp.password)
-        configuration.security = ftp.security
-        configuration.tls = options.tls
-        configuration.trustPassiveAddress = options.trustPassiveAddress
-        if let timeout = options.ftpTimeoutMS {
-            configuration.connectTimeoutMS = timeout
-            configuration.replyTimeoutMS = timeout
-            configuration.dataIdleTimeoutMS = timeout
-        }
-        if context == nil && ftp.security != .none { context = try? TLSContext(options.tls) }
-        connecting += 1
-        FTPSession.connect(loop: loop, configuration: configuration, context: context) { [weak self] result in
-            guard let self else {
-                if case .success(let session) = result { session.close() }
-                return
-            }
-            self.connecting -= 1
-            // Whoever asked may be gone (its attempt failed meanwhile) and hand the session straight back; the run
-            // may have been waiting only for this login to end.
-            defer { self.finishIfDone() }
-            if case .success(let session) = result {
-                if !self.warnedSessions {
-                    self.warnedSessions = true
-                    for warning in session.warnings {
-                        self.log.event(.warning, source: nil, "ftp", [("detail", warning)])
-                    }
-                    self.log.event(
-                        .info, source: nil, "ftp_login",
-                        [
-                            ("host", self.ftp.host), ("tls", session.tlsVersion ?? "none"),
-                        ])
-                }
-            }
-            done(result)
-        }
-    }
-
-    private func releaseSession(_ session: FTPSession) {
-        if session.isUsable && cancelled == nil {
-            idleSessions.append(session)
-        } else {
-            session.close()
-        }
+        defer { keptAlive = nil }
+        completion?(summary)
     }
 }

@@ -8,6 +8,8 @@ public final class RunLog {
         case info = "INFO"
         case warning = "WARN"
         case error = "ERROR"
+        /// Protocol lines (`trace` events): written at all only under `trace`.
+        case trace = "TRACE"
     }
 
     private var file: File
@@ -15,7 +17,10 @@ public final class RunLog {
     public let path: String
     private let secrets: [String]
     public var echoToStderr = true
+    /// `attempt` lines on stderr too (`-v`).
     public var verbose = false
+    /// TRACE events are written — to the file, and to stderr unless `echoToStderr` is off (`-vv`, `--trace`).
+    public var trace = false
     /// Called around each line written to stderr, so that a live display can get out of the way and come back.
     public var aroundStderr: ((() -> Void) -> Void)?
     /// Hears the first line that could not be written to the log file (a full disk, a failing device), once per
@@ -43,13 +48,14 @@ public final class RunLog {
     }
 
     public func event(_ level: Level, source: String?, _ name: String, _ fields: [(String, String)] = []) {
+        if level == .trace && !trace { return }
         let line = format(level, source: source, name, fields)
         do {
             try file.write(line)
         } catch {
             reportWriteFailure(error)
         }
-        if echoToStderr && (verbose || level != .info || !name.hasPrefix("attempt")) { toStderr(line) }
+        if echoToStderr && (verbose || trace || level != .info || !name.hasPrefix("attempt")) { toStderr(line) }
     }
 
     /// A warning for stderr only, whatever `echoToStderr` says: for what the log file itself cannot take.

@@ -55,7 +55,6 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     private var session: FTPSession?
     private var upload: FTPUpload?
     private let transformer: CSVTransformer?
-    private var pending: [UInt8] = []
     private var output: [UInt8] = []
     private var downloadDone = false
     private var finished = false

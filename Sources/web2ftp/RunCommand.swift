@@ -26,7 +26,10 @@ enum RunCommand {
         var dryRun = false
         var times: [TimeOfDay] = []
         var runNow = false
+        /// `-v`: attempt lines on stderr too.
         var verbose = false
+        /// `-vv`, `-v -v`, `--trace`: also every protocol line, at TRACE (implies `verbose`).
+        var trace = false
     }
 
     static func parse(_ arguments: [String], schedule: Bool = false) -> Result<Arguments, Message> {
@@ -84,7 +87,13 @@ enum RunCommand {
                 parsed.ftpTLS = security
             case "--ftp-use-pasv-ip": parsed.trustPASV = true
             case "--quiet": parsed.quiet = true
-            case "--verbose": parsed.verbose = true
+            case "-v", "--verbose":
+                // A second one is `-vv`.
+                parsed.trace = parsed.verbose
+                parsed.verbose = true
+            case _ where flag == "--trace" || isManyV(flag):
+                parsed.verbose = true
+                parsed.trace = true
             case "--dry-run": parsed.dryRun = true
             case "--at" where schedule:
                 guard let text = value(flag), let time = TimeOfDay(text) else {
@@ -100,6 +109,11 @@ enum RunCommand {
             index += 1
         }
         return .success(parsed)
+    }
+
+    /// `-vv`, and more v's as other tools take them.
+    static func isManyV(_ flag: String) -> Bool {
+        flag.count > 2 && flag.hasPrefix("-") && flag.dropFirst().allSatisfy { $0 == "v" }
     }
 
     static func run(_ arguments: [String]) -> Int32 {
@@ -155,7 +169,7 @@ enum RunCommand {
         var list: [String]
     }
 
-    /// Reads the config (with `--only` applied); every problem listed.
+    /// Reads the config, and checks that `--only` names its sources (the pipeline applies it); every problem listed.
     static func loadSources(_ parsed: Arguments, runStart: LocalTime) -> Result<[SourceConfig], Problems> {
         var problems: [String] = []
         var sources: [SourceConfig] = []
@@ -169,12 +183,14 @@ enum RunCommand {
                 problems += error.problems.map { "\(parsed.config): \($0)" }
             }
         }
-        let unknown = parsed.only.filter { name in !sources.contains { $0.name == name } }
-        if !sources.isEmpty && !unknown.isEmpty {
-            problems.append("--only: no source named \(unknown.map { "\"\($0)\"" }.joined(separator: ", "))")
+        if !sources.isEmpty {
+            do {
+                _ = try Pipeline.select(sources, only: Set(parsed.only))
+            } catch {
+                problems += error.problems
+            }
         }
         guard problems.isEmpty else { return .failure(Problems(list: problems)) }
-        if !parsed.only.isEmpty { sources = sources.filter { parsed.only.contains($0.name) } }
         return .success(sources)
     }
 
@@ -204,6 +220,7 @@ enum RunCommand {
         options.workers = parsed.workers
         options.retries = parsed.retries
         options.trustPassiveAddress = parsed.trustPASV
+        options.only = Set(parsed.only)
         if let seconds = parsed.ftpTimeoutSeconds { options.ftpTimeoutMS = seconds * 1000 }
         // For tests and impatient operators: the first retry's base delay (default 1 s).
         if let base = environment["WEB2FTP_RETRY_BASE_MS"].flatMap({ Int($0) }), base >= 0 {
@@ -231,6 +248,7 @@ enum RunCommand {
             log.warnOnStderr("log_write_failed", [("path", error.path), ("reason", error.reason), ("run", "goes on")])
         }
         log.verbose = parsed.verbose
+        log.trace = parsed.trace
         return .success(Prepared(sources: sources, ftp: ftp, options: options, log: log))
     }
 
@@ -256,20 +274,15 @@ enum RunCommand {
         parsed: Arguments
     ) -> Int32 {
         let loop: EventLoop
+        let pipeline: Pipeline
         do {
             loop = try EventLoop()
+            pipeline = try Pipeline(
+                loop: loop, sources: sources, ftp: ftp, options: options, log: log, runStart: runStart)
         } catch {
             writeOut("web2ftp: \(error)\n", to: 2)
             return 1
         }
-        log.event(
-            .info, source: nil, "run",
-            [
-                ("mode", parsed.mode.rawValue), ("sources", "\(sources.count)"), ("ftp_host", ftp.host),
-                ("ftp_target", ftp.targetDirectory), ("version", WebToFTP.version),
-            ])
-        let started = Clock.monotonicNanoseconds()
-        let pipeline = Pipeline(loop: loop, sources: sources, ftp: ftp, options: options, log: log, runStart: runStart)
         var signalled: Int32?
         var exitCode: Int32 = 1
         let watcher = try? SignalWatcher(loop: loop, signals: [SIGINT, SIGTERM, SIGHUP]) { signal in
@@ -283,16 +296,11 @@ enum RunCommand {
             log.event(.warning, source: nil, "interrupted", [("signal", name)])
             pipeline.cancel("interrupted by \(name)")
         }
-        let start: (@escaping ([SourceOutcome]) -> Void) -> Void = parsed.dryRun ? pipeline.check : pipeline.run
         let display = ProgressDisplay(loop: loop, log: log, quiet: parsed.quiet) { pipeline.progress }
         display.start()
-        let fdsAtStart = SystemInfo.openDescriptorCount
-        start { outcomes in
+        pipeline.start(dryRun: parsed.dryRun) { summary in
             display.stop()
-            let wall = Int((Clock.monotonicNanoseconds() - started) / 1_000_000)
-            let summary = report(
-                outcomes, wallMS: wall, process: processFigures(fdsAtStart: fdsAtStart), ftp: ftp,
-                runStart: runStart, parsed: parsed, log: log)
+            writeSummaryJSON(summary, parsed: parsed, log: log)
             if let signalled {
                 exitCode = signalled == SIGINT ? 130 : 143
             } else {
@@ -309,35 +317,11 @@ enum RunCommand {
         return exitCode
     }
 
-    /// The process's descriptors now against `fdsAtStart`, and its peak memory, for the run's summary.
-    static func processFigures(fdsAtStart: Int?) -> RunSummary.ProcessFigures? {
-        guard let before = fdsAtStart, let now = SystemInfo.openDescriptorCount else { return nil }
-        return RunSummary.ProcessFigures(
-            openFDsAtStart: before, openFDsAtEnd: now, peakResidentKiB: SystemInfo.peakResidentKiB)
-    }
-
-    /// Logs the run's summary (and writes `--summary-json`).
-    @discardableResult
-    static func report(
-        _ outcomes: [SourceOutcome], wallMS: Int, process: RunSummary.ProcessFigures? = nil, ftp: FTPEnvironment,
-        runStart: LocalTime, parsed: Arguments, log: RunLog
-    ) -> RunSummary {
-        var summary = RunSummary(
-            outcomes: outcomes, wallMS: wallMS, ftpHost: ftp.host, ftpTarget: ftp.targetDirectory,
-            started: runStart.iso8601)
-        summary.process = process
-        log.event(
-            summary.failed.isEmpty ? .info : .warning, source: nil, parsed.dryRun ? "dry_run_summary" : "summary",
-            summary.fields)
-        for failure in summary.failed {
-            if case .failure(let reason) = failure.result {
-                log.event(.error, source: failure.name, "failed_summary", [("reason", reason.reason)])
-            }
-        }
+    /// `--summary-json`, when asked for.
+    static func writeSummaryJSON(_ summary: RunSummary, parsed: Arguments, log: RunLog) {
         if let path = parsed.summaryJSON, case .failure(let reason) = writeFile(path, summary.json) {
             log.event(.error, source: nil, "summary_json", [("path", path), ("reason", reason.text)])
         }
-        return summary
     }
 
     static func readFile(_ path: String) -> Result<String, Message> {

@@ -137,26 +137,22 @@ final class ScheduleCommand {
         case .failure(let refusal):
             return log.event(.error, source: nil, "skipped", [("reason", refusal.message)])
         }
-        log.event(
-            .info, source: nil, "run",
-            [
-                ("trigger", trigger), ("mode", parsed.mode.rawValue), ("sources", "\(prepared.sources.count)"),
-                ("ftp_host", prepared.ftp.host), ("ftp_target", prepared.ftp.targetDirectory),
-            ])
-        let started = Clock.monotonicNanoseconds()
-        let pipeline = Pipeline(
-            loop: loop, sources: prepared.sources, ftp: prepared.ftp, options: prepared.options, log: log,
-            runStart: runStart)
+        let pipeline: Pipeline
+        do {
+            pipeline = try Pipeline(
+                loop: loop, sources: prepared.sources, ftp: prepared.ftp, options: prepared.options, log: log,
+                runStart: runStart)
+        } catch {
+            self.lock = nil
+            log.event(.error, source: nil, "skipped", [("reason", "config: " + error.problems.joined(separator: "; "))])
+            return
+        }
         running = pipeline
         let display = ProgressDisplay(loop: loop, log: log, quiet: parsed.quiet) { pipeline.progress }
         display.start()
-        let fdsAtStart = SystemInfo.openDescriptorCount
-        pipeline.run { [unowned self] outcomes in
+        pipeline.start(trigger: trigger) { [unowned self] summary in
             display.stop()
-            let wall = Int((Clock.monotonicNanoseconds() - started) / 1_000_000)
-            RunCommand.report(
-                outcomes, wallMS: wall, process: RunCommand.processFigures(fdsAtStart: fdsAtStart),
-                ftp: self.prepared.ftp, runStart: runStart, parsed: self.parsed, log: self.log)
+            RunCommand.writeSummaryJSON(summary, parsed: self.parsed, log: self.log)
             self.running = nil
             self.lock = nil  // released between runs: an idle scheduler holds no lock
             if let stopping = self.stopping {

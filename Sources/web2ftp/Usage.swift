@@ -24,7 +24,13 @@ enum Usage {
           --at HH:MM[:SS]        schedule: run at this local time (repeatable; default 22:23)
           --run-now              schedule: also run once at start
           --dry-run              check config, env, DNS, FTP login and each source; transfer nothing
-          --quiet | --verbose    less or more on stderr
+          --quiet                no log lines or progress on stderr (the log file gets every line)
+          -v, --verbose          more on stderr: each attempt too
+          -vv, -v -v, --trace    also log each FTP command and reply, each HTTP request line and response head, at
+                                 level TRACE: trace conn=N proto=ftp|http dir=>|< line="...", to the log file and
+                                 stderr (with --quiet: the log file only). Masked: the FTP password, query values,
+                                 header values but for Content-Type, Content-Length, Content-Encoding,
+                                 Transfer-Encoding, ETag, Last-Modified, Retry-After and Location (redacted)
           --summary-json PATH    write the run's summary as JSON
           --cacert PATH          extra CA certificates (PEM), added to the system store, for HTTPS and FTPS
           --insecure             do not verify TLS certificates (logged as a warning)

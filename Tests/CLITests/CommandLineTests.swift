@@ -18,7 +18,8 @@ struct CommandLineTests {
         for word in [
             "manual", "schedule", "sequential|parallel", "--config", "--workers", "--log", "--only", "--retries",
             "--dry-run", "--summary-json", "--cacert", "--insecure", "--ftp-tls", "--ftp-use-pasv-ip", "FTPHOST",
-            "FTPUSER", "FTPPASS", "FTPTARGET", "EXIT CODES",
+            "FTPUSER", "FTPPASS", "FTPTARGET", "EXIT CODES", "-v, --verbose", "-vv, -v -v, --trace", "TRACE",
+            "conn=N proto=ftp|http dir=>|<", "Content-Type",
         ] {
             #expect(run.output.contains(word), "help does not mention \(word)")
         }
