@@ -117,6 +117,8 @@ private final class Listing: ByteStreamDelegate, FTPOperation {
                             self.armIdleTimer()
                         }
                     })
+            case .epsvRefused:
+                break
             case .listed(let names):
                 finish(.success(names))
             case .failed(let error):

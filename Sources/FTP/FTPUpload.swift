@@ -98,6 +98,8 @@ public final class FTPUpload: ByteStreamDelegate, FTPOperation {
                 session.send(command) { [weak self] reply in self?.step(.reply(reply)) }
             case .openData(let port, let announced):
                 openData(port: port, announcedHost: announced)
+            case .epsvRefused:
+                break
             case .beginTransfer:
                 transferring = true
                 startStallTimer()
