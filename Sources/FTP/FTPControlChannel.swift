@@ -7,12 +7,16 @@ protocol FTPControlChannelUser: AnyObject {
 }
 
 /// An FTP control connection in the manner of curl's pingpong layer: it sends commands and parses the replies, times
-/// each reply out, treats an unasked 421 as the server leaving, and serves one operation at a time. It knows no conversation: the login, the upload and the listing drive it. The TCP and TLS
+/// each reply out, treats an unasked 421 as the server leaving, serves one operation at a time, and records every line
+/// to the protocol trace. It knows no conversation: the login, the upload and the listing drive it. The TCP and TLS
 /// streams underneath are named here and nowhere else on the control side.
 final class FTPControlChannel: ByteStreamDelegate {
     let loop: EventLoop
     let host: String
+    /// This connection's number in the protocol trace.
+    let connectionNumber: Int
     private let replyTimeoutMS: Int
+    private let trace: ProtocolTrace?
 
     private var stream: (any ByteStream)?
     private var tcp: TCPConnection?
@@ -26,10 +30,12 @@ final class FTPControlChannel: ByteStreamDelegate {
     /// Why the channel is gone; nil while it lives (or before it connected).
     private(set) var failure: FTPError?
 
-    init(loop: EventLoop, host: String, replyTimeoutMS: Int) {
+    init(loop: EventLoop, host: String, replyTimeoutMS: Int, trace: ProtocolTrace?) {
         self.loop = loop
         self.host = host
         self.replyTimeoutMS = replyTimeoutMS
+        self.trace = trace
+        connectionNumber = ProtocolTrace.nextConnectionNumber()
     }
 
     /// Open, alive, and free for an operation.
@@ -107,6 +113,7 @@ final class FTPControlChannel: ByteStreamDelegate {
     /// Sends `command`; `handler` hears the replies to it (a 1xx, then the final one; see `deliver`).
     func send(_ command: FTPCommand, then handler: @escaping (FTPReply) -> Void) {
         guard let stream else { return }
+        record(.sent, command.verb == "PASS" ? "PASS ****" : command.description)
         stream.write(command.wire)
         awaitReply(command.description, handler)
     }
@@ -154,6 +161,9 @@ final class FTPControlChannel: ByteStreamDelegate {
             return fail(.protocolError(host: host, error))
         }
         for reply in replies {
+            if trace != nil {
+                for line in Self.lines(of: reply) { record(.received, line) }
+            }
             deliver(reply)
         }
     }
@@ -181,6 +191,20 @@ final class FTPControlChannel: ByteStreamDelegate {
         fail(.connectionClosed(host: host, during: during))
     }
 
+    // MARK: the trace
+
+    private func record(_ direction: ProtocolTrace.Direction, _ line: String) {
+        trace?.record(connection: connectionNumber, direction, line)
+    }
+
+    /// A reply's lines as they came (the parser keeps the code only on the first and last line of a multi-line one).
+    private static func lines(of reply: FTPReply) -> [String] {
+        guard reply.lines.count > 1 else { return ["\(reply.code) \(reply.message)"] }
+        return ["\(reply.code)-\(reply.lines[0])"] + reply.lines.dropFirst().dropLast() + [
+            "\(reply.code) \(reply.message)"
+        ]
+    }
+
     // MARK: ending
 
     /// The channel is gone or useless: the operation in flight hears why, once.
@@ -203,6 +227,7 @@ final class FTPControlChannel: ByteStreamDelegate {
         }
         let quit = FTPCommand(constant: "QUIT")
         failure = .connectionClosed(host: host, during: quit.description)
+        record(.sent, quit.description)
         stream.write(quit.wire)
         self.stream = nil
         tcp = nil

@@ -5,7 +5,7 @@ import TLS
 /// the data connections resume a TLS session of this client (vsftpd's `require_ssl_reuse`).
 ///
 /// The shape, after curl's pingpong layer: an `FTPControlChannel` (commands, replies, the reply timeout, 421, the one
-/// operation in flight) and an `FTPDataConnector` that opens `FTPDataChannel`s (PROT P with session
+/// operation in flight, the trace) and an `FTPDataConnector` that opens `FTPDataChannel`s (PROT P with session
 /// resumption, the stall watch, close_notify); the login (`FTPLogin`), each upload (`FTPUpload`) and each listing
 /// (`FTPListing`) are thin drivers of a pure machine over those two. This class only assembles them.
 ///
@@ -38,6 +38,9 @@ public final class FTPSession {
         public var dataIdleTimeoutMS = 60_000
         /// Connect data channels to the address in the PASV reply instead of the control connection's peer.
         public var trustPassiveAddress = false
+        /// Where every command sent and every reply line received goes (PASS masked), under this control
+        /// connection's number; nil: nowhere.
+        public var trace: ProtocolTrace?
 
         public init(host: String, port: Int? = nil, user: String, password: String) {
             self.host = host
@@ -79,7 +82,8 @@ public final class FTPSession {
         self.configuration = configuration
         self.context = context
         control = FTPControlChannel(
-            loop: loop, host: configuration.host, replyTimeoutMS: configuration.replyTimeoutMS)
+            loop: loop, host: configuration.host, replyTimeoutMS: configuration.replyTimeoutMS,
+            trace: configuration.trace)
         dataConnector = FTPDataConnector(
             control: control, connectTimeoutMS: configuration.connectTimeoutMS,
             trustPassiveAddress: configuration.trustPassiveAddress,

@@ -3,16 +3,18 @@ import Reactor
 import TestSupport
 import Testing
 
-/// What a session against a scripted server did: the commands the server heard, each result.
+/// What a session against a scripted server did: the commands the server heard, the trace lines, each result.
 private struct ScriptedRun: Sendable {
     var commands: [String]
+    var trace: [String]
     var results: [String]
 }
 
 /// Logs in to a fresh scripted server (plain FTP), publishes `uploads` files in turn, lists the directory, and quits.
 private func scriptedRun(
-    uploads: Int, script: @escaping @Sendable (String) -> [ScriptedFTPServer.Step]?
+    uploads: Int, password: String = "pw", script: @escaping @Sendable (String) -> [ScriptedFTPServer.Step]?
 ) async throws -> ScriptedRun {
+    let lines = Locked<[String]>([])
     return try await onLoop { loop, done in
         let server: ScriptedFTPServer
         do {
@@ -22,7 +24,11 @@ private func scriptedRun(
         }
         var configuration = plainConfiguration()
         configuration.port = server.port
+        configuration.password = password
         configuration.replyTimeoutMS = 2_000
+        configuration.trace = ProtocolTrace { connection, direction, line in
+            lines.withLock { $0.append("\(connection) \(direction.rawValue) \(line)") }
+        }
         FTPSession.connect(loop: loop, configuration: configuration) { result in
             guard case .success(let session) = result else { return done(.failure(TestFailure("login: \(result)"))) }
             loop.keepAlive(session)
@@ -30,7 +36,7 @@ private func scriptedRun(
             func finish() {
                 session.quit {
                     server.close()
-                    done(.success(ScriptedRun(commands: server.commands, results: results)))
+                    done(.success(ScriptedRun(commands: server.commands, trace: lines.value, results: results)))
                 }
             }
             func next(_ index: Int) {
@@ -53,7 +59,7 @@ private func scriptedRun(
     }
 }
 
-@Suite("FTP session: EPSV remembered (scripted server)")
+@Suite("FTP session: EPSV remembered, protocol trace (scripted server)")
 struct FTPSessionScriptedTests {
     @Test("a server that refuses EPSV is asked once: the second upload and the listing go straight to PASV")
     func epsvRemembered() async throws {
@@ -69,5 +75,31 @@ struct FTPSessionScriptedTests {
     func epsvKept() async throws {
         let run = try await scriptedRun(uploads: 2) { _ in nil }
         #expect(run.commands.filter { $0 == "EPSV" || $0 == "PASV" } == ["EPSV", "EPSV", "EPSV"])
+    }
+
+    @Test("the trace has every command and every reply line, under one connection number, the password masked")
+    func trace() async throws {
+        let secret = "s3cret-Pa55"
+        let run = try await scriptedRun(uploads: 1, password: secret) { _ in nil }
+        let numbers = Set(run.trace.map { $0.prefix { $0 != " " } })
+        #expect(numbers.count == 1)
+        let lines = run.trace.map { String($0.drop { $0 != " " }.dropFirst()) }
+        #expect(
+            Array(lines.prefix(12)) == [
+                "< 220 scripted server ready", "> USER \(TestEnv.ftpUser)", "< 331 password please", "> PASS ****",
+                "< 230 logged in", "> FEAT", "< 211-Features:", "<  SIZE", "<  EPSV", "< 211 End", "> TYPE I",
+                "< 200 binary",
+            ])
+        #expect(lines.contains("> STOR out/.f0.csv.web2ftp-part.test"))
+        #expect(lines.contains("< 150 go ahead"))
+        #expect(lines.contains("> NLST -a out"))
+        #expect(lines.suffix(1) == ["> QUIT"])
+        // What the server heard, in order, is what the trace says was sent.
+        #expect(
+            lines.filter { $0.hasPrefix("> ") }.map { String($0.dropFirst(2)) }
+                == run.commands.map {
+                    $0.hasPrefix("PASS ") ? "PASS ****" : $0
+                })
+        #expect(!run.trace.contains { $0.contains(secret) })
     }
 }
