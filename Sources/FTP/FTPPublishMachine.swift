@@ -10,7 +10,8 @@ public struct FTPPublishPlan: Equatable, Sendable {
     public var backupName: String
     /// Compare SIZE of the uploaded file with the bytes sent (when the server offers SIZE).
     public var checkSize: Bool
-    /// Try EPSV first (falls back to PASV when refused).
+    /// Try EPSV first (PASV after a 5xx to it, see `FTPPassiveStep`). False: PASV only. A session on which EPSV was
+    /// refused starts with PASV whatever this says.
     public var tryEPSV: Bool
 
     public init(
