@@ -17,6 +17,13 @@ public struct FTPCommand: Equatable, Sendable, CustomStringConvertible {
         self.argument = argument
     }
 
+    /// One of the client's own argument-less commands (EPSV, PASV, QUIT …): valid by construction.
+    init(constant verb: StaticString) {
+        self.verb = "\(verb)"
+        self.argument = nil
+        precondition(self.verb.utf8.allSatisfy { $0 >= 65 && $0 <= 90 }, "'\(verb)' is not an FTP command")
+    }
+
     /// The line as sent, CRLF included.
     public var wire: String { (argument.map { "\(verb) \($0)" } ?? verb) + "\r\n" }
 

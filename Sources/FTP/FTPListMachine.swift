@@ -1,5 +1,5 @@
-/// Reading a name listing (`NLST -a`, so that vsftpd shows dot-files) as a pure state machine: EPSV (or PASV) →
-/// data connection → NLST → the names → 226. A directory that does not exist lists as empty.
+/// Reading a name listing (`NLST -a`, so that vsftpd shows dot-files) as a pure state machine: EPSV (or PASV, see
+/// `FTPPassiveStep`) → data connection → NLST → the names → 226. A directory that does not exist lists as empty.
 public struct FTPListMachine {
     public enum Event: Equatable {
         case reply(FTPReply)
@@ -12,76 +12,89 @@ public struct FTPListMachine {
     public enum Action: Equatable {
         case send(FTPCommand)
         case openData(port: Int, announcedHost: String?)
+        /// The server refused EPSV for good: later data connections on this session go straight to PASV.
+        case epsvRefused
         case listed([String])
         case failed(FTPError)
     }
 
-    private enum State { case epsv, pasv, awaitingData, listing, done }
+    /// NLST is in flight: its final reply and the data connection's end (whole or broken) arrive in any order.
+    private struct Listing {
+        var reply: FTPReply?
+        var text: String?
+        var failure: String?
+    }
+
+    private enum State {
+        case passive(FTPPassiveStep)
+        case awaitingData
+        case listing(Listing)
+        case done
+    }
 
     private let directory: String
     private let host: String
     private var state: State
-    private var finalReply: FTPReply?
-    private var listing: String?
-    private var dataFailure: String?
 
     public init(directory: String, host: String, tryEPSV: Bool = true) {
         self.directory = directory
         self.host = host
-        state = tryEPSV ? .epsv : .pasv
+        state = .passive(FTPPassiveStep(tryEPSV: tryEPSV))
     }
 
     public mutating func start() -> [Action] {
-        send(state == .epsv ? "EPSV" : "PASV")
+        guard case .passive(let step) = state else { return [] }
+        return [.send(step.command)]
     }
 
     public mutating func handle(_ event: Event) -> [Action] {
         switch (state, event) {
-        case (.epsv, .reply(let reply)):
-            if reply.code == FTPCode.enteringExtendedPassive, let port = PassiveReply.parse229(reply.message) {
+        case (.passive(var step), .reply(let reply)):
+            switch step.handle(reply) {
+            case .openData(let port, let announced):
                 state = .awaitingData
-                return [.openData(port: port, announcedHost: nil)]
+                return [.openData(port: port, announcedHost: announced)]
+            case .fallBack(let command):
+                state = .passive(step)
+                return [.epsvRefused, .send(command)]
+            case .failed(let error):
+                return finish(.failed(error))
             }
-            state = .pasv
-            return send("PASV")
-        case (.pasv, .reply(let reply)):
-            guard reply.code == FTPCode.enteringPassive, let (host, port) = PassiveReply.parse227(reply.message) else {
-                return finish(.failed(.reply(command: "PASV", code: reply.code, text: reply.message)))
-            }
-            state = .awaitingData
-            return [.openData(port: port, announcedHost: host)]
         case (.awaitingData, .dataConnected):
-            state = .listing
+            state = .listing(Listing())
             return send("NLST", directory.isEmpty ? "-a" : "-a \(directory)")
         case (.awaitingData, .dataFailed(let reason)):
             return finish(.failed(.dataConnection(host: host, reason: reason)))
-        case (.listing, .reply(let reply)):
+        case (.listing(var listing), .reply(let reply)):
             if reply.isPreliminary { return [] }
             if reply.code == 450 || reply.code == FTPCode.fileUnavailable { return finish(.listed([])) }
-            finalReply = reply
-            return maybeDone()
-        case (.listing, .dataFinished(let text)):
-            listing = text
-            return maybeDone()
-        case (.listing, .dataFailed(let reason)):
+            listing.reply = reply
+            return maybeDone(listing)
+        case (.listing(var listing), .dataFinished(let text)):
+            listing.text = text
+            return maybeDone(listing)
+        case (.listing(var listing), .dataFailed(let reason)):
             // proftpd resets the data connection of an NLST whose directory does not exist, then answers 450: the
             // reply decides whether this was a failure or an empty listing.
-            dataFailure = reason
-            return maybeDone()
+            listing.failure = reason
+            return maybeDone(listing)
         default:
             return []
         }
     }
 
     /// Once the final reply and the data connection's end (whole or broken) are both in.
-    private mutating func maybeDone() -> [Action] {
-        guard let reply = finalReply, listing != nil || dataFailure != nil else { return [] }
+    private mutating func maybeDone(_ listing: Listing) -> [Action] {
+        state = .listing(listing)
+        guard let reply = listing.reply, listing.text != nil || listing.failure != nil else { return [] }
         guard reply.isPositive else {
             return finish(.failed(.reply(command: "NLST", code: reply.code, text: reply.message)))
         }
-        guard let listing else { return finish(.failed(.dataConnection(host: host, reason: dataFailure ?? ""))) }
+        guard let text = listing.text else {
+            return finish(.failed(.dataConnection(host: host, reason: listing.failure ?? "")))
+        }
         // One name per line; some servers prefix the directory: keep the last path component.
-        let names = listing.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).compactMap { line in
+        let names = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).compactMap { line in
             line.split(separator: "/").last.map(String.init)
         }.filter { $0 != "." && $0 != ".." }
         return finish(.listed(names))

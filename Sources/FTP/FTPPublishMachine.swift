@@ -1,68 +1,7 @@
-/// Where and under which names one upload is published.
-public struct FTPPublishPlan: Equatable, Sendable {
-    /// The target directory as the server names it: absolute (`/srv/in`), relative to the login directory
-    /// (`in/daily`), or empty for the login directory itself.
-    public var directory: String
-    /// Directory levels to create first (MKD each; "exists" is fine), outermost first.
-    public var directoriesToCreate: [String]
-    public var finalName: String
-    public var temporaryName: String
-    public var backupName: String
-    /// Compare SIZE of the uploaded file with the bytes sent (when the server offers SIZE).
-    public var checkSize: Bool
-    /// Try EPSV first (falls back to PASV when refused).
-    public var tryEPSV: Bool
-
-    public init(
-        directory: String, finalName: String, temporaryName: String, backupName: String, checkSize: Bool,
-        tryEPSV: Bool = true, createDirectories: Bool = true
-    ) {
-        self.directory = directory
-        self.finalName = finalName
-        self.temporaryName = temporaryName
-        self.backupName = backupName
-        self.checkSize = checkSize
-        self.tryEPSV = tryEPSV
-        directoriesToCreate = createDirectories ? Self.levels(of: directory) : []
-    }
-
-    public func path(_ name: String) -> String { Self.join(directory, name) }
-
-    /// `directory/name` as the server names it (no separator doubled; an empty directory is the login directory).
-    public static func join(_ directory: String, _ name: String) -> String {
-        if directory.isEmpty { return name }
-        return directory.hasSuffix("/") ? directory + name : directory + "/" + name
-    }
-
-    /// `/a/b` → [`/a`, `/a/b`]; `a/b` → [`a`, `a/b`]; `` and `/` → [].
-    public static func levels(of directory: String) -> [String] {
-        let absolute = directory.hasPrefix("/")
-        var levels: [String] = []
-        var current = absolute ? "" : nil as String?
-        for part in directory.split(separator: "/") where part != "." {
-            current = current.map { "\($0)/\(part)" } ?? String(part)
-            levels.append(current!)
-        }
-        return levels
-    }
-}
-
-/// What a published upload looked like.
-public struct FTPPublishResult: Equatable, Sendable {
-    public var path: String
-    public var bytes: UInt64
-    /// The size the server reported, when it was asked.
-    public var verifiedSize: UInt64?
-    /// True when the server would not rename over the old file and the swap through a backup name was used.
-    public var swapped: Bool
-    /// The backup that could not be deleted after a swap, if any (the new file is in place all the same).
-    public var leftoverBackup: String?
-}
-
 /// One atomic publish as a pure state machine (no sockets): MKD the levels → EPSV (or PASV) → STOR to a temporary
 /// name → the bytes → 226 → SIZE check → RNFR/RNTO to the final name, with a safe swap when the server
 /// refuses to rename over an existing file. Any failure deletes the temporary file (best effort) and never touches
-/// the old file except to move it aside and back.
+/// the old file except to move it aside and back. Each state carries what it needs to go on.
 public struct FTPPublishMachine {
     public enum Event: Equatable {
         case reply(FTPReply)
@@ -82,6 +21,8 @@ public struct FTPPublishMachine {
         case send(FTPCommand)
         /// Connect the data channel to `port` (on the control connection's peer; `announcedHost` is what PASV said).
         case openData(port: Int, announcedHost: String?)
+        /// The server refused EPSV for good: later data connections on this session go straight to PASV.
+        case epsvRefused
         /// The caller may write the file's bytes now.
         case beginTransfer
         /// Close the data connection without finishing (the server refused the transfer).
@@ -90,49 +31,74 @@ public struct FTPPublishMachine {
         case failed(FTPError)
     }
 
-    private enum State: Equatable {
+    /// The STOR in progress: the server's word and our side of the data connection arrive in any order.
+    private struct Transfer {
+        /// The server answered STOR with a 1xx.
+        var accepted = false
+        var dataReady = false
+        var began = false
+        /// The server's final word on the transfer.
+        var reply: FTPReply?
+        /// Our side is done: every byte handed over and the data connection closed cleanly.
+        var bytesSent: UInt64?
+        /// Our side failed (the data connection, or the caller's source); it outranks whatever the server says.
+        var failure: FTPError?
+    }
+
+    /// The file as stored under the temporary name.
+    private struct Stored {
+        var bytes: UInt64
+        var verifiedSize: UInt64?
+    }
+
+    /// Moving the old file aside (RNFR/RNTO final → backup), the new one into place, then deleting the backup.
+    private enum Swap { case finalFrom, finalTo, temporaryFrom, temporaryTo, deleteBackup }
+
+    private enum State {
         case makeDirectory(Int)
-        case epsv
-        case pasv
+        case passive(FTPPassiveStep)
+        /// Stopped (the caller aborted) while a command before STOR was in flight: its answer ends the publish.
+        case stopping(FTPError)
+        /// The passive port is known; STOR goes once the data connection's TCP connect is done.
         case awaitingDataConnection
-        case store
-        case transferring
-        case size
-        case renameFrom
-        case renameTo
-        case swapRenameFinalFrom
-        case swapRenameFinalTo
-        case swapRenameTempFrom
-        case swapRenameTempTo
-        case swapDeleteBackup
-        case restoreFrom
-        case restoreTo
-        case cleanup
-        case done
+        case transfer(Transfer)
+        case size(bytes: UInt64)
+        case renameFrom(Stored)
+        case renameTo(Stored)
+        /// `refusal` is the RNTO refusal that started the swap: the error if the swap cannot go on.
+        case swap(Swap, Stored, refusal: FTPError)
+        /// Putting the old file back (RNFR/RNTO backup → final) after `failure`, before deleting the temporary file.
+        case restoreFrom(failure: FTPError)
+        case restoreTo(failure: FTPError)
+        /// DELE of the temporary file after `failure`.
+        case cleanUp(failure: FTPError)
+        case done(temporaryMayRemain: Bool)
     }
 
     public let plan: FTPPublishPlan
     private let host: String
     private var state: State
-    private var storeAccepted = false
-    private var dataReady = false
-    private var transferReply: FTPReply?
-    private var bytesSent: UInt64?
-    private var dataFailure: FTPError?
-    private var verifiedSize: UInt64?
-    private var failure: FTPError?
-    private var leftoverBackup: String?
-    /// STOR went out and neither a rename nor the clean-up DELE has been confirmed since: the temporary file may
-    /// still be on the server (the connection was lost, say). Whoever owns the run deletes it later.
-    public private(set) var temporaryMayRemain = false
 
     public init(plan: FTPPublishPlan, host: String) {
         self.plan = plan
         self.host = host
-        state = plan.directoriesToCreate.isEmpty ? (plan.tryEPSV ? .epsv : .pasv) : .makeDirectory(0)
+        state = plan.directoriesToCreate.isEmpty ? .passive(FTPPassiveStep(tryEPSV: plan.tryEPSV)) : .makeDirectory(0)
     }
 
-    public var isDone: Bool { state == .done }
+    public var isDone: Bool {
+        if case .done = state { return true }
+        return false
+    }
+
+    /// STOR went out and neither a rename nor the clean-up DELE has been confirmed since: the temporary file may
+    /// still be on the server (the connection was lost, say). Whoever owns the run deletes it later.
+    public var temporaryMayRemain: Bool {
+        switch state {
+        case .makeDirectory, .passive, .stopping, .awaitingDataConnection: return false
+        case .transfer, .size, .renameFrom, .renameTo, .swap, .restoreFrom, .restoreTo, .cleanUp: return true
+        case .done(let remains): return remains
+        }
+    }
 
     private var temporaryPath: String { plan.path(plan.temporaryName) }
     private var finalPath: String { plan.path(plan.finalName) }
@@ -142,25 +108,23 @@ public struct FTPPublishMachine {
     public mutating func start() -> [Action] {
         switch state {
         case .makeDirectory(let index): return send("MKD", plan.directoriesToCreate[index])
-        case .epsv: return send("EPSV")
-        default: return send("PASV")
+        case .passive(let step): return [.send(step.command)]
+        default: return []
         }
     }
 
     public mutating func handle(_ event: Event) -> [Action] {
         switch event {
-        case .reply(let reply): return handle(reply)
+        case .reply(let reply):
+            return handle(reply)
         case .dataConnected:
-            guard state == .awaitingDataConnection else { return [] }
-            state = .store
-            temporaryMayRemain = true
+            guard case .awaitingDataConnection = state else { return [] }
+            state = .transfer(Transfer())
             return send("STOR", temporaryPath)
         case .dataReady:
-            dataReady = true
-            return maybeBegin()
+            return updateTransfer { $0.dataReady = true }
         case .dataFinished(let bytes):
-            bytesSent = bytes
-            return maybeFinishTransfer()
+            return updateTransfer { $0.bytesSent = bytes }
         case .dataFailed(let reason):
             return dataEnded(badly: .dataConnection(host: host, reason: reason))
         case .aborted(let reason):
@@ -169,168 +133,195 @@ public struct FTPPublishMachine {
     }
 
     private mutating func dataEnded(badly error: FTPError) -> [Action] {
-        if dataFailure == nil { dataFailure = error }
         switch state {
+        case .makeDirectory, .passive:
+            // Stopped before any data moved: nothing to clean up once the command in flight is answered.
+            state = .stopping(error)
+            return []
         case .awaitingDataConnection:
             // Nothing was stored: no STOR went out.
             return finish(.failed(error))
-        case .store, .transferring:
+        case .transfer:
             // Wait for the server's word on the transfer, then delete what it kept.
-            state = .transferring
-            return maybeFinishTransfer()
+            return updateTransfer { $0.failure = $0.failure ?? error }
         default:
             return []
         }
     }
 
     private mutating func handle(_ reply: FTPReply) -> [Action] {
-        if let dataFailure {
-            switch state {
-            case .makeDirectory, .epsv, .pasv:
-                // Stopped before any data moved: nothing to clean up once the command in flight is answered.
-                return finish(.failed(dataFailure))
-            default:
-                break
-            }
-        }
         switch state {
-        case .makeDirectory(let index):
-            // 257 created; 550/521 "exists" (or not allowed: the STOR will say so precisely).
-            guard reply.isPositive || reply.code == 550 || reply.code == 521 else {
-                return fail("MKD \(plan.directoriesToCreate[index])", reply)
-            }
-            if index + 1 < plan.directoriesToCreate.count {
-                state = .makeDirectory(index + 1)
-                return send("MKD", plan.directoriesToCreate[index + 1])
-            }
-            state = plan.tryEPSV ? .epsv : .pasv
-            return send(plan.tryEPSV ? "EPSV" : "PASV")
-        case .epsv:
-            if reply.code == FTPCode.enteringExtendedPassive, let port = PassiveReply.parse229(reply.message) {
-                state = .awaitingDataConnection
-                return [.openData(port: port, announcedHost: nil)]
-            }
-            guard reply.isPermanentNegative || reply.code == FTPCode.enteringExtendedPassive else {
-                return fail("EPSV", reply)
-            }
-            state = .pasv
-            return send("PASV")
-        case .pasv:
-            guard reply.code == FTPCode.enteringPassive, let (host, port) = PassiveReply.parse227(reply.message) else {
-                return fail("PASV", reply)
-            }
-            state = .awaitingDataConnection
-            return [.openData(port: port, announcedHost: host)]
-        case .store, .transferring:
-            if reply.isPreliminary {
-                storeAccepted = true
-                return maybeBegin()
-            }
-            if !storeAccepted && state == .store {
-                // Refused outright (553 bad name, 550 not writable, 452 no space …).
-                return [.abortData] + fail("STOR \(temporaryPath)", reply)
-            }
-            transferReply = reply
-            state = .transferring
-            return maybeFinishTransfer()
-        case .size:
-            if reply.code == FTPCode.fileStatus {
-                let stored = UInt64(reply.message.split(separator: " ").first ?? "")
-                verifiedSize = stored
-                if let stored, let sent = bytesSent, stored != sent {
-                    return cleanUp(after: .sizeMismatch(path: temporaryPath, sent: sent, stored: stored))
-                }
-            }
-            // No SIZE (or not in this mode): the 226 and our own count are all there is.
-            state = .renameFrom
-            return send("RNFR", temporaryPath)
-        case .renameFrom:
-            guard reply.isIntermediate else { return cleanUp(after: refused("RNFR \(temporaryPath)", reply)) }
-            state = .renameTo
+        case .makeDirectory(let index): return directoryMade(index, reply)
+        case .passive(let step): return passiveAnswered(step, reply)
+        case .stopping(let error): return finish(.failed(error))
+        case .awaitingDataConnection: return fail("(data connection)", reply)
+        case .transfer(let transfer): return transferAnswered(transfer, reply)
+        case .size(let bytes): return sizeAnswered(bytes, reply)
+        case .renameFrom(let stored): return renameFromAnswered(stored, reply)
+        case .renameTo(let stored): return renameToAnswered(stored, reply)
+        case .swap(let step, let stored, let refusal): return swapAnswered(step, stored, refusal, reply)
+        case .restoreFrom(let failure):
+            guard reply.isIntermediate else { return cleanUp(after: failure) }
+            state = .restoreTo(failure: failure)
             return send("RNTO", finalPath)
-        case .renameTo:
-            if reply.isPositive { return finish(.published(result(swapped: false))) }
-            // Some servers (proftpd without AllowOverwrite) will not rename over an existing file and say 550,
-            // like for "permission denied". Move the old file aside first, then try again.
-            failure = refused("RNTO \(finalPath)", reply)
-            state = .swapRenameFinalFrom
-            return send("RNFR", finalPath)
-        case .swapRenameFinalFrom:
-            // No old file to move aside: the first refusal was about something else.
-            guard reply.isIntermediate else { return cleanUp(after: failure!) }
-            state = .swapRenameFinalTo
-            return send("RNTO", backupPath)
-        case .swapRenameFinalTo:
-            guard reply.isPositive else { return cleanUp(after: failure!) }
-            state = .swapRenameTempFrom
-            return send("RNFR", temporaryPath)
-        case .swapRenameTempFrom:
-            guard reply.isIntermediate else { return restore(refused("RNFR \(temporaryPath)", reply)) }
-            state = .swapRenameTempTo
-            return send("RNTO", finalPath)
-        case .swapRenameTempTo:
-            guard reply.isPositive else { return restore(refused("RNTO \(finalPath)", reply)) }
-            state = .swapDeleteBackup
-            return send("DELE", backupPath)
-        case .swapDeleteBackup:
-            if !reply.isPositive { leftoverBackup = backupPath }
-            return finish(.published(result(swapped: true)))
-        case .restoreFrom:
-            guard reply.isIntermediate else { return cleanUp(after: failure!) }
-            state = .restoreTo
-            return send("RNTO", finalPath)
-        case .restoreTo:
-            return cleanUp(after: failure!)
-        case .cleanup:
-            if reply.isPositive || reply.code == FTPCode.fileUnavailable { temporaryMayRemain = false }
-            return finish(.failed(failure!))
-        case .awaitingDataConnection:
-            return fail("(data connection)", reply)
-        case .done:
-            return []
+        case .restoreTo(let failure): return cleanUp(after: failure)
+        case .cleanUp(let failure):
+            let gone = reply.isPositive || reply.code == FTPCode.fileUnavailable
+            return finish(.failed(failure), temporaryMayRemain: !gone)
+        case .done: return []
         }
     }
 
-    /// The transfer may start once the server accepted STOR and the data connection is ready.
-    private mutating func maybeBegin() -> [Action] {
-        guard storeAccepted && dataReady && (state == .store) else { return [] }
-        state = .transferring
-        return [.beginTransfer]
+    // MARK: before STOR
+
+    private mutating func directoryMade(_ index: Int, _ reply: FTPReply) -> [Action] {
+        // 257 created; 550/521 "exists" (or not allowed: the STOR will say so precisely).
+        guard reply.isPositive || reply.code == 550 || reply.code == 521 else {
+            return fail("MKD \(plan.directoriesToCreate[index])", reply)
+        }
+        if index + 1 < plan.directoriesToCreate.count {
+            state = .makeDirectory(index + 1)
+            return send("MKD", plan.directoriesToCreate[index + 1])
+        }
+        let step = FTPPassiveStep(tryEPSV: plan.tryEPSV)
+        state = .passive(step)
+        return [.send(step.command)]
     }
 
-    /// The transfer is over once both the server's final reply and our end of the data connection are in.
-    private mutating func maybeFinishTransfer() -> [Action] {
-        guard state == .transferring, let reply = transferReply else { return [] }
-        if let dataFailure {
+    private mutating func passiveAnswered(_ step: FTPPassiveStep, _ reply: FTPReply) -> [Action] {
+        var step = step
+        switch step.handle(reply) {
+        case .openData(let port, let announced):
+            state = .awaitingDataConnection
+            return [.openData(port: port, announcedHost: announced)]
+        case .fallBack(let command):
+            state = .passive(step)
+            return [.epsvRefused, .send(command)]
+        case .failed(let error):
+            return finish(.failed(error))
+        }
+    }
+
+    // MARK: the transfer
+
+    /// Applies `change` to the transfer in progress (none: the event came too late or too early, and is ignored).
+    private mutating func updateTransfer(_ change: (inout Transfer) -> Void) -> [Action] {
+        guard case .transfer(var transfer) = state else { return [] }
+        change(&transfer)
+        return advance(transfer)
+    }
+
+    private mutating func transferAnswered(_ transfer: Transfer, _ reply: FTPReply) -> [Action] {
+        var transfer = transfer
+        if reply.isPreliminary {
+            transfer.accepted = true
+        } else if !transfer.accepted && transfer.failure == nil {
+            // Refused outright (553 bad name, 550 not writable, 452 no space …).
+            return [.abortData] + fail("STOR \(temporaryPath)", reply)
+        } else {
+            transfer.reply = reply
+        }
+        return advance(transfer)
+    }
+
+    /// The transfer begins once the server accepted STOR and the data connection is ready; it is over once both the
+    /// server's final reply and our end of the data connection are in.
+    private mutating func advance(_ transfer: Transfer) -> [Action] {
+        var transfer = transfer
+        guard let reply = transfer.reply else {
+            let mayBegin = transfer.accepted && transfer.dataReady && !transfer.began && transfer.failure == nil
+            transfer.began = transfer.began || mayBegin
+            state = .transfer(transfer)
+            return mayBegin ? [.beginTransfer] : []
+        }
+        state = .transfer(transfer)
+        if let failure = transfer.failure {
             // Our side knows best whatever the reply: vsftpd even answers 226 for a cut upload, and a 426 only
             // echoes our own abort.
-            return cleanUp(after: dataFailure)
+            return cleanUp(after: failure)
         }
-        guard bytesSent != nil else { return [] }
+        guard let bytes = transfer.bytesSent else { return [] }
         guard reply.isPositive else { return cleanUp(after: refused("STOR \(temporaryPath)", reply)) }
         if plan.checkSize {
-            state = .size
+            state = .size(bytes: bytes)
             return send("SIZE", temporaryPath)
         }
-        state = .renameFrom
+        state = .renameFrom(Stored(bytes: bytes))
         return send("RNFR", temporaryPath)
     }
 
-    private mutating func restore(_ error: FTPError) -> [Action] {
-        failure = error
-        state = .restoreFrom
+    // MARK: after the transfer
+
+    private mutating func sizeAnswered(_ bytes: UInt64, _ reply: FTPReply) -> [Action] {
+        var stored = Stored(bytes: bytes)
+        if reply.code == FTPCode.fileStatus {
+            let size = UInt64(reply.message.split(separator: " ").first ?? "")
+            stored.verifiedSize = size
+            if let size, size != bytes {
+                return cleanUp(after: .sizeMismatch(path: temporaryPath, sent: bytes, stored: size))
+            }
+        }
+        // No SIZE (or not in this mode): the 226 and our own count are all there is.
+        state = .renameFrom(stored)
+        return send("RNFR", temporaryPath)
+    }
+
+    private mutating func renameFromAnswered(_ stored: Stored, _ reply: FTPReply) -> [Action] {
+        guard reply.isIntermediate else { return cleanUp(after: refused("RNFR \(temporaryPath)", reply)) }
+        state = .renameTo(stored)
+        return send("RNTO", finalPath)
+    }
+
+    private mutating func renameToAnswered(_ stored: Stored, _ reply: FTPReply) -> [Action] {
+        if reply.isPositive { return finish(.published(result(stored, swapped: false))) }
+        // Some servers (proftpd without AllowOverwrite) will not rename over an existing file and say 550,
+        // like for "permission denied". Move the old file aside first, then try again.
+        state = .swap(.finalFrom, stored, refusal: refused("RNTO \(finalPath)", reply))
+        return send("RNFR", finalPath)
+    }
+
+    private mutating func swapAnswered(_ step: Swap, _ stored: Stored, _ refusal: FTPError, _ reply: FTPReply)
+        -> [Action]
+    {
+        switch step {
+        case .finalFrom:
+            // No old file to move aside: the first refusal was about something else.
+            guard reply.isIntermediate else { return cleanUp(after: refusal) }
+            state = .swap(.finalTo, stored, refusal: refusal)
+            return send("RNTO", backupPath)
+        case .finalTo:
+            guard reply.isPositive else { return cleanUp(after: refusal) }
+            state = .swap(.temporaryFrom, stored, refusal: refusal)
+            return send("RNFR", temporaryPath)
+        case .temporaryFrom:
+            guard reply.isIntermediate else { return restore(after: refused("RNFR \(temporaryPath)", reply)) }
+            state = .swap(.temporaryTo, stored, refusal: refusal)
+            return send("RNTO", finalPath)
+        case .temporaryTo:
+            guard reply.isPositive else { return restore(after: refused("RNTO \(finalPath)", reply)) }
+            state = .swap(.deleteBackup, stored, refusal: refusal)
+            return send("DELE", backupPath)
+        case .deleteBackup:
+            let leftover = reply.isPositive ? nil : backupPath
+            return finish(.published(result(stored, swapped: true, leftoverBackup: leftover)))
+        }
+    }
+
+    // MARK: endings
+
+    private mutating func restore(after failure: FTPError) -> [Action] {
+        state = .restoreFrom(failure: failure)
         return send("RNFR", backupPath)
     }
 
-    private mutating func cleanUp(after error: FTPError) -> [Action] {
-        failure = error
-        state = .cleanup
+    private mutating func cleanUp(after failure: FTPError) -> [Action] {
+        state = .cleanUp(failure: failure)
         return send("DELE", temporaryPath)
     }
 
-    private func result(swapped: Bool) -> FTPPublishResult {
+    private func result(_ stored: Stored, swapped: Bool, leftoverBackup: String? = nil) -> FTPPublishResult {
         FTPPublishResult(
-            path: finalPath, bytes: bytesSent ?? 0, verifiedSize: verifiedSize, swapped: swapped,
+            path: finalPath, bytes: stored.bytes, verifiedSize: stored.verifiedSize, swapped: swapped,
             leftoverBackup: leftoverBackup)
     }
 
@@ -342,9 +333,11 @@ public struct FTPPublishMachine {
         finish(.failed(refused(command, reply)))
     }
 
-    private mutating func finish(_ action: Action) -> [Action] {
-        if case .published = action { temporaryMayRemain = false }
-        state = .done
+    /// Ends the publish. The temporary file is gone once published; after a failure it may remain as far as the
+    /// state before says, unless `temporaryMayRemain` says better (the clean-up DELE's answer).
+    private mutating func finish(_ action: Action, temporaryMayRemain remains: Bool? = nil) -> [Action] {
+        let published = if case .published = action { true } else { false }
+        state = .done(temporaryMayRemain: published ? false : (remains ?? temporaryMayRemain))
         return [action]
     }
 

@@ -1,14 +1,28 @@
 import Reactor
 import TLS
 
-/// A logged-in FTP control connection on an event loop, able to publish many files one after another. Explicit FTPS
-/// by default; the data connections resume the control connection's TLS session (vsftpd's `require_ssl_reuse`).
-/// Something that uses the control connection for a while (an upload, a listing) and must hear if it dies.
-protocol FTPOperation: AnyObject {
-    func controlFailed(_ error: FTPError)
-}
-
-public final class FTPSession: ByteStreamDelegate {
+/// A logged-in FTP session on an event loop, able to publish many files one after another. Explicit FTPS by default;
+/// the data connections resume a TLS session of this client (vsftpd's `require_ssl_reuse`).
+///
+/// The shape, after curl's pingpong layer: an `FTPControlChannel` (commands, replies, the reply timeout, 421, the one
+/// operation in flight, the trace) and an `FTPDataConnector` that opens `FTPDataChannel`s (PROT P with session
+/// resumption, the stall watch, close_notify); the login (`FTPLogin`), each upload (`FTPUpload`) and each listing
+/// (`FTPListing`) are thin drivers of a pure machine over those two. This class only assembles them.
+///
+/// Lifetimes and threads, stated once for the module. Everything runs on `loop`'s thread; the public entry points
+/// assert it. Who owns whom:
+/// - the caller holds the session; the session holds its control channel and data connector strongly, and the
+///   connector holds the control channel (for the peer's address and the TLS tickets): no cycle;
+/// - a driver holds the channels strongly; the control channel holds the driver in flight strongly from `begin` until
+///   `end` or the channel's death — the one deliberate cycle, which keeps an operation alive while the server has the
+///   word, and is always broken when the operation ends (each driver's `finish` calls `end`);
+/// - a data channel holds its delegate (the driver) `weak`; a driver holds its data channel strongly and drops it
+///   when it ends;
+/// - closures that a channel or a timer keeps (reply handlers, watch timers, completions) capture drivers and
+///   channels `weak` (`[weak self]`), except one-shot completions of the channels' own connects, which hold the
+///   channel strongly until they ran; `unowned` only where the holder outlives the held by construction (a single
+///   exchange and its channel).
+public final class FTPSession {
     public struct Configuration: Sendable {
         public var host: String
         /// nil: 21, or 990 for implicit TLS.
@@ -24,6 +38,9 @@ public final class FTPSession: ByteStreamDelegate {
         public var dataIdleTimeoutMS = 60_000
         /// Connect data channels to the address in the PASV reply instead of the control connection's peer.
         public var trustPassiveAddress = false
+        /// Where every command sent and every reply line received goes (PASS masked), under this control
+        /// connection's number; nil: nowhere.
+        public var trace: ProtocolTrace?
 
         public init(host: String, port: Int? = nil, user: String, password: String) {
             self.host = host
@@ -39,9 +56,9 @@ public final class FTPSession: ByteStreamDelegate {
 
     public let loop: EventLoop
     public let configuration: Configuration
-    public private(set) var features = FTPFeatures()
+    public internal(set) var features = FTPFeatures()
     /// The control connection's TLS version, nil for plain FTP.
-    public private(set) var tlsVersion: String?
+    public var tlsVersion: String? { control.tlsVersion }
     /// Things the operator should hear about this session (the library logs nothing itself; the pipeline logs these
     /// as warnings): plaintext FTP, insecure TLS.
     public var warnings: [String] {
@@ -55,23 +72,22 @@ public final class FTPSession: ByteStreamDelegate {
         return list
     }
 
-    private let context: TLSContext?
-    private var control: (any ByteStream)?
-    private var tcp: TCPConnection?
-    private var parser = FTPReplyParser()
-    private var login: FTPLoginMachine?
-    private var loginCompletion: ConnectCompletion?
-    private var replyHandler: ((FTPReply) -> Void)?
-    private var replyTimer: TimerID?
-    private var pendingCommand = ""
-    /// The upload or listing in progress: one at a time on a control connection.
-    private var operation: (any FTPOperation)?
-    private var dead: FTPError?
+    let control: FTPControlChannel
+    let dataConnector: FTPDataConnector
+    /// The context the control connection's TLS uses (nil for plain FTP).
+    let context: TLSContext?
 
     private init(loop: EventLoop, configuration: Configuration, context: TLSContext?) {
         self.loop = loop
         self.configuration = configuration
         self.context = context
+        control = FTPControlChannel(
+            loop: loop, host: configuration.host, replyTimeoutMS: configuration.replyTimeoutMS,
+            trace: configuration.trace)
+        dataConnector = FTPDataConnector(
+            control: control, connectTimeoutMS: configuration.connectTimeoutMS,
+            trustPassiveAddress: configuration.trustPassiveAddress,
+            context: configuration.security == .none ? nil : context)
     }
 
     /// Connects and logs in. `context` lets many sessions share one TLS context (CA loading costs milliseconds);
@@ -80,6 +96,7 @@ public final class FTPSession: ByteStreamDelegate {
         loop: EventLoop, configuration: Configuration, context: TLSContext? = nil,
         completion: @escaping ConnectCompletion
     ) {
+        loop.assertInLoop()
         var tlsContext = context
         if configuration.security != .none && tlsContext == nil {
             do {
@@ -92,323 +109,53 @@ public final class FTPSession: ByteStreamDelegate {
             }
         }
         let session = FTPSession(loop: loop, configuration: configuration, context: tlsContext)
-        session.start(completion)
+        FTPLogin(session: session, completion: completion).start()
     }
 
-    public var isUsable: Bool { control != nil && dead == nil && operation == nil }
-    var deadError: FTPError? { dead }
-
-    func begin(_ operation: any FTPOperation) { self.operation = operation }
-
-    func end(_ operation: any FTPOperation) {
-        if self.operation === operation { self.operation = nil }
-    }
+    public var isUsable: Bool { control.isIdle }
+    var deadError: FTPError? { control.failure }
     public var isTLS: Bool { tlsVersion != nil }
     var host: String { configuration.host }
 
-    // MARK: login
-
-    private func start(_ completion: @escaping ConnectCompletion) {
-        loginCompletion = completion
-        login = FTPLoginMachine(
-            user: configuration.user, password: configuration.password, security: configuration.security)
-        let options = TCPConnector.Options(connectTimeoutMS: configuration.connectTimeoutMS)
-        TCPConnector(loop: loop, options: options).connect(host: host, port: configuration.effectivePort) { result in
-            switch result {
-            case .failure(let error):
-                self.finishLogin(.failure(.connect(host: self.host, error)))
-            case .success(let tcp):
-                self.tcp = tcp
-                if self.configuration.security == .implicitTLS {
-                    self.startControlTLS(over: tcp) { self.awaitReply("(connect)") { self.loginStep(.reply($0)) } }
-                } else {
-                    self.adopt(tcp)
-                    self.awaitReply("(connect)") { self.loginStep(.reply($0)) }
-                }
-            }
-        }
-    }
-
-    private func loginStep(_ event: FTPLoginMachine.Event) {
-        guard var machine = login else { return }
-        let actions = machine.handle(event)
-        login = machine
-        for action in actions {
-            switch action {
-            case .send(let command):
-                send(command) { self.loginStep(.reply($0)) }
-            case .startTLS:
-                guard let tcp else { return }
-                control = nil
-                startControlTLS(over: tcp) { self.loginStep(.tlsEstablished) }
-            case .loggedIn(let features):
-                self.features = features
-                login = nil
-                finishLogin(.success(self))
-            case .failed(let summary):
-                finishLogin(.failure(summary.error))
-            }
-        }
-    }
-
-    private func startControlTLS(over tcp: TCPConnection, then: @escaping () -> Void) {
-        guard let context else { return finishLogin(.failure(.invalidArgument("TLS asked for without a context"))) }
-        TLSStream.connect(
-            over: tcp, context: context, serverName: host, handshakeTimeoutMS: configuration.connectTimeoutMS
-        ) { result in
-            switch result {
-            case .failure(let error):
-                self.tcp = nil
-                self.finishLogin(.failure(.tls(host: self.host, error)))
-            case .success(let tls):
-                self.tlsVersion = tls.tls?.version
-                self.adopt(tls)
-                then()
-            }
-        }
-    }
-
-    private func adopt(_ stream: any ByteStream) {
-        control = stream
-        stream.delegate = self
-    }
-
-    private func finishLogin(_ result: Result<FTPSession, FTPError>) {
-        guard let completion = loginCompletion else { return }
-        loginCompletion = nil
-        login = nil
-        if case .failure(let error) = result {
-            dead = error
-            closeControl()
-        }
-        completion(result)
-    }
-
-    // MARK: commands and replies
-
-    func send(_ command: FTPCommand, then handler: @escaping (FTPReply) -> Void) {
-        guard let control else { return }
-        control.write(command.wire)
-        awaitReply(command.description, handler)
-    }
-
-    /// One command outside an upload or a listing (DELE, RNFR, NOOP …): `handler` hears the final reply, or nil when
-    /// the session is unusable or dies first (a lost connection, a reply timeout) — it always hears something, so a
-    /// caller waiting on it never hangs.
+    /// One command outside an upload or a listing; see `FTPControlChannel.exchange`.
     func exchange(_ command: FTPCommand, then handler: @escaping (FTPReply?) -> Void) {
-        guard isUsable else {
-            loop.scheduleTimer(afterMilliseconds: 0) { handler(nil) }
-            return
-        }
-        let exchange = SingleExchange(session: self, handler: handler)
-        begin(exchange)
-        send(command) { [weak exchange] reply in
-            guard !reply.isPreliminary else { return }
-            exchange?.finish(reply)
-        }
-    }
-
-    /// Waits for the next reply; the reply timeout runs meanwhile.
-    func awaitReply(_ command: String, _ handler: @escaping (FTPReply) -> Void) {
-        pendingCommand = command
-        replyHandler = handler
-        if let replyTimer { loop.cancelTimer(replyTimer) }
-        let timeout = configuration.replyTimeoutMS
-        replyTimer = loop.scheduleTimer(afterMilliseconds: timeout) { [weak self] in
-            guard let self else { return }
-            self.replyTimer = nil
-            self.die(.timeout(host: self.host, phase: self.pendingCommand, milliseconds: timeout))
-        }
-    }
-
-    /// Restarts the reply timeout for the reply still awaited (after a transfer's data is all sent, say).
-    func armReplyTimeout() {
-        guard let handler = replyHandler else { return }
-        awaitReply(pendingCommand, handler)
-    }
-
-    public func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) {
-        var replies: [FTPReply] = []
-        do {
-            try parser.feed(bytes) { replies.append($0) }
-        } catch {
-            return die(.protocolError(host: host, error))
-        }
-        for reply in replies { deliver(reply) }
-    }
-
-    private func deliver(_ reply: FTPReply) {
-        guard let handler = replyHandler else {
-            // Unasked: 421 means the server is going away; anything else is ignored.
-            if reply.code == FTPCode.serviceNotAvailable {
-                die(.reply(command: "(idle)", code: reply.code, text: reply.message))
-            }
-            return
-        }
-        if let replyTimer { loop.cancelTimer(replyTimer) }
-        replyTimer = nil
-        // After a preliminary reply (1xx) the same handler waits for the final one, with no timeout meanwhile: a
-        // transfer's final reply comes when the transfer ends (the upload re-arms the timeout then).
-        if !reply.isPreliminary { replyHandler = nil }
-        handler(reply)
-    }
-
-    public func streamDidBecomeWritable(_ stream: any ByteStream) {}
-
-    public func stream(_ stream: any ByteStream, didEnd end: StreamEnd) {
-        let during = pendingCommand.isEmpty ? "an idle moment" : pendingCommand
-        die(.connectionClosed(host: host, during: during))
-    }
-
-    /// The control connection is gone or useless: whatever waits hears why.
-    private func die(_ error: FTPError) {
-        guard dead == nil else { return }
-        dead = error
-        closeControl()
-        replyHandler = nil
-        if let loginCompletion {
-            self.loginCompletion = nil
-            loginCompletion(.failure(error))
-        }
-        operation?.controlFailed(error)
-    }
-
-    private func closeControl() {
-        if let replyTimer { loop.cancelTimer(replyTimer) }
-        replyTimer = nil
-        control?.close()
-        control = nil
-        tcp = nil
+        control.exchange(command, then: handler)
     }
 
     // MARK: uploads
 
     /// Publishes one file per `plan`; the delegate is told when to write, and how it ended. One at a time.
     public func upload(plan: FTPPublishPlan, delegate: any FTPUploadDelegate) -> FTPUpload {
-        let upload = FTPUpload(session: self, plan: plan, delegate: delegate)
+        loop.assertInLoop()
+        let upload = FTPUpload(
+            plan: plan, control: control, connector: dataConnector, configuration: configuration, delegate: delegate)
         guard isUsable else {
-            let error = dead ?? .invalidArgument("the session is busy with another upload")
+            let error = deadError ?? .invalidArgument("the session is busy with another upload")
             loop.scheduleTimer(afterMilliseconds: 0) { upload.finish(.failure(error)) }
             return upload
         }
-        begin(upload)
+        control.begin(upload)
         upload.start()
         return upload
     }
-
-    /// Where data connections go: the control connection's peer (the PASV host is not trusted unless configured).
-    func dataAddress(port: Int, announcedHost: String?) -> SocketAddress? {
-        if configuration.trustPassiveAddress, let announcedHost,
-            let address = SocketAddress(numericHost: announcedHost, port: port)
-        {
-            return address
-        }
-        return control?.peerAddress.withPort(port)
-    }
-
-    /// A data connection failure, in words.
-    struct DataFailure: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    /// Opens a data connection to the passive port: TCP, then (PROT P) TLS resuming a session of this client and
-    /// checking the control host's name. `connected` hears the TCP connection first (return false to drop it), so
-    /// that the transfer command can go while TLS is negotiated; `ready` hears the stream to use, or why not.
-    func openDataChannel(
-        port: Int, announcedHost: String?, connected: @escaping (TCPConnection) -> Bool,
-        ready: @escaping (Result<any ByteStream, DataFailure>) -> Void
-    ) {
-        guard let address = dataAddress(port: port, announcedHost: announcedHost) else {
-            return ready(.failure(DataFailure(description: "no address for the data connection")))
-        }
-        let options = TCPConnector.Options(connectTimeoutMS: configuration.connectTimeoutMS)
-        TCPConnector(loop: loop, options: options).connect(to: [address], host: host) { result in
-            let tcp: TCPConnection
-            switch result {
-            case .failure(let error): return ready(.failure(DataFailure(description: "\(error)")))
-            case .success(let connection): tcp = connection
-            }
-            guard connected(tcp) else { return tcp.close() }
-            guard let context = self.tlsContext else { return ready(.success(tcp)) }
-            TLSStream.connect(
-                over: tcp, context: context, serverName: self.host, session: self.sessionForData,
-                handshakeTimeoutMS: self.configuration.connectTimeoutMS
-            ) { result in
-                switch result {
-                case .failure(let error): ready(.failure(DataFailure(description: "TLS: \(error)")))
-                case .success(let tls): ready(.success(tls))
-                }
-            }
-        }
-    }
-
-    /// Sessions this client received and has not spent: tickets from the control connection's login and from each
-    /// data connection. vsftpd only asks that a data connection resume *a* session of this client, and under TLS 1.3
-    /// each ticket resumes once: every data connection spends a fresh one (a TLS 1.2 session is reused as it is).
-    private var unspentSessions: [TLSSession] = []
-
-    /// Keeps the sessions `stream` received, for later data connections.
-    func harvestSessions(from stream: any ByteStream) {
-        unspentSessions += stream.takeReceivedTLSSessions().filter(\.isResumable)
-    }
-
-    /// The session the next data connection offers.
-    var sessionForData: TLSSession? {
-        if let control { harvestSessions(from: control) }
-        guard let newest = unspentSessions.last else { return control?.resumableTLSSession }
-        if newest.isSingleUse { unspentSessions.removeLast() }
-        return newest
-    }
-
-    var tlsContext: TLSContext? { configuration.security == .none ? nil : context }
 
     // MARK: housekeeping
 
     /// Checks that the connection still answers (before reusing a pooled session).
     public func noop(_ completion: @escaping (Bool) -> Void) {
-        guard let command = try? FTPCommand("NOOP") else { return completion(false) }
-        exchange(command) { reply in completion(reply?.isPositive ?? false) }
+        loop.assertInLoop()
+        exchange(FTPCommand(constant: "NOOP")) { reply in completion(reply?.isPositive ?? false) }
     }
 
     /// Says goodbye politely and closes.
     public func quit(_ completion: (() -> Void)? = nil) {
-        guard isUsable, let control, let command = try? FTPCommand("QUIT") else {
-            close()
-            completion?()
-            return
-        }
-        dead = .connectionClosed(host: host, during: "QUIT")
-        control.write(command.wire)
-        self.control = nil
-        tcp = nil
-        if let replyTimer { loop.cancelTimer(replyTimer) }
-        replyTimer = nil
-        control.closeGracefully(timeoutMS: 2_000) { _ in completion?() }
+        loop.assertInLoop()
+        control.quit(completion)
     }
 
     /// Drops the connection at once; an upload, listing or command in flight hears that it ended.
     public func close() {
-        guard dead == nil else { return closeControl() }
-        die(.connectionClosed(host: host, during: "close"))
+        loop.assertInLoop()
+        control.close()
     }
-}
-
-/// The session's current operation while one `exchange` is in flight: hears the session die.
-private final class SingleExchange: FTPOperation {
-    private unowned let session: FTPSession
-    private var handler: ((FTPReply?) -> Void)?
-
-    init(session: FTPSession, handler: @escaping (FTPReply?) -> Void) {
-        self.session = session
-        self.handler = handler
-    }
-
-    func finish(_ reply: FTPReply?) {
-        guard let handler else { return }
-        self.handler = nil
-        session.end(self)
-        handler(reply)
-    }
-
-    func controlFailed(_ error: FTPError) { finish(nil) }
 }

@@ -1,5 +1,4 @@
 import Reactor
-import TLS
 
 /// Hears how an upload goes, on the loop thread.
 public protocol FTPUploadDelegate: AnyObject {
@@ -11,33 +10,40 @@ public protocol FTPUploadDelegate: AnyObject {
     func upload(_ upload: FTPUpload, didFinish result: Result<FTPPublishResult, FTPError>)
 }
 
-/// One publish in progress: drives an `FTPPublishMachine` over the session's control connection and its own data
-/// connection, which it opens on the control connection's peer and protects with TLS resuming the control session.
-public final class FTPUpload: ByteStreamDelegate, FTPOperation {
+/// One publish in progress: a thin driver that feeds an `FTPPublishMachine` the control channel's replies and its
+/// data channel's events, and does what the machine says.
+public final class FTPUpload: FTPControlChannelUser, FTPDataChannelDelegate {
     public let plan: FTPPublishPlan
-    public private(set) var bytesSent: UInt64 = 0
-    /// Whether the data connection's TLS resumed the control connection's session (nil before it exists, or plain).
+    /// Whether the data connection's TLS resumed a session of this client (nil before it exists, or plain).
     public private(set) var dataSessionResumed: Bool?
 
-    private let session: FTPSession
+    /// Where the caller's writing stands.
+    private enum Writing { case notYet, open, closing, over }
+
+    private let control: FTPControlChannel
+    private let connector: FTPDataConnector
+    private let replyTimeoutMS: Int
+    private let dataIdleTimeoutMS: Int
     private var machine: FTPPublishMachine
     private var delegate: (any FTPUploadDelegate)?
-    private var data: (any ByteStream)?
-    private var transferring = false
-    private var finishing = false
-    private var stallTimer: TimerID?
-    private var lastPending = 0
-    private var lastProgress: UInt64 = 0
+    private var data: FTPDataChannel?
+    private var writing = Writing.notYet
+    public private(set) var bytesSent: UInt64 = 0
 
-    init(session: FTPSession, plan: FTPPublishPlan, delegate: any FTPUploadDelegate) {
-        self.session = session
+    init(
+        plan: FTPPublishPlan, control: FTPControlChannel, connector: FTPDataConnector,
+        configuration: FTPSession.Configuration, delegate: any FTPUploadDelegate
+    ) {
         self.plan = plan
+        self.control = control
+        self.connector = connector
         self.delegate = delegate
-        machine = FTPPublishMachine(plan: plan, host: session.configuration.host)
+        replyTimeoutMS = configuration.replyTimeoutMS
+        dataIdleTimeoutMS = configuration.dataIdleTimeoutMS
+        var machinePlan = plan
+        machinePlan.tryEPSV = plan.tryEPSV && !connector.epsvRefused
+        machine = FTPPublishMachine(plan: machinePlan, host: control.host)
     }
-
-    private var loop: EventLoop { session.loop }
-    private var host: String { session.configuration.host }
 
     func start() {
         perform(machine.start())
@@ -47,7 +53,8 @@ public final class FTPUpload: ByteStreamDelegate, FTPOperation {
 
     /// Queues bytes on the data connection. Respect `isWritable` to keep memory bounded.
     public func write(_ bytes: UnsafeRawBufferPointer) {
-        guard transferring, !finishing, let data else { return }
+        control.loop.assertInLoop()
+        guard writing == .open, let data else { return }
         data.write(bytes)
         bytesSent += UInt64(bytes.count)
     }
@@ -55,32 +62,31 @@ public final class FTPUpload: ByteStreamDelegate, FTPOperation {
     /// The temporary file may still be on the server (see `FTPPublishMachine.temporaryMayRemain`).
     public var temporaryMayRemain: Bool { machine.temporaryMayRemain }
 
-    public var isWritable: Bool { transferring && !finishing && (data?.isWritable ?? false) }
+    public var isWritable: Bool { writing == .open && (data?.isWritable ?? false) }
 
     /// All bytes are written: close the data connection cleanly (close_notify), then wait for the server's verdict.
     public func finishWriting() {
-        guard transferring, !finishing, let data else { return }
-        finishing = true
+        control.loop.assertInLoop()
+        guard writing == .open, let data else { return }
+        writing = .closing
         let sent = bytesSent
-        data.closeGracefully(timeoutMS: session.configuration.replyTimeoutMS) { [weak self] end in
+        data.finish(timeoutMS: replyTimeoutMS) { [weak self] end in
             guard let self else { return }
-            // Tickets this connection received (read while closing) serve the next data connections.
-            self.session.harvestSessions(from: data)
             self.data = nil
-            self.stopStallTimer()
             // proftpd now and then resets the data connection once it has read our close_notify. Every byte was
             // handed over by then: when the size is checked after the 226, that check decides whether they all
             // arrived (a reset that lost some shows as a short file); without it, the reset fails the upload.
-            if case .failed(let error)? = end, !self.plan.checkSize {
-                return self.step(.dataFailed("closing the data connection: \(error)"))
+            if case .failed(let reason, _)? = end, !self.plan.checkSize {
+                return self.step(.dataFailed("closing the data connection: \(reason)"))
             }
-            self.session.armReplyTimeout()
+            self.control.rearmReplyTimeout()
             self.step(.dataFinished(bytes: sent))
         }
     }
 
     /// The source failed: stop, delete the temporary file, and report `reason`.
     public func abort(_ reason: String) {
+        control.loop.assertInLoop()
         closeData()
         step(.aborted(reason))
     }
@@ -95,12 +101,16 @@ public final class FTPUpload: ByteStreamDelegate, FTPOperation {
         for action in actions {
             switch action {
             case .send(let command):
-                session.send(command) { [weak self] reply in self?.step(.reply(reply)) }
+                control.send(command) { [weak self] reply in self?.step(.reply(reply)) }
             case .openData(let port, let announced):
-                openData(port: port, announcedHost: announced)
+                let channel = connector.channel(fullRecords: true, delegate: self)
+                data = channel
+                channel.open(port: port, announcedHost: announced)
+            case .epsvRefused:
+                connector.epsvRefused = true
             case .beginTransfer:
-                transferring = true
-                startStallTimer()
+                writing = .open
+                data?.watchForStall(idleMS: dataIdleTimeoutMS)
                 delegate?.uploadCanBegin(self)
             case .abortData:
                 closeData()
@@ -113,80 +123,43 @@ public final class FTPUpload: ByteStreamDelegate, FTPOperation {
         }
     }
 
-    private func openData(port: Int, announcedHost: String?) {
-        session.openDataChannel(
-            port: port, announcedHost: announcedHost,
-            connected: { [weak self] tcp in
-                guard let self, !self.machine.isDone else { return false }
-                self.data = tcp
-                tcp.delegate = self
-                // STOR goes now; the TLS handshake runs alongside (vsftpd answers it only after STOR).
-                self.step(.dataConnected)
-                return true
-            },
-            ready: { [weak self] result in
-                guard let self else { return }
-                switch result {
-                case .failure(let reason):
-                    self.data = nil
-                    self.step(.dataFailed(reason.description))
-                case .success(let stream):
-                    guard !self.machine.isDone else { return stream.close() }
-                    self.data = stream
-                    stream.delegate = self
-                    stream.fullRecords = true
-                    self.dataSessionResumed = stream.tls?.sessionResumed
-                    self.step(.dataReady)
-                }
-            })
+    // MARK: the data channel
+
+    func dataChannelDidConnect(_ channel: FTPDataChannel) {
+        guard !machine.isDone else { return channel.close() }
+        // STOR goes now; the TLS handshake runs alongside (vsftpd answers it only after STOR).
+        step(.dataConnected)
     }
 
-    // MARK: data connection events
-
-    public func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) {}
-
-    public func streamDidBecomeWritable(_ stream: any ByteStream) {
-        if transferring && !finishing { delegate?.uploadDidBecomeWritable(self) }
+    func dataChannelIsReady(_ channel: FTPDataChannel) {
+        guard !machine.isDone else { return channel.close() }
+        dataSessionResumed = channel.sessionResumed
+        step(.dataReady)
     }
 
-    public func stream(_ stream: any ByteStream, didEnd end: StreamEnd) {
-        guard data === stream else { return }
+    func dataChannel(_ channel: FTPDataChannel, didRead bytes: UnsafeRawBufferPointer) {}
+
+    func dataChannelDidBecomeWritable(_ channel: FTPDataChannel) {
+        if writing == .open { delegate?.uploadDidBecomeWritable(self) }
+    }
+
+    func dataChannel(_ channel: FTPDataChannel, didEnd end: FTPDataEnd) {
+        guard data === channel else { return }
         closeData()
         switch end {
         case .eof: step(.dataFailed("the server closed the data connection before the upload ended"))
-        case .failed(let error): step(.dataFailed("\(error)"))
+        case .failed(let reason, _): step(.dataFailed(reason))
         }
-    }
-
-    /// A data connection that takes no byte for the idle time is stuck.
-    private func startStallTimer() {
-        let idle = session.configuration.dataIdleTimeoutMS
-        stallTimer = loop.scheduleTimer(afterMilliseconds: idle, repeating: idle) { [weak self] in
-            guard let self, let data = self.data else { return }
-            let pending = data.pendingWriteBytes
-            if pending > 0 && pending >= self.lastPending && self.bytesSent == self.lastProgress {
-                self.closeData()
-                self.step(.dataFailed("no byte accepted for \(idle) ms"))
-            }
-            self.lastPending = pending
-            self.lastProgress = self.bytesSent
-        }
-    }
-
-    private func stopStallTimer() {
-        if let stallTimer { loop.cancelTimer(stallTimer) }
-        stallTimer = nil
     }
 
     private func closeData() {
-        stopStallTimer()
         data?.close()
         data = nil
     }
 
     // MARK: ending
 
-    func controlFailed(_ error: FTPError) {
+    func controlChannel(didFail error: FTPError) {
         closeData()
         finish(.failure(error))
     }
@@ -194,8 +167,8 @@ public final class FTPUpload: ByteStreamDelegate, FTPOperation {
     func finish(_ result: Result<FTPPublishResult, FTPError>) {
         guard let delegate else { return }
         self.delegate = nil
-        transferring = false
-        session.end(self)
+        writing = .over
+        control.end(self)
         delegate.upload(self, didFinish: result)
     }
 }

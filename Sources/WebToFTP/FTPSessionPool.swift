@@ -44,7 +44,7 @@ final class FTPSessionPool {
             configuration.replyTimeoutMS = timeout
             configuration.dataIdleTimeoutMS = timeout
         }
-        // trace: configuration.trace = trace
+        configuration.trace = trace
     }
 
     /// A usable session: a waiting one, else a new login. Its first success logs the server's warnings and `ftp_login`.

@@ -15,6 +15,7 @@ func describe(_ action: FTPPublishMachine.Action) -> String {
     switch action {
     case .send(let command): return "> \(command)"
     case .openData(let port, let host): return "! openData \(port)\(host.map { " (announced \($0))" } ?? "")"
+    case .epsvRefused: return "! epsvRefused"
     case .beginTransfer: return "! beginTransfer"
     case .abortData: return "! abortData"
     case .published(let result):

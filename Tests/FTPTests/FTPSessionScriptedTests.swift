@@ -1,0 +1,105 @@
+import FTP
+import Reactor
+import TestSupport
+import Testing
+
+/// What a session against a scripted server did: the commands the server heard, the trace lines, each result.
+private struct ScriptedRun: Sendable {
+    var commands: [String]
+    var trace: [String]
+    var results: [String]
+}
+
+/// Logs in to a fresh scripted server (plain FTP), publishes `uploads` files in turn, lists the directory, and quits.
+private func scriptedRun(
+    uploads: Int, password: String = "pw", script: @escaping @Sendable (String) -> [ScriptedFTPServer.Step]?
+) async throws -> ScriptedRun {
+    let lines = Locked<[String]>([])
+    return try await onLoop { loop, done in
+        let server: ScriptedFTPServer
+        do {
+            server = try ScriptedFTPServer(loop: loop, script: script)
+        } catch {
+            return done(.failure(TestFailure("\(error)")))
+        }
+        var configuration = plainConfiguration()
+        configuration.port = server.port
+        configuration.password = password
+        configuration.replyTimeoutMS = 2_000
+        configuration.trace = ProtocolTrace { connection, direction, line in
+            lines.withLock { $0.append("\(connection) \(direction.rawValue) \(line)") }
+        }
+        FTPSession.connect(loop: loop, configuration: configuration) { result in
+            guard case .success(let session) = result else { return done(.failure(TestFailure("login: \(result)"))) }
+            loop.keepAlive(session)
+            var results: [String] = []
+            func finish() {
+                session.quit {
+                    server.close()
+                    done(.success(ScriptedRun(commands: server.commands, trace: lines.value, results: results)))
+                }
+            }
+            func next(_ index: Int) {
+                guard index < uploads else {
+                    return session.listNames("out") { listed in
+                        results.append("\(listed.map { $0.sorted() })")
+                        finish()
+                    }
+                }
+                let writer = PatternWriter(pattern: testPattern(seed: 1), total: 1_000)
+                writer.onFinish = { _, result in
+                    results.append("\(result.map(\.path))")
+                    next(index + 1)
+                }
+                _ = session.upload(
+                    plan: plan(directory: "out", name: "f\(index).csv", checkSize: false), delegate: writer)
+            }
+            next(0)
+        }
+    }
+}
+
+@Suite("FTP session: EPSV remembered, protocol trace (scripted server)")
+struct FTPSessionScriptedTests {
+    @Test("a server that refuses EPSV is asked once: the second upload and the listing go straight to PASV")
+    func epsvRemembered() async throws {
+        let run = try await scriptedRun(uploads: 2) { command in
+            command == "EPSV" ? [.reply("500 EPSV not understood")] : nil
+        }
+        #expect(
+            run.results == ["success(\"out/f0.csv\")", "success(\"out/f1.csv\")", "success([\"f0.csv\", \"f1.csv\"])"])
+        #expect(run.commands.filter { $0 == "EPSV" || $0 == "PASV" } == ["EPSV", "PASV", "PASV", "PASV"])
+    }
+
+    @Test("a server with EPSV keeps getting EPSV")
+    func epsvKept() async throws {
+        let run = try await scriptedRun(uploads: 2) { _ in nil }
+        #expect(run.commands.filter { $0 == "EPSV" || $0 == "PASV" } == ["EPSV", "EPSV", "EPSV"])
+    }
+
+    @Test("the trace has every command and every reply line, under one connection number, the password masked")
+    func trace() async throws {
+        let secret = "s3cret-Pa55"
+        let run = try await scriptedRun(uploads: 1, password: secret) { _ in nil }
+        let numbers = Set(run.trace.map { $0.prefix { $0 != " " } })
+        #expect(numbers.count == 1)
+        let lines = run.trace.map { String($0.drop { $0 != " " }.dropFirst()) }
+        #expect(
+            Array(lines.prefix(12)) == [
+                "< 220 scripted server ready", "> USER \(TestEnv.ftpUser)", "< 331 password please", "> PASS ****",
+                "< 230 logged in", "> FEAT", "< 211-Features:", "<  SIZE", "<  EPSV", "< 211 End", "> TYPE I",
+                "< 200 binary",
+            ])
+        #expect(lines.contains("> STOR out/.f0.csv.web2ftp-part.test"))
+        #expect(lines.contains("< 150 go ahead"))
+        #expect(lines.contains("> NLST -a out"))
+        #expect(lines.suffix(1) == ["> QUIT"])
+        // What the server heard, in order, is what the trace says was sent.
+        #expect(
+            lines.filter { $0.hasPrefix("> ") }.map { String($0.dropFirst(2)) }
+                == run.commands.map {
+                    $0.hasPrefix("PASS ") ? "PASS ****" : $0
+                })
+        #expect(!run.trace.contains { $0.contains(secret) })
+    }
+}
