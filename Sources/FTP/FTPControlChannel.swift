@@ -111,7 +111,7 @@ final class FTPControlChannel: ByteStreamDelegate {
     /// Sends `command`; `handler` hears the replies to it (a 1xx, then the final one; see `deliver`).
     func send(_ command: FTPCommand, then handler: @escaping (FTPReply) -> Void) {
         guard let stream else { return }
-        record(.sent, command.verb == "PASS" ? "PASS ****" : command.description)
+        record(.sent, command.description)  // the description masks PASS
         stream.write(command.wire)
         awaitReply(command.description, handler)
     }
