@@ -427,4 +427,32 @@ struct LibraryRunTests {
         #expect(summary.rows == 3)
         #expect(scenario.published("lib.csv") == "id\n1\n2\n3\n")
     }
+
+    @Test("WebToFTP.run on a full log device publishes, tells onLogWriteFailure once, and traces when asked")
+    func fullLogAndTrace() async throws {
+        try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
+        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
+        let scenario = try Scenario("libfull")
+        let sources = try ConfigLoader.load(
+            "{\"a\": {\"URL\": \"\(http)/small.csv\"}, \"b\": {\"URL\": \"\(http)/small.csv\"}}", runStart: .now())
+        let ftp = try FTPEnvironment.load(scenario.environment)
+        var options = RunOptions()
+        options.tls = .client(additionalCAFile: TestEnv.caFile)
+        let failures = LockedValue<[FileError]>([])
+        let summary = try await WebToFTP.run(
+            sources: sources, ftp: ftp, options: options, logPath: "/dev/full", trace: true,
+            onLogWriteFailure: { error in failures.withLock { $0.append(error) } })
+        #expect(summary.succeeded.count == 2 && summary.failed.isEmpty)
+        let heard = failures.withLock { $0 }
+        #expect(heard.count == 1)
+        #expect(heard.first?.path == "/dev/full" && heard.first?.errno == ENOSPC)
+
+        let traced = try Scenario("libtrace")
+        _ = try await WebToFTP.run(
+            sources: sources, ftp: try FTPEnvironment.load(traced.environment), options: options,
+            logPath: traced.directory + "/lib.log", trace: true)
+        let log = (try? String(contentsOfFile: traced.directory + "/lib.log", encoding: .utf8)) ?? ""
+        #expect(log.contains(" TRACE trace conn=") && log.contains(" proto=ftp dir=> line=\"PASS ***\""))
+        #expect(log.contains(" proto=http dir=> line=\"GET /small.csv HTTP/1.1\""))
+    }
 }
