@@ -1,7 +1,7 @@
 import Glibc
 import WebToFTP
 
-/// `web2ftp get URL [-o FILE|-] [--cacert PATH] [--insecure]`: streams one body to a file or stdout. A debugging
+/// `web2ftp get URL [-o FILE|-] [--cacert PATH] [--insecure] [--trace]`: streams one body to a file or stdout. A debugging
 /// aid, and the download side alone for benchmarks against `curl -o`. A file is written under a temporary name and
 /// renamed only when the whole body arrived: a failed download leaves nothing under the name asked for.
 enum GetCommand {
@@ -24,6 +24,11 @@ enum GetCommand {
             case "--cacert":
                 guard let path = value() else { return usage("--cacert needs a file") }
                 configuration.tls.additionalCAFile = path
+            case "-vv", "--trace":
+                // Like curl -v: the request and response heads on stderr, masked as in a run's trace.
+                configuration.trace = ProtocolTrace { connection, direction, line in
+                    writeOut("web2ftp: conn=\(connection) \(direction.rawValue) \(line)\n", to: 2)
+                }
             case "--insecure":
                 configuration.tls.verification = .insecureNoVerification
                 writeOut("web2ftp: WARNING: --insecure: TLS certificates are not verified\n", to: 2)

@@ -9,7 +9,7 @@ enum Usage {
         USAGE
           web2ftp manual   sequential|parallel [options]   run every source once, now
           web2ftp schedule sequential|parallel [options]   stay up and run daily (22:23 local time by default)
-          web2ftp get URL [-o FILE|-] [--cacert PATH] [--insecure]
+          web2ftp get URL [-o FILE|-] [--cacert PATH] [--insecure] [-vv|--trace]
                                                      download one URL (debugging; the download side alone)
           web2ftp next-run [--at HH:MM]... [--now UNIX] [--count N]
                                                      when schedule would run next, in local time

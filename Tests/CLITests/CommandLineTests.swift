@@ -88,6 +88,22 @@ struct GetCommandTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
     }
 
+    @Test("get --trace: the request and response heads on stderr, query values and most header values masked")
+    func getTrace() throws {
+        try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
+        let url = "http://127.0.0.1:\(TestEnv.httpPort)/small.csv?key=hunter2"
+        let run = try runProduct("web2ftp", ["get", url, "-o", "/dev/null", "--trace"])
+        #expect(run.status == 0, "\(run.error)")
+        let lines = run.error.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasSuffix(" > GET /small.csv?key=*** HTTP/1.1") }, "\(run.error)")
+        #expect(lines.contains { $0.hasSuffix(" < HTTP/1.1 200 OK") })
+        #expect(lines.contains { $0.contains(" < Content-Type: ") && !$0.contains("***") })
+        #expect(lines.contains { $0.hasSuffix(" < Server: ***") })
+        #expect(!run.error.contains("hunter2"))
+        let quiet = try runProduct("web2ftp", ["get", url, "-o", "/dev/null"])
+        #expect(!quiet.error.contains(" > GET "))
+    }
+
     @Test("a URL with a password never shows it in messages")
     func noPasswordInErrors() throws {
         let run = try runProduct("web2ftp", ["get", "http://user:hunter2@127.0.0.1:1/x.csv"])
