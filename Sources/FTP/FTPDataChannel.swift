@@ -5,9 +5,10 @@ import TLS
 enum FTPDataEnd {
     /// The server closed it cleanly (FIN; under TLS, close_notify).
     case eof
-    /// It broke, or could not be opened, or stalled: why, in words. `inTLS`: the TLS layer reported it (a close
-    /// without close_notify, say), which a listing tolerates since the 226 that must follow vouches for the data.
-    case failed(String, inTLS: Bool)
+    /// It broke, or could not be opened, or stalled: why, in words. `withoutCloseNotify`: the server closed its TLS
+    /// without close_notify, which a listing tolerates since the 226 that must follow vouches for the data (a reset
+    /// or any other failure it does not).
+    case failed(String, withoutCloseNotify: Bool)
 }
 
 /// Hears a data channel's events, on the loop thread.
@@ -213,7 +214,8 @@ final class FTPDataChannel: ByteStreamDelegate {
     private static func convert(_ end: StreamEnd) -> FTPDataEnd {
         switch end {
         case .eof: return .eof
-        case .failed(let error): return .failed("\(error)", inTLS: error.tlsFailure != nil)
+        case .failed(let error):
+            return .failed("\(error)", withoutCloseNotify: error.tlsFailure?.kind == .closedWithoutCloseNotify)
         }
     }
 
@@ -223,7 +225,9 @@ final class FTPDataChannel: ByteStreamDelegate {
     /// `completion` hears how the server's side ended (nil: timed out). Tickets read meanwhile serve later data
     /// connections.
     func finish(timeoutMS: Int, completion: @escaping (FTPDataEnd?) -> Void) {
-        guard let stream, !closed else { return }
+        guard let stream, !closed else {
+            return completion(.failed("the data connection was already closed", withoutCloseNotify: false))
+        }
         closed = true
         stopWatching()
         self.stream = nil
@@ -256,6 +260,6 @@ final class FTPDataChannel: ByteStreamDelegate {
     private func fail(_ reason: String) {
         guard !closed else { return }
         close()
-        delegate?.dataChannel(self, didEnd: .failed(reason, inTLS: false))
+        delegate?.dataChannel(self, didEnd: .failed(reason, withoutCloseNotify: false))
     }
 }

@@ -74,7 +74,7 @@ final class FTPListing: FTPControlChannelUser, FTPDataChannelDelegate {
         data = nil
         // The 226 is still to come: from now on the reply timeout runs again.
         control.rearmReplyTimeout()
-        if case .failed(let reason, let inTLS) = end, !inTLS {
+        if case .failed(let reason, let withoutCloseNotify) = end, !withoutCloseNotify {
             return step(.dataFailed(reason))
         }
         // A TLS close without close_notify is tolerated here: the 226 that must follow vouches for the listing.

@@ -18,10 +18,8 @@ import TLS
 ///   word, and is always broken when the operation ends (each driver's `finish` calls `end`);
 /// - a data channel holds its delegate (the driver) `weak`; a driver holds its data channel strongly and drops it
 ///   when it ends;
-/// - closures that a channel or a timer keeps (reply handlers, watch timers, completions) capture drivers and
-///   channels `weak` (`[weak self]`), except one-shot completions of the channels' own connects, which hold the
-///   channel strongly until they ran; `unowned` only where the holder outlives the held by construction (a single
-///   exchange and its channel).
+/// - closures follow the capture rule stated above `ByteStream`: reply handlers and watch timers capture `weak`,
+///   one-shot completions (connects, the login's steps) may hold their driver or channel until they ran.
 public final class FTPSession {
     public struct Configuration: Sendable {
         public var host: String

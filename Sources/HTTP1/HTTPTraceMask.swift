@@ -8,19 +8,22 @@ public enum HTTPTraceMask {
         "retry-after",
     ]
 
-    /// `a=1&b&c=3` → `a=***&b&c=***`: the names stay (they say what was asked), the values go.
+    /// `a=1&b&c=3` → `a=***&***&c=***`: the names stay (they say what was asked), the values go; an item with no `=`
+    /// may be a bare token (`?APIKEY`), so it goes too. Empty items stay empty.
     public static func query(_ query: Substring) -> String {
         query.split(separator: "&", omittingEmptySubsequences: false).map { part -> String in
-            guard let equals = part.firstIndex(of: "=") else { return String(part) }
+            guard let equals = part.firstIndex(of: "=") else { return part.isEmpty ? "" : "***" }
             return String(part[..<equals]) + "=***"
         }.joined(separator: "&")
     }
 
     /// A request target: the origin form (`/path?query`) with its query masked, the absolute form (to a forward
-    /// proxy) redacted like any URL; anything else, which the encoder would not send, is not shown.
+    /// proxy) redacted like any URL, the authority form of CONNECT (`host:port`, no secret) as it is; anything else,
+    /// which the encoder would not send, is not shown.
     public static func target(_ target: String) -> String {
         if target.hasPrefix("/") || target == "*" { return maskingQuery(target) }
         if let url = try? URLParser.parse(target) { return url.redacted }
+        if !target.isEmpty, target.allSatisfy({ $0.isLetter || $0.isNumber || ".-:[]".contains($0) }) { return target }
         return "***"
     }
 
@@ -47,13 +50,27 @@ public enum HTTPTraceMask {
     }
 
     /// A `Location` value: an absolute URL redacted, a network-path reference (`//user:pw@host/…`) likewise, a
-    /// relative one with its query masked.
+    /// relative one with its query masked. One that does not parse (another scheme, a bad port) still loses its
+    /// user information and query.
     public static func location(_ value: String) -> String {
         if let url = try? URLParser.parse(value) { return url.redacted }
         if value.hasPrefix("//"), let url = try? URLParser.parse("http:" + value) {
             return String(url.redacted.dropFirst("http:".count))
         }
-        return maskingQuery(value)
+        return maskingQuery(maskingUserInfo(value))
+    }
+
+    /// `scheme://user:pw@host/…` or `//user:pw@host/…` → the same with `***@`: whatever stands before the last `@`
+    /// of the authority may be a credential.
+    private static func maskingUserInfo(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        guard let slash = bytes.indices.dropLast().first(where: { bytes[$0] == 0x2F && bytes[$0 + 1] == 0x2F }) else {
+            return text
+        }
+        let start = slash + 2
+        let end = bytes[start...].firstIndex { $0 == 0x2F || $0 == 0x3F || $0 == 0x23 } ?? bytes.endIndex
+        guard let at = bytes[start..<end].lastIndex(of: 0x40) else { return text }
+        return String(decoding: bytes[..<start], as: UTF8.self) + "***" + String(decoding: bytes[at...], as: UTF8.self)
     }
 
     private static func maskingQuery(_ text: String) -> String {

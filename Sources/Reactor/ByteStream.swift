@@ -38,10 +38,14 @@ public protocol ByteStreamDelegate: AnyObject {
 ///   it now: the connector until its completion hands it over; then the user (an `HTTPTask` while a request runs, the
 ///   connection pool while it is idle, an FTP session or transfer); a hand-over sets the new `delegate`.
 /// - The delegate is weak: a stream never keeps its user alive.
-/// - Captures: closures given to timers and completions capture `[weak self]`, and do nothing once the owner is gone.
-///   The exception is an operation that must finish even if nobody holds it (a handshake, a graceful close, a CONNECT
-///   exchange): its timer's closure captures it strongly, says so, and the timer's cancellation releases it.
-///   `unowned` only where the captured object outlives the closure by construction (the CLI's long-lived parts).
+/// - Captures, one rule for every module (FTP's session and the pipeline state only who owns whom):
+///   - a closure kept by a part and pointing at its owner (a transfer's completion, a CLI part's callback) captures
+///     the owner `unowned`: a part cannot outlive its owner;
+///   - a one-shot callback handed down (a connect, a handshake, a login, QUIT, a graceful close, a one-shot timer)
+///     may capture strongly: it runs once and is dropped, so it leaves no cycle, and it keeps an operation that must
+///     finish alive until it has run (a timer's cancellation releases it too);
+///   - a closure that is kept and may run again or late (reply handlers, watch and idle timers, an answer that may
+///     come after its asker ended for good) captures `[weak self]` and does nothing once the object is gone.
 ///
 /// A bidirectional, loop-bound byte stream: plain TCP, or TLS stacked on another stream. Writes are queued and never
 /// refused; `isWritable` turns false above the high watermark, and callers that respect it keep memory bounded.

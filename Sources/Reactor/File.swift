@@ -2,7 +2,8 @@ import Glibc
 
 /// A file the tool reads or writes — the log, the run lock, `get`'s output, the config — through the same syscall
 /// layer as sockets (EINTR retried there, errors naming the call), so that tests can make its calls fail
-/// (`FileFaults`). Blocking and small: none of these is on the hot path. It owns its descriptor unless it borrows
+/// (`FileFaults`). Blocking and small; `get`'s output is the one on a hot path, where a write costs one uncontended
+/// lock for the fault check besides the syscall. It owns its descriptor unless it borrows
 /// one (standard output); `close()` or deinit closes it.
 public final class File {
     public enum Mode: Sendable {

@@ -17,12 +17,11 @@ import Reactor
 /// that loop's thread (asserted), where all its callbacks run too. Ownership points down: the caller → the pipeline
 /// → its parts, the HTTP client and each transfer under way → the transfer's HTTP task, upload and borrowed session.
 /// The pipeline also holds itself from `start` until its completion has run, so a caller that lets go mid-run does
-/// not end it unseen. Closures point up by one rule: a closure kept by something the pipeline owns (a transfer's
-/// completion) captures it `unowned` — a part cannot outlive its owner, and the run ends only once every transfer,
-/// login and deletion has reported; a one-shot callback handed to a lower layer (a login, QUIT, DELE, a timer)
-/// captures strongly — called once, then dropped, it leaves no cycle; `weak` only where the answer may come after
-/// the asker has ended for good (a login completing for an attempt that already failed: the transfer hands the
-/// session straight back).
+/// not end it unseen. Closures follow the capture rule stated above `ByteStream`: a transfer's completion captures
+/// the pipeline `unowned` (the run ends only once every transfer, login and deletion has reported); one-shot
+/// callbacks handed down (a login, QUIT, DELE, a retry timer) capture strongly; `weak` where an answer may come after
+/// its asker ended for good (a login completing for an attempt that already failed: the transfer hands the session
+/// straight back).
 public final class Pipeline {
     private enum Phase {
         case ready
@@ -158,12 +157,15 @@ public final class Pipeline {
             record(waiter.source, attempts: 0, start: now, .failure(failure))
         }
         waiting = [:]
-        for transfer in running.values { transfer.cancel(reason) }
+        // Armed before the transfers are told: one that ends at once may finish the run, which disarms it.
         deadline = loop.scheduleTimer(afterMilliseconds: 10_000) {
             self.deadline = nil
-            for transfer in self.running.values { transfer.forceClose() }
+            // Out of time first: a transfer closed now may end the run's last attempt, and the orphan clean-up that
+            // follows must not start a new login.
             self.cleanup.timeIsUp()
+            for transfer in self.running.values { transfer.forceClose() }
         }
+        for transfer in running.values { transfer.cancel(reason) }
         advance()
     }
 

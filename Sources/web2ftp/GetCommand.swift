@@ -27,7 +27,9 @@ enum GetCommand {
             case "-vv", "--trace":
                 // Like curl -v: the request and response heads on stderr, masked as in a run's trace.
                 configuration.trace = ProtocolTrace { connection, direction, line in
-                    writeOut("web2ftp: conn=\(connection) \(direction.rawValue) \(line)\n", to: 2)
+                    // A server's header may carry escape sequences: the terminal sees them printable, as the log does.
+                    let shown = ConfigLoader.printable("conn=\(connection) \(direction.rawValue) \(line)")
+                    writeOut("web2ftp: \(shown)\n", to: 2)
                 }
             case "--insecure":
                 configuration.tls.verification = .insecureNoVerification
@@ -86,7 +88,8 @@ enum GetCommand {
     }
 
     static func usage(_ message: String) -> Int32 {
-        writeOut("web2ftp get: \(message)\nusage: web2ftp get URL [-o FILE|-] [--cacert PATH] [--insecure]\n", to: 2)
+        let usage = "usage: web2ftp get URL [-o FILE|-] [--cacert PATH] [--insecure] [-vv|--trace]"
+        writeOut("web2ftp get: \(message)\n\(usage)\n", to: 2)
         return 2
     }
 }

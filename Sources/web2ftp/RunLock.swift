@@ -25,7 +25,9 @@ final class RunLock {
         var message: String {
             switch self {
             case .held(let path, let holder): return "the lock \(path) is held by \(holder)"
-            case .failed(let path, let error): return "cannot create the lock file \(path): \(error.reason)"
+            case .failed(let path, let error):
+                let what = error.call == "flock" ? "lock" : "create"
+                return "cannot \(what) the lock file \(path): \(error.reason)"
             }
         }
     }
@@ -37,14 +39,18 @@ final class RunLock {
         let directory = File.environment("XDG_RUNTIME_DIR").flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         let path = "\(directory)/web2ftp-\(String(hash, radix: 16)).lock"
         self.path = path
+        // `file` is set only once the lock is ours: an init that throws after setting every stored property runs
+        // `deinit`, which would clear the holder's note.
+        let opened: File
         let locked: Bool
         do throws(FileError) {
-            file = try File(path, .readWrite)
-            locked = try file.tryLock()
+            opened = try File(path, .readWrite)
+            locked = try opened.tryLock()
         } catch {
             throw .failed(path: path, error)
         }
-        guard locked else { throw .held(path: path, holder: Self.holder(of: file)) }
+        guard locked else { throw .held(path: path, holder: Self.holder(of: opened)) }
+        file = opened
         // Who holds it, for the message a second run prints; the lock works whether or not this note is written.
         try? file.truncate()
         try? file.write("pid \(getpid()) config \(real)\n")

@@ -44,7 +44,7 @@ enum Usage {
           FTPPASS    FTP password (never logged)
           FTPTARGET  remote directory to publish into
           FTPTLS     same as --ftp-tls
-          XDG_RUNTIME_DIR  where the run lock lives (/tmp only when unset)
+          XDG_RUNTIME_DIR  where the run lock lives (/tmp only when unset or empty)
 
         EXIT CODES
           0 all sources published   1 some sources failed

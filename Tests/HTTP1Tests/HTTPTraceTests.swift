@@ -10,10 +10,13 @@ struct HTTPTraceMaskTests {
         arguments: [
             ("GET /data.csv HTTP/1.1", "GET /data.csv HTTP/1.1"),
             ("GET /a?token=s3cret HTTP/1.1", "GET /a?token=*** HTTP/1.1"),
-            ("GET /a?x=1&flag&y=&z=2 HTTP/1.1", "GET /a?x=***&flag&y=***&z=*** HTTP/1.1"),
+            ("GET /a?x=1&flag&y=&z=2 HTTP/1.1", "GET /a?x=***&***&y=***&z=*** HTTP/1.1"),
+            ("GET /a?APIKEY123 HTTP/1.1", "GET /a?*** HTTP/1.1"),
             ("GET /?= HTTP/1.1", "GET /?=*** HTTP/1.1"),
             ("GET http://u:pw@proxy.test:81/p?k=v HTTP/1.1", "GET http://u:***@proxy.test:81/p?k=*** HTTP/1.1"),
-            ("CONNECT example.com:443 HTTP/1.1", "CONNECT *** HTTP/1.1"),
+            ("CONNECT example.com:443 HTTP/1.1", "CONNECT example.com:443 HTTP/1.1"),
+            ("CONNECT [::1]:8443 HTTP/1.1", "CONNECT [::1]:8443 HTTP/1.1"),
+            ("CONNECT u:pw@example.com:443 HTTP/1.1", "CONNECT *** HTTP/1.1"),
             ("garbage", "***"),
         ])
     func requestLine(_ line: String, _ shown: String) {
@@ -35,10 +38,13 @@ struct HTTPTraceMaskTests {
             ("Set-Cookie", "session=abc", "Set-Cookie: ***"),
             ("Host", "example.com", "Host: ***"),
             ("Location", "https://u:pw@h.test/next?sig=abc", "Location: https://u:***@h.test/next?sig=***"),
-            ("Location", "/next?sig=abc&a", "Location: /next?sig=***&a"),
+            ("Location", "/next?sig=abc&a", "Location: /next?sig=***&***"),
             ("Location", "//u:pw@h.test/x?k=v", "Location: //u:***@h.test/x?k=***"),
             ("Location", "next.csv", "Location: next.csv"),
             ("Location", "/p?k=v#frag", "Location: /p?k=***"),
+            ("Location", "ftp://u:pw@h.test/x?k=v", "Location: ftp://***@h.test/x?k=***"),
+            ("Location", "https://u:pw@h.test:99999/", "Location: https://***@h.test:99999/"),
+            ("Location", "//u:pw@h.test:bad/x", "Location: //***@h.test:bad/x"),
         ])
     func header(_ name: String, _ value: String, _ shown: String) {
         #expect(HTTPTraceMask.headerLine(name: name, value: value) == shown)
@@ -76,7 +82,7 @@ struct HTTPTraceTests {
         let sent = request + ["X-Api-Key: ***"]
         let ok = ["HTTP/1.1 200 OK", "Content-Type: text/csv", "Set-Cookie: ***", "ETag: \"v1\"", "Content-Length: 2"]
         let expected =
-            [">GET /a?token=***&x HTTP/1.1"] + sent.map { ">" + $0 }
+            [">GET /a?token=***&*** HTTP/1.1"] + sent.map { ">" + $0 }
             + ["<HTTP/1.1 100 Continue", "<HTTP/1.1 302 Found", "<Location: /final?sig=***", "<Content-Length: 0"]
             + [">GET /final?sig=*** HTTP/1.1"] + sent.map { ">" + $0 } + ok.map { "<" + $0 }
             + [">GET /c HTTP/1.1"] + sent.map { ">" + $0 } + ok.map { "<" + $0 }

@@ -258,6 +258,10 @@ struct PipelineEndToEndTests {
         let second = try scenario.run("sequential")
         #expect(second.status == 3, "\(second.error)")
         #expect(second.error.contains("another run of"))
+        // A refused contender leaves the holder's note alone: the next one still names the holder.
+        let third = try scenario.run("sequential")
+        #expect(third.status == 3, "\(third.error)")
+        #expect(third.error.contains("(pid \(first.processIdentifier) config "), "\(third.error)")
         first.waitUntilExit()
         #expect(first.terminationStatus == 0)
         #expect(try scenario.run("sequential").status == 0, "the lock must be gone with the first run")
