@@ -96,8 +96,7 @@ struct FTPNamesTests {
 @Suite("FTP housekeeping against the test vsftpd")
 struct FTPHousekeepingVsftpdTests {
     init() throws {
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
-        try TestEnv.requireServer(port: TestEnv.ftpsImplicitPort, "vsftpd (implicit FTPS)")
+        try TestEnv.require(.vsftpd, .vsftpdImplicit)
     }
 
     @Test("implicit FTPS: TLS from the first byte, data session resumed")

@@ -32,8 +32,7 @@ func throughProxy(
 @Suite("HTTP client through proxies")
 struct ProxyTests {
     init() throws {
-        try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
-        try TestEnv.requireServer(port: TestEnv.httpsPort, "nginx (HTTPS)")
+        try TestEnv.require(.nginxHTTP, .nginxHTTPS)
     }
 
     @Test("https goes through a CONNECT tunnel, TLS end to end with the origin (verified by its name)")

@@ -68,7 +68,7 @@ final class LineConversation: ByteStreamDelegate {
 struct ExplicitTLSTests {
     @Test("the FTPS server accepts a login after AUTH TLS, verified with the test CA")
     func authTLSUpgrade() async throws {
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
+        try TestEnv.require(.vsftpd)
         let context = try TLSContext(.client(additionalCAFile: TestEnv.caFile))
         let user = TestEnv.ftpUser
         let password = TestEnv.ftpPassword
@@ -110,7 +110,7 @@ struct ExplicitTLSTests {
 
     @Test("the FTPS server refuses a login before AUTH TLS")
     func plaintextLoginRefused() async throws {
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
+        try TestEnv.require(.vsftpd)
         let user = TestEnv.ftpUser
         let reply: String = try await onLoop { loop, done in
             TCPConnector(loop: loop).connect(host: "127.0.0.1", port: TestEnv.ftpsPort) { result in
@@ -130,7 +130,7 @@ struct ExplicitTLSTests {
 
     @Test("the plain FTP server logs in without TLS")
     func plainLogin() async throws {
-        try TestEnv.requireServer(port: TestEnv.ftpPort, "vsftpd (plain FTP)")
+        try TestEnv.require(.vsftpdPlain)
         let user = TestEnv.ftpUser
         let password = TestEnv.ftpPassword
         let codes: [String] = try await onLoop { loop, done in
@@ -159,7 +159,7 @@ struct ExplicitTLSTests {
         "a data connection that resumes the control session passes vsftpd's require_ssl_reuse; one that does not fails",
         arguments: [TLSConfiguration.Version.tls12, .tls13], [true, false])
     func dataChannelSessionReuse(version: TLSConfiguration.Version, reuse: Bool) async throws {
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
+        try TestEnv.require(.vsftpd)
         let context = try TLSContext(.client(additionalCAFile: TestEnv.caFile, maximumVersion: version))
         let (user, password) = (TestEnv.ftpUser, TestEnv.ftpPassword)
         let name = "reuse-\(version)-\(UInt32.random(in: 0...UInt32.max)).csv"

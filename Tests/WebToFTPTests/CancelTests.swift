@@ -7,7 +7,7 @@ import Testing
 struct CancelTests {
     @Test("SIGTERM while every source waits on its back-off: the run ends at once, each source failed, exit 143")
     func duringBackoff() async throws {
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
+        try TestEnv.require(.vsftpd)
         let scenario = try Scenario("cancel-backoff")
         let (thread, port) = try await scriptedServer { _, _ in
             [.send("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 30\r\nContent-Length: 0\r\n\r\n")]

@@ -86,8 +86,7 @@ let https = "https://localhost:\(TestEnv.httpsPort)"
 @Suite("web2ftp manual, end to end against nginx and vsftpd")
 struct PipelineEndToEndTests {
     init() throws {
-        try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
+        try TestEnv.require(.nginxHTTP, .vsftpd)
     }
 
     static let mixedConfig = """
@@ -413,8 +412,7 @@ struct PipelineEndToEndTests {
 struct LibraryRunTests {
     @Test("WebToFTP.run publishes and returns the summary")
     func run() async throws {
-        try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
+        try TestEnv.require(.nginxHTTP, .vsftpd)
         let scenario = try Scenario("library")
         let sources = try ConfigLoader.load(
             "{\"lib\": {\"URL\": \"\(http)/small.csv\", \"PARAMS\": {\"usecols\": [\"id\"]}}}", runStart: .now())

@@ -56,8 +56,7 @@ struct ScheduleEndToEndTests {
         """
     )
     func runsOnceThenWaits() async throws {
-        try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
+        try TestEnv.require(.nginxHTTP, .vsftpd)
         let scenario = try Scenario("schedule")
         try scenario.writeConfig("{\"s\": {\"URL\": \"\(http)/small.csv\"}}")
         // A time of day three seconds from now, in UTC (TZ is set for the child).
