@@ -17,16 +17,7 @@ struct CancelTests {
             """
             {"a": {"URL": "http://127.0.0.1:\(port)/a.csv"}, "b": {"URL": "http://127.0.0.1:\(port)/b.csv"}}
             """)
-        let process = Process()
-        let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        process.executableURL = bundle.deletingLastPathComponent().appendingPathComponent("web2ftp")
-        process.arguments = [
-            "manual", "parallel", "--config", scenario.directory + "/config.json", "--log",
-            scenario.directory + "/etl_pipeline.log", "--cacert", TestEnv.caFile,
-        ]
-        process.environment = ProcessInfo.processInfo.environment.merging(scenario.environment) { $1 }
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try scenario.start(["manual", "parallel"])
         func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
             for _ in 0..<Int(seconds * 50) {
                 if condition() { return true }

@@ -67,17 +67,9 @@ struct ScheduleEndToEndTests {
         let at = String(format: "%02d:%02d:%02d", parts.hour!, parts.minute!, parts.second!)
         let later = calendar.dateComponents([.hour, .minute, .second], from: soon.addingTimeInterval(8))
         let atLater = String(format: "%02d:%02d:%02d", later.hour!, later.minute!, later.second!)
-        let process = Process()
-        let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        process.executableURL = bundle.deletingLastPathComponent().appendingPathComponent("web2ftp")
-        process.arguments = [
-            "schedule", "sequential", "--at", at, "--at", atLater, "--config", scenario.directory + "/config.json",
-            "--log", scenario.directory + "/etl_pipeline.log", "--cacert", TestEnv.caFile,
-        ]
-        process.environment = ProcessInfo.processInfo.environment.merging(scenario.environment) { $1 }
-            .merging(["TZ": "UTC"]) { $1 }
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try scenario.start(
+            ["schedule", "sequential", "--at", at, "--at", atLater],
+            environment: scenario.environment.merging(["TZ": "UTC"]) { $1 })
         // As soon as the first run has started (it has read its config by then), break the config: the second
         // trigger must skip its run and leave the scheduler up. The wait blocks this thread on purpose: awaiting
         // here let other tests' blocking child processes hold the cooperative pool past the second trigger (seen
