@@ -47,6 +47,15 @@ struct NextRunTests {
     }
 }
 
+/// Whether `condition` comes true, looked at every 100 ms, `tries` times at most.
+private func eventually(tries: Int, _ condition: () -> Bool) async throws -> Bool {
+    for _ in 0..<tries {
+        if condition() { return true }
+        try await Task.sleep(nanoseconds: 100_000_000)
+    }
+    return false
+}
+
 @Suite("schedule mode, end to end")
 struct ScheduleEndToEndTests {
     @Test(
@@ -78,23 +87,9 @@ struct ScheduleEndToEndTests {
             usleep(20_000)
         }
         try scenario.writeConfig("{\"s\": {\"URL\": ")
-        var published = false
-        for _ in 0..<150 {
-            if scenario.log.contains("[s] published") {
-                published = true
-                break
-            }
-            try await Task.sleep(nanoseconds: 100_000_000)
-        }
+        let published = try await eventually(tries: 150) { scenario.log.contains("[s] published") }
         #expect(published, "no run within 15 s: \(scenario.log)")
-        var skipped = false
-        for _ in 0..<100 {
-            if scenario.log.contains("skipped reason=\"config:") {
-                skipped = true
-                break
-            }
-            try await Task.sleep(nanoseconds: 100_000_000)
-        }
+        let skipped = try await eventually(tries: 100) { scenario.log.contains("skipped reason=\"config:") }
         #expect(skipped, "the broken config was not reported: \(scenario.log)")
         try await Task.sleep(nanoseconds: 500_000_000)
         #expect(process.isRunning, "the scheduler must stay up")
@@ -102,14 +97,7 @@ struct ScheduleEndToEndTests {
         let logPath = scenario.directory + "/etl_pipeline.log"
         try FileManager.default.moveItem(atPath: logPath, toPath: logPath + ".1")
         kill(process.processIdentifier, SIGHUP)
-        var reopened = false
-        for _ in 0..<50 {
-            if scenario.log.contains("log_reopened") {
-                reopened = true
-                break
-            }
-            try await Task.sleep(nanoseconds: 100_000_000)
-        }
+        let reopened = try await eventually(tries: 50) { scenario.log.contains("log_reopened") }
         #expect(reopened, "SIGHUP did not reopen the log")
         process.terminate()
         process.waitUntilExit()
