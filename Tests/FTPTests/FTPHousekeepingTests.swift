@@ -151,28 +151,24 @@ struct FTPScriptedFaultTests {
         script: @escaping @Sendable (String) -> [ScriptedFTPServer.Step]?
     ) async throws -> (Result<FTPPublishResult, FTPError>, [String], [String: [UInt8]]) {
         try await onLoop { loop, done in
-            do {
-                let server = try ScriptedFTPServer(loop: loop, script: script)
-                if let storeAnswer { server.answerStore(with: storeAnswer) }
-                for (path, bytes) in existing { server.files[path] = bytes }
-                var configuration = plainConfiguration()
-                configuration.port = server.port
-                configuration.replyTimeoutMS = 2_000
-                FTPSession.connect(loop: loop, configuration: configuration) { result in
-                    guard case .success(let session) = result else {
-                        return done(.failure(TestFailure("login: \(result)")))
-                    }
-                    loop.keepAlive(session)
-                    let writer = PatternWriter(pattern: testPattern(seed: 1), total: bytes)
-                    writer.onFinish = { _, result in
-                        session.close()
-                        server.close()
-                        done(.success((result, server.commands, server.stored)))
-                    }
-                    _ = session.upload(plan: plan(directory: "out", name: "f.csv"), delegate: writer)
+            let server = try ScriptedFTPServer(loop: loop, script: script)
+            if let storeAnswer { server.answerStore(with: storeAnswer) }
+            for (path, bytes) in existing { server.files[path] = bytes }
+            var configuration = plainConfiguration()
+            configuration.port = server.port
+            configuration.replyTimeoutMS = 2_000
+            FTPSession.connect(loop: loop, configuration: configuration) { result in
+                guard case .success(let session) = result else {
+                    return done(.failure(TestFailure("login: \(result)")))
                 }
-            } catch {
-                done(.failure(TestFailure("\(error)")))
+                loop.keepAlive(session)
+                let writer = PatternWriter(pattern: testPattern(seed: 1), total: bytes)
+                writer.onFinish = { _, result in
+                    session.close()
+                    server.close()
+                    done(.success((result, server.commands, server.stored)))
+                }
+                _ = session.upload(plan: plan(directory: "out", name: "f.csv"), delegate: writer)
             }
         }
     }

@@ -9,23 +9,19 @@ func throughProxy(
     _ url: String, proxyUser: String? = nil, requireAuthorization: String? = nil, noProxy: [String] = []
 ) async throws -> (download: Download, heads: [String]) {
     try await onLoop { loop, done in
-        do {
-            let proxy = try TestProxy(loop: loop)
-            proxy.requiredAuthorization = requireAuthorization
-            var configuration = testClientConfiguration()
-            let proxyURL = try HTTPURL("http://\(proxyUser.map { "\($0)@" } ?? "")127.0.0.1:\(proxy.port)")
-            configuration.proxies = ProxySettings(httpProxy: proxyURL, httpsProxy: proxyURL, noProxy: noProxy)
-            let client = HTTPClient(loop: loop, configuration: configuration)
-            let collector = Collector()
-            collector.onFinish = { download in
-                client.close()
-                proxy.close()
-                done(.success((download, proxy.heads)))
-            }
-            client.request(try HTTPURL(url), delegate: collector)
-        } catch {
-            done(.failure(TestFailure("\(error)")))
+        let proxy = try TestProxy(loop: loop)
+        proxy.requiredAuthorization = requireAuthorization
+        var configuration = testClientConfiguration()
+        let proxyURL = try HTTPURL("http://\(proxyUser.map { "\($0)@" } ?? "")127.0.0.1:\(proxy.port)")
+        configuration.proxies = ProxySettings(httpProxy: proxyURL, httpsProxy: proxyURL, noProxy: noProxy)
+        let client = HTTPClient(loop: loop, configuration: configuration)
+        let collector = Collector()
+        collector.onFinish = { download in
+            client.close()
+            proxy.close()
+            done(.success((download, proxy.heads)))
         }
+        client.request(try HTTPURL(url), delegate: collector)
     }
 }
 
