@@ -83,6 +83,25 @@ final class SlowEchoClient: ByteStreamDelegate {
     func stream(_ stream: any ByteStream, didEnd end: StreamEnd) { finished(self, end) }
 }
 
+/// Connects where the connect must fail and ends the scenario with its error; a connect that succeeds fails the
+/// scenario with `unexpected`.
+func connectFailure(
+    loop: EventLoop, options: TCPConnector.Options = .init(), host: String, port: Int, unexpected: String,
+    _ done: @escaping @Sendable (Result<ReactorError, TestFailure>) -> Void
+) {
+    let connector = TCPConnector(loop: loop, options: options)
+    connector.connect(host: host, port: port) { result in
+        _ = connector
+        switch result {
+        case .success(let connection):
+            connection.close()
+            done(.failure(TestFailure(unexpected)))
+        case .failure(let error):
+            done(.success(error))
+        }
+    }
+}
+
 @Suite("TCP: connect, echo with backpressure, failures")
 struct TCPTests {
     @Test("64 MiB echoed through the loop: the writer's queue stays under its high watermark, every byte right")
@@ -135,17 +154,7 @@ struct TCPTests {
             let probe = try TCPListener(loop: loop, address: SocketAddress(numericHost: "127.0.0.1", port: 0)!)
             let port = probe.localAddress.port
             probe.close()
-            let connector = TCPConnector(loop: loop)
-            connector.connect(host: "127.0.0.1", port: port) { result in
-                _ = connector
-                switch result {
-                case .success(let connection):
-                    connection.close()
-                    done(.failure(TestFailure("connected to a closed port")))
-                case .failure(let error):
-                    done(.success(error))
-                }
-            }
+            connectFailure(loop: loop, host: "127.0.0.1", port: port, unexpected: "connected to a closed port", done)
         }
         guard case .connectionRefused(let host, _, let address) = error else {
             Issue.record("expected connectionRefused, got \(error)")
@@ -230,17 +239,9 @@ struct TCPTests {
     @Test("a name that does not exist fails with resolveFailed naming it")
     func resolveFailure() async throws {
         let error: ReactorError = try await onLoop { loop, done in
-            let connector = TCPConnector(loop: loop, options: .init(connectTimeoutMS: 8000))
-            connector.connect(host: "no-such-host.invalid", port: 80) { result in
-                _ = connector
-                switch result {
-                case .success(let connection):
-                    connection.close()
-                    done(.failure(TestFailure("resolved a .invalid name")))
-                case .failure(let error):
-                    done(.success(error))
-                }
-            }
+            connectFailure(
+                loop: loop, options: .init(connectTimeoutMS: 8000), host: "no-such-host.invalid", port: 80,
+                unexpected: "resolved a .invalid name", done)
         }
         guard case .resolveFailed(let host, _) = error else {
             Issue.record("expected resolveFailed, got \(error)")
