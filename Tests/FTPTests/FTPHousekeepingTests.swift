@@ -173,6 +173,17 @@ struct FTPScriptedFaultTests {
         }
     }
 
+    /// The error of a publish that failed with a reply `code`; nil, with an issue recorded, for any other outcome.
+    func replyFailure(
+        _ result: Result<FTPPublishResult, FTPError>, code: Int, sourceLocation: SourceLocation = #_sourceLocation
+    ) -> FTPError? {
+        guard case .failure(let error) = result, case .reply(_, code, _) = error else {
+            Issue.record("expected \(code), got \(result)", sourceLocation: sourceLocation)
+            return nil
+        }
+        return error
+    }
+
     @Test("the scripted server's ordinary path publishes (the baseline for the faults below)")
     func baseline() async throws {
         let (result, commands, stored) = try await publish { _ in nil }
@@ -184,10 +195,7 @@ struct FTPScriptedFaultTests {
     @Test("452 after the data: the temporary file is deleted, nothing renamed, the error is transient")
     func insufficientStorage() async throws {
         let (result, commands, _) = try await publish(storeAnswer: "452 Insufficient storage space") { _ in nil }
-        guard case .failure(let error) = result, case .reply(_, 452, _) = error else {
-            Issue.record("expected 452, got \(result)")
-            return
-        }
+        guard let error = replyFailure(result, code: 452) else { return }
         #expect(error.isTransient)
         #expect(commands.contains("DELE out/.f.csv.web2ftp-part.test"))
         #expect(!commands.contains { $0.hasPrefix("RNTO") })
@@ -196,10 +204,7 @@ struct FTPScriptedFaultTests {
     @Test("552 is permanent")
     func exceeded() async throws {
         let (result, _, _) = try await publish(storeAnswer: "552 Quota exceeded") { _ in nil }
-        guard case .failure(let error) = result, case .reply(_, 552, _) = error else {
-            Issue.record("expected 552, got \(result)")
-            return
-        }
+        guard let error = replyFailure(result, code: 552) else { return }
         #expect(!error.isTransient)
     }
 
