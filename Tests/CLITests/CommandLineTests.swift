@@ -38,7 +38,7 @@ struct CommandLineTests {
 struct DescriptorLeakTests {
     @Test("loop, timers, TCP, TLS, resolver, HTTP and FTP clients, threads and signals leave no descriptor open")
     func noDescriptorLeaks() throws {
-        try TestEnv.requireServer(port: TestEnv.httpsPort, "nginx (HTTPS)")
+        try TestEnv.require(.nginxHTTPS)
         let run = try runProduct("web2ftp-fdcheck", [])
         #expect(run.status == 0, "\(run.output)\(run.error)")
         #expect(!run.output.contains("FAILED"), "\(run.output)")
@@ -49,7 +49,7 @@ struct DescriptorLeakTests {
 
     @Test("the check itself notices a leaked descriptor")
     func leakIsNoticed() throws {
-        try TestEnv.requireServer(port: TestEnv.httpsPort, "nginx (HTTPS)")
+        try TestEnv.require(.nginxHTTPS)
         let run = try runProduct("web2ftp-fdcheck", ["--leak"])
         #expect(run.status == 1)
         #expect(run.output.contains("leaked:"))
@@ -60,7 +60,7 @@ struct DescriptorLeakTests {
 struct GetCommandTests {
     @Test("downloads to a file over HTTPS with --cacert; the file appears only when complete")
     func toFile() throws {
-        try TestEnv.requireServer(port: TestEnv.httpsPort, "nginx (HTTPS)")
+        try TestEnv.require(.nginxHTTPS)
         let output = NSTemporaryDirectory() + "w2f-get-\(UInt32.random(in: 0...UInt32.max)).csv"
         defer { try? FileManager.default.removeItem(atPath: output) }
         let run = try runProduct(
@@ -77,7 +77,7 @@ struct GetCommandTests {
 
     @Test("a 404 exits 1 with the status on stderr and leaves no file")
     func notFound() throws {
-        try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
+        try TestEnv.require(.nginxHTTP)
         let directory = NSTemporaryDirectory() + "w2f-get-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }

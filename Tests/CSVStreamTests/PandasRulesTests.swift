@@ -59,27 +59,16 @@ struct PandasRulesTests {
     func datesAmongSelected() {
         let input = "team,x,date,y\nA,1,02/01/2024,3\nB,2,03/02/2024,4\n"
         let expected = "team,date\nA,2024-01-02\nB,2024-02-03\n"
-        #expect(
-            transform(
-                input,
-                [
-                    "usecols": .array([.integer(0), .integer(2)]), "parse_dates": .array([.integer(1)]),
-                    "dayfirst": .bool(true),
-                ]) == expected)
-        #expect(
-            transform(
-                input,
-                [
-                    "usecols": .array([.integer(2), .integer(0)]), "parse_dates": .array([.integer(1)]),
-                    "dayfirst": .bool(true),
-                ]) == expected)
-        #expect(
-            transform(
-                input,
-                [
-                    "usecols": .array([.integer(0), .integer(2)]), "parse_dates": .array([.string("date")]),
-                    "dayfirst": .bool(true),
-                ]) == expected)
+        // The date column by its index among the selected (whichever order usecols gives them) or by its name.
+        let selections: [(usecols: [CSVParam], date: CSVParam)] = [
+            ([.integer(0), .integer(2)], .integer(1)), ([.integer(2), .integer(0)], .integer(1)),
+            ([.integer(0), .integer(2)], .string("date")),
+        ]
+        for (usecols, date) in selections {
+            #expect(
+                transform(input, ["usecols": .array(usecols), "parse_dates": .array([date]), "dayfirst": .bool(true)])
+                    == expected, "usecols \(usecols), parse_dates [\(date)]")
+        }
         #expect(
             transform(
                 input,

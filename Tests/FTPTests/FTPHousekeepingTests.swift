@@ -96,8 +96,7 @@ struct FTPNamesTests {
 @Suite("FTP housekeeping against the test vsftpd")
 struct FTPHousekeepingVsftpdTests {
     init() throws {
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
-        try TestEnv.requireServer(port: TestEnv.ftpsImplicitPort, "vsftpd (implicit FTPS)")
+        try TestEnv.require(.vsftpd, .vsftpdImplicit)
     }
 
     @Test("implicit FTPS: TLS from the first byte, data session resumed")
@@ -152,30 +151,37 @@ struct FTPScriptedFaultTests {
         script: @escaping @Sendable (String) -> [ScriptedFTPServer.Step]?
     ) async throws -> (Result<FTPPublishResult, FTPError>, [String], [String: [UInt8]]) {
         try await onLoop { loop, done in
-            do {
-                let server = try ScriptedFTPServer(loop: loop, script: script)
-                if let storeAnswer { server.answerStore(with: storeAnswer) }
-                for (path, bytes) in existing { server.files[path] = bytes }
-                var configuration = plainConfiguration()
-                configuration.port = server.port
-                configuration.replyTimeoutMS = 2_000
-                FTPSession.connect(loop: loop, configuration: configuration) { result in
-                    guard case .success(let session) = result else {
-                        return done(.failure(TestFailure("login: \(result)")))
-                    }
-                    loop.keepAlive(session)
-                    let writer = PatternWriter(pattern: testPattern(seed: 1), total: bytes)
-                    writer.onFinish = { _, result in
-                        session.close()
-                        server.close()
-                        done(.success((result, server.commands, server.stored)))
-                    }
-                    _ = session.upload(plan: plan(directory: "out", name: "f.csv"), delegate: writer)
+            let server = try ScriptedFTPServer(loop: loop, script: script)
+            if let storeAnswer { server.answerStore(with: storeAnswer) }
+            for (path, bytes) in existing { server.files[path] = bytes }
+            var configuration = plainConfiguration()
+            configuration.port = server.port
+            configuration.replyTimeoutMS = 2_000
+            FTPSession.connect(loop: loop, configuration: configuration) { result in
+                guard case .success(let session) = result else {
+                    return done(.failure(TestFailure("login: \(result)")))
                 }
-            } catch {
-                done(.failure(TestFailure("\(error)")))
+                loop.keepAlive(session)
+                let writer = PatternWriter(pattern: testPattern(seed: 1), total: bytes)
+                writer.onFinish = { _, result in
+                    session.close()
+                    server.close()
+                    done(.success((result, server.commands, server.stored)))
+                }
+                _ = session.upload(plan: plan(directory: "out", name: "f.csv"), delegate: writer)
             }
         }
+    }
+
+    /// The error of a publish that failed with a reply `code`; nil, with an issue recorded, for any other outcome.
+    func replyFailure(
+        _ result: Result<FTPPublishResult, FTPError>, code: Int, sourceLocation: SourceLocation = #_sourceLocation
+    ) -> FTPError? {
+        guard case .failure(let error) = result, case .reply(_, code, _) = error else {
+            Issue.record("expected \(code), got \(result)", sourceLocation: sourceLocation)
+            return nil
+        }
+        return error
     }
 
     @Test("the scripted server's ordinary path publishes (the baseline for the faults below)")
@@ -189,10 +195,7 @@ struct FTPScriptedFaultTests {
     @Test("452 after the data: the temporary file is deleted, nothing renamed, the error is transient")
     func insufficientStorage() async throws {
         let (result, commands, _) = try await publish(storeAnswer: "452 Insufficient storage space") { _ in nil }
-        guard case .failure(let error) = result, case .reply(_, 452, _) = error else {
-            Issue.record("expected 452, got \(result)")
-            return
-        }
+        guard let error = replyFailure(result, code: 452) else { return }
         #expect(error.isTransient)
         #expect(commands.contains("DELE out/.f.csv.web2ftp-part.test"))
         #expect(!commands.contains { $0.hasPrefix("RNTO") })
@@ -201,10 +204,7 @@ struct FTPScriptedFaultTests {
     @Test("552 is permanent")
     func exceeded() async throws {
         let (result, _, _) = try await publish(storeAnswer: "552 Quota exceeded") { _ in nil }
-        guard case .failure(let error) = result, case .reply(_, 552, _) = error else {
-            Issue.record("expected 552, got \(result)")
-            return
-        }
+        guard let error = replyFailure(result, code: 552) else { return }
         #expect(!error.isTransient)
     }
 

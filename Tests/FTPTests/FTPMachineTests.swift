@@ -272,7 +272,7 @@ struct FTPPublishMachineTests {
 struct FTPWarningTests {
     @Test("plain FTP and unverified TLS are called out; verified FTPS is not")
     func warnings() async throws {
-        try TestEnv.requireServer(port: TestEnv.ftpPort, "vsftpd (plain FTP)")
+        try TestEnv.require(.vsftpdPlain)
         let found: [String] = try await onLoop { loop, done in
             FTPSession.connect(loop: loop, configuration: plainConfiguration()) { result in
                 guard case .success(let session) = result else { return done(.failure(TestFailure("\(result)"))) }

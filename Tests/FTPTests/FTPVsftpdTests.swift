@@ -8,8 +8,7 @@ import Testing
 @Suite("FTP client against the test vsftpd")
 struct FTPVsftpdTests {
     init() throws {
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
-        try TestEnv.requireServer(port: TestEnv.ftpPort, "vsftpd (plain FTP)")
+        try TestEnv.require(.vsftpd, .vsftpdPlain)
     }
 
     @Test(

@@ -11,29 +11,25 @@ func scripted(
     script: @escaping @Sendable (_ connection: Int, _ request: String) -> [ScriptedServer.Step]
 ) async throws -> (downloads: [Download], connections: Int, requests: [String]) {
     try await onLoop { loop, done in
-        do {
-            let server = try ScriptedServer(loop: loop, script: script)
-            let client = HTTPClient(loop: loop, configuration: configuration)
-            var results: [Download] = []
-            func next(_ index: Int) {
-                guard index < paths.count else {
-                    client.close()
-                    server.close()
-                    return done(.success((results, server.connections, server.requests)))
-                }
-                let collector = Collector()
-                collector.onFinish = {
-                    results.append($0)
-                    next(index + 1)
-                }
-                client.request(
-                    try! HTTPURL("http://127.0.0.1:\(server.port)\(paths[index])"), headers: headers,
-                    delegate: collector)
+        let server = try ScriptedServer(loop: loop, script: script)
+        let client = HTTPClient(loop: loop, configuration: configuration)
+        var results: [Download] = []
+        func next(_ index: Int) {
+            guard index < paths.count else {
+                client.close()
+                server.close()
+                return done(.success((results, server.connections, server.requests)))
             }
-            next(0)
-        } catch {
-            done(.failure(TestFailure("\(error)")))
+            let collector = Collector()
+            collector.onFinish = {
+                results.append($0)
+                next(index + 1)
+            }
+            client.request(
+                try! HTTPURL("http://127.0.0.1:\(server.port)\(paths[index])"), headers: headers,
+                delegate: collector)
         }
+        next(0)
     }
 }
 
@@ -186,37 +182,33 @@ struct HTTPClientFaultTests {
     @Test("configured headers and URL credentials go to the first origin only")
     func headersDroppedAcrossOrigins() async throws {
         let seen: [String] = try await onLoop { loop, done in
-            do {
-                let other = try ScriptedServer(loop: loop) { _, _ in [.send(okHead + "Content-Length: 2\r\n\r\nok")] }
-                let first = try ScriptedServer(loop: loop) { _, request in
-                    if request.hasPrefix("GET /same") {
-                        return [.send("HTTP/1.1 302 Found\r\nLocation: /next\r\nContent-Length: 0\r\n\r\n")]
-                    }
-                    if request.hasPrefix("GET /next") {
-                        return [
-                            .send(
-                                "HTTP/1.1 302 Found\r\nLocation: http://localhost:\(other.port)/there\r\n"
-                                    + "Content-Length: 0\r\n\r\n"
-                            )
-                        ]
-                    }
-                    return [.close]
+            let other = try ScriptedServer(loop: loop) { _, _ in [.send(okHead + "Content-Length: 2\r\n\r\nok")] }
+            let first = try ScriptedServer(loop: loop) { _, request in
+                if request.hasPrefix("GET /same") {
+                    return [.send("HTTP/1.1 302 Found\r\nLocation: /next\r\nContent-Length: 0\r\n\r\n")]
                 }
-                let client = HTTPClient(loop: loop, configuration: testClientConfiguration())
-                let collector = Collector()
-                collector.onFinish = { download in
-                    client.close()
-                    first.close()
-                    other.close()
-                    if let error = download.error { return done(.failure(TestFailure("\(error)"))) }
-                    done(.success(first.requests + other.requests))
+                if request.hasPrefix("GET /next") {
+                    return [
+                        .send(
+                            "HTTP/1.1 302 Found\r\nLocation: http://localhost:\(other.port)/there\r\n"
+                                + "Content-Length: 0\r\n\r\n"
+                        )
+                    ]
                 }
-                client.request(
-                    try HTTPURL("http://user:pw@127.0.0.1:\(first.port)/same"),
-                    headers: HTTPHeaders([("X-Api-Key", "secret-key")]), delegate: collector)
-            } catch {
-                done(.failure(TestFailure("\(error)")))
+                return [.close]
             }
+            let client = HTTPClient(loop: loop, configuration: testClientConfiguration())
+            let collector = Collector()
+            collector.onFinish = { download in
+                client.close()
+                first.close()
+                other.close()
+                if let error = download.error { return done(.failure(TestFailure("\(error)"))) }
+                done(.success(first.requests + other.requests))
+            }
+            client.request(
+                try HTTPURL("http://user:pw@127.0.0.1:\(first.port)/same"),
+                headers: HTTPHeaders([("X-Api-Key", "secret-key")]), delegate: collector)
         }
         #expect(seen.count == 3)
         #expect(seen[0].contains("X-Api-Key: secret-key") && seen[0].contains("Authorization: Basic dXNlcjpwdw=="))

@@ -8,8 +8,7 @@ import Testing
 @Suite("HTTP client against the test nginx")
 struct HTTPClientNginxTests {
     init() throws {
-        try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
-        try TestEnv.requireServer(port: TestEnv.httpsPort, "nginx (HTTPS)")
+        try TestEnv.require(.nginxHTTP, .nginxHTTPS)
     }
 
     @Test(

@@ -9,31 +9,26 @@ func throughProxy(
     _ url: String, proxyUser: String? = nil, requireAuthorization: String? = nil, noProxy: [String] = []
 ) async throws -> (download: Download, heads: [String]) {
     try await onLoop { loop, done in
-        do {
-            let proxy = try TestProxy(loop: loop)
-            proxy.requiredAuthorization = requireAuthorization
-            var configuration = testClientConfiguration()
-            let proxyURL = try HTTPURL("http://\(proxyUser.map { "\($0)@" } ?? "")127.0.0.1:\(proxy.port)")
-            configuration.proxies = ProxySettings(httpProxy: proxyURL, httpsProxy: proxyURL, noProxy: noProxy)
-            let client = HTTPClient(loop: loop, configuration: configuration)
-            let collector = Collector()
-            collector.onFinish = { download in
-                client.close()
-                proxy.close()
-                done(.success((download, proxy.heads)))
-            }
-            client.request(try HTTPURL(url), delegate: collector)
-        } catch {
-            done(.failure(TestFailure("\(error)")))
+        let proxy = try TestProxy(loop: loop)
+        proxy.requiredAuthorization = requireAuthorization
+        var configuration = testClientConfiguration()
+        let proxyURL = try HTTPURL("http://\(proxyUser.map { "\($0)@" } ?? "")127.0.0.1:\(proxy.port)")
+        configuration.proxies = ProxySettings(httpProxy: proxyURL, httpsProxy: proxyURL, noProxy: noProxy)
+        let client = HTTPClient(loop: loop, configuration: configuration)
+        let collector = Collector()
+        collector.onFinish = { download in
+            client.close()
+            proxy.close()
+            done(.success((download, proxy.heads)))
         }
+        client.request(try HTTPURL(url), delegate: collector)
     }
 }
 
 @Suite("HTTP client through proxies")
 struct ProxyTests {
     init() throws {
-        try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
-        try TestEnv.requireServer(port: TestEnv.httpsPort, "nginx (HTTPS)")
+        try TestEnv.require(.nginxHTTP, .nginxHTTPS)
     }
 
     @Test("https goes through a CONNECT tunnel, TLS end to end with the origin (verified by its name)")

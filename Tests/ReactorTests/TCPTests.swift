@@ -83,6 +83,25 @@ final class SlowEchoClient: ByteStreamDelegate {
     func stream(_ stream: any ByteStream, didEnd end: StreamEnd) { finished(self, end) }
 }
 
+/// Connects where the connect must fail and ends the scenario with its error; a connect that succeeds fails the
+/// scenario with `unexpected`.
+func connectFailure(
+    loop: EventLoop, options: TCPConnector.Options = .init(), host: String, port: Int, unexpected: String,
+    _ done: @escaping @Sendable (Result<ReactorError, TestFailure>) -> Void
+) {
+    let connector = TCPConnector(loop: loop, options: options)
+    connector.connect(host: host, port: port) { result in
+        _ = connector
+        switch result {
+        case .success(let connection):
+            connection.close()
+            done(.failure(TestFailure(unexpected)))
+        case .failure(let error):
+            done(.success(error))
+        }
+    }
+}
+
 @Suite("TCP: connect, echo with backpressure, failures")
 struct TCPTests {
     @Test("64 MiB echoed through the loop: the writer's queue stays under its high watermark, every byte right")
@@ -97,30 +116,26 @@ struct TCPTests {
         let total = 64 * 1024 * 1024
         let limits = StreamLimits()
         let outcome: Outcome = try await onLoop(timeoutMS: 120_000) { loop, done in
-            do {
-                let server = try EchoServer(loop: loop, address: SocketAddress(numericHost: "127.0.0.1", port: 0)!)
-                let connector = TCPConnector(loop: loop)
-                connector.connect(to: [server.listener.localAddress], host: "127.0.0.1") { result in
-                    _ = connector
-                    guard case .success(let connection) = result else {
-                        return done(.failure(TestFailure("connect failed: \(result)")))
-                    }
-                    let client = SlowEchoClient(connection: connection, total: total) { client, end in
-                        var outcome = Outcome()
-                        outcome.received = client.received
-                        outcome.mismatch = client.mismatch
-                        outcome.clientMaxPending = client.maxPending
-                        outcome.serverMaxPending = server.maxPending
-                        if case .eof = end { outcome.endedCleanly = true }
-                        client.connection.close()
-                        server.close()
-                        done(.success(outcome))
-                    }
-                    loop.keepAlive(client)
-                    client.pump()
+            let server = try EchoServer(loop: loop, address: SocketAddress(numericHost: "127.0.0.1", port: 0)!)
+            let connector = TCPConnector(loop: loop)
+            connector.connect(to: [server.listener.localAddress], host: "127.0.0.1") { result in
+                _ = connector
+                guard case .success(let connection) = result else {
+                    return done(.failure(TestFailure("connect failed: \(result)")))
                 }
-            } catch {
-                done(.failure(TestFailure("\(error)")))
+                let client = SlowEchoClient(connection: connection, total: total) { client, end in
+                    var outcome = Outcome()
+                    outcome.received = client.received
+                    outcome.mismatch = client.mismatch
+                    outcome.clientMaxPending = client.maxPending
+                    outcome.serverMaxPending = server.maxPending
+                    if case .eof = end { outcome.endedCleanly = true }
+                    client.connection.close()
+                    server.close()
+                    done(.success(outcome))
+                }
+                loop.keepAlive(client)
+                client.pump()
             }
         }
         #expect(outcome.endedCleanly)
@@ -136,25 +151,10 @@ struct TCPTests {
     func connectRefused() async throws {
         let error: ReactorError = try await onLoop { loop, done in
             // Take a free port, then let it go: nothing listens there now.
-            let port: Int
-            do {
-                let probe = try TCPListener(loop: loop, address: SocketAddress(numericHost: "127.0.0.1", port: 0)!)
-                port = probe.localAddress.port
-                probe.close()
-            } catch {
-                return done(.failure(TestFailure("\(error)")))
-            }
-            let connector = TCPConnector(loop: loop)
-            connector.connect(host: "127.0.0.1", port: port) { result in
-                _ = connector
-                switch result {
-                case .success(let connection):
-                    connection.close()
-                    done(.failure(TestFailure("connected to a closed port")))
-                case .failure(let error):
-                    done(.success(error))
-                }
-            }
+            let probe = try TCPListener(loop: loop, address: SocketAddress(numericHost: "127.0.0.1", port: 0)!)
+            let port = probe.localAddress.port
+            probe.close()
+            connectFailure(loop: loop, host: "127.0.0.1", port: port, unexpected: "connected to a closed port", done)
         }
         guard case .connectionRefused(let host, _, let address) = error else {
             Issue.record("expected connectionRefused, got \(error)")
@@ -168,50 +168,46 @@ struct TCPTests {
     @Test("a server whose accept queue is full never answers: connectTimeout after the set time")
     func connectTimeout() async throws {
         let (error, elapsed): (ReactorError, Int) = try await onLoop { loop, done in
-            do {
-                // Backlog 0, never accepted: the kernel drops further SYNs once the queue holds its one entry.
-                let listener = try TCPListener(
-                    loop: loop, address: SocketAddress(numericHost: "127.0.0.1", port: 0)!, backlog: 0)
-                var fillers: [TCPConnector] = []
-                var held: [TCPConnection] = []
-                // Fill the queue: connections that complete sit in it; the first that cannot is our signal.
-                func fill(_ remaining: Int) {
-                    guard remaining > 0 else { return done(.failure(TestFailure("the accept queue never filled"))) }
-                    let filler = TCPConnector(loop: loop, options: .init(connectTimeoutMS: 300))
-                    fillers.append(filler)
-                    filler.connect(to: [listener.localAddress], host: "127.0.0.1") { result in
-                        switch result {
-                        case .success(let connection):
-                            held.append(connection)
-                            fill(remaining - 1)
-                        case .failure(.connectTimeout):
-                            measure()
-                        case .failure(let other):
-                            done(.failure(TestFailure("filler failed: \(other)")))
-                        }
+            // Backlog 0, never accepted: the kernel drops further SYNs once the queue holds its one entry.
+            let listener = try TCPListener(
+                loop: loop, address: SocketAddress(numericHost: "127.0.0.1", port: 0)!, backlog: 0)
+            var fillers: [TCPConnector] = []
+            var held: [TCPConnection] = []
+            // Fill the queue: connections that complete sit in it; the first that cannot is our signal.
+            func fill(_ remaining: Int) {
+                guard remaining > 0 else { return done(.failure(TestFailure("the accept queue never filled"))) }
+                let filler = TCPConnector(loop: loop, options: .init(connectTimeoutMS: 300))
+                fillers.append(filler)
+                filler.connect(to: [listener.localAddress], host: "127.0.0.1") { result in
+                    switch result {
+                    case .success(let connection):
+                        held.append(connection)
+                        fill(remaining - 1)
+                    case .failure(.connectTimeout):
+                        measure()
+                    case .failure(let other):
+                        done(.failure(TestFailure("filler failed: \(other)")))
                     }
                 }
-                func measure() {
-                    let start = DispatchTime.now().uptimeNanoseconds
-                    let connector = TCPConnector(loop: loop, options: .init(connectTimeoutMS: 400))
-                    connector.connect(host: "127.0.0.1", port: listener.localAddress.port) { result in
-                        _ = connector
-                        let elapsed = Int((DispatchTime.now().uptimeNanoseconds - start) / 1_000_000)
-                        for connection in held { connection.close() }
-                        listener.close()
-                        switch result {
-                        case .success(let connection):
-                            connection.close()
-                            done(.failure(TestFailure("connected although the queue was full")))
-                        case .failure(let error):
-                            done(.success((error, elapsed)))
-                        }
-                    }
-                }
-                fill(16)
-            } catch {
-                done(.failure(TestFailure("\(error)")))
             }
+            func measure() {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let connector = TCPConnector(loop: loop, options: .init(connectTimeoutMS: 400))
+                connector.connect(host: "127.0.0.1", port: listener.localAddress.port) { result in
+                    _ = connector
+                    let elapsed = Int((DispatchTime.now().uptimeNanoseconds - start) / 1_000_000)
+                    for connection in held { connection.close() }
+                    listener.close()
+                    switch result {
+                    case .success(let connection):
+                        connection.close()
+                        done(.failure(TestFailure("connected although the queue was full")))
+                    case .failure(let error):
+                        done(.success((error, elapsed)))
+                    }
+                }
+            }
+            fill(16)
         }
         #expect(error == .connectTimeout(host: "127.0.0.1", port: error.port, milliseconds: 400))
         #expect(elapsed >= 400 && elapsed < 3000)
@@ -243,17 +239,9 @@ struct TCPTests {
     @Test("a name that does not exist fails with resolveFailed naming it")
     func resolveFailure() async throws {
         let error: ReactorError = try await onLoop { loop, done in
-            let connector = TCPConnector(loop: loop, options: .init(connectTimeoutMS: 8000))
-            connector.connect(host: "no-such-host.invalid", port: 80) { result in
-                _ = connector
-                switch result {
-                case .success(let connection):
-                    connection.close()
-                    done(.failure(TestFailure("resolved a .invalid name")))
-                case .failure(let error):
-                    done(.success(error))
-                }
-            }
+            connectFailure(
+                loop: loop, options: .init(connectTimeoutMS: 8000), host: "no-such-host.invalid", port: 80,
+                unexpected: "resolved a .invalid name", done)
         }
         guard case .resolveFailed(let host, _) = error else {
             Issue.record("expected resolveFailed, got \(error)")
@@ -265,31 +253,27 @@ struct TCPTests {
     @Test("a peer that resets ends the stream with StreamError.reset naming it; the query gives its address")
     func resetIsTyped() async throws {
         let outcome: String = try await onLoop { loop, done in
-            do {
-                let listener = try TCPListener(loop: loop, address: SocketAddress(numericHost: "127.0.0.1", port: 0)!)
-                loop.keepAlive(listener)
-                try listener.startAccepting { accepted in
-                    // Unread bytes plus SO_LINGER 0: the kernel answers with RST.
-                    loop.scheduleTimer(afterMilliseconds: 20) { accepted.reset() }
+            let listener = try TCPListener(loop: loop, address: SocketAddress(numericHost: "127.0.0.1", port: 0)!)
+            loop.keepAlive(listener)
+            try listener.startAccepting { accepted in
+                // Unread bytes plus SO_LINGER 0: the kernel answers with RST.
+                loop.scheduleTimer(afterMilliseconds: 20) { accepted.reset() }
+            }
+            TCPConnector(loop: loop).connect(host: "127.0.0.1", port: listener.localAddress.port) { result in
+                guard case .success(let connection) = result else {
+                    return done(.failure(TestFailure("connect failed: \(result)")))
                 }
-                TCPConnector(loop: loop).connect(host: "127.0.0.1", port: listener.localAddress.port) { result in
-                    guard case .success(let connection) = result else {
-                        return done(.failure(TestFailure("connect failed: \(result)")))
-                    }
-                    let recorder = RecordingDelegate()
-                    loop.keepAlive(recorder)
-                    connection.delegate = recorder
-                    let stream: any ByteStream = connection
-                    let query = "\(stream.peerAddress == connection.peer) \(stream.tls == nil)"
-                    recorder.onEnd = { end in
-                        listener.close()
-                        guard case .failed(let error) = end else { return done(.success("\(query) \(end)")) }
-                        done(.success("\(query) \(error == .reset(peer: connection.peer.description)) \(error)"))
-                    }
-                    connection.write("hello")
+                let recorder = RecordingDelegate()
+                loop.keepAlive(recorder)
+                connection.delegate = recorder
+                let stream: any ByteStream = connection
+                let query = "\(stream.peerAddress == connection.peer) \(stream.tls == nil)"
+                recorder.onEnd = { end in
+                    listener.close()
+                    guard case .failed(let error) = end else { return done(.success("\(query) \(end)")) }
+                    done(.success("\(query) \(error == .reset(peer: connection.peer.description)) \(error)"))
                 }
-            } catch {
-                done(.failure(TestFailure("\(error)")))
+                connection.write("hello")
             }
         }
         #expect(outcome.hasPrefix("true true true connection reset by 127.0.0.1:"), "\(outcome)")
@@ -298,28 +282,24 @@ struct TCPTests {
     @Test("IPv6: connect over [::1] and exchange bytes")
     func ipv6Loopback() async throws {
         let echoed: String = try await onLoop { loop, done in
-            do {
-                let server = try EchoServer(loop: loop, address: SocketAddress(numericHost: "::1", port: 0)!)
-                let connector = TCPConnector(loop: loop)
-                connector.connect(host: "::1", port: server.listener.localAddress.port) { result in
-                    _ = connector
-                    guard case .success(let connection) = result else {
-                        return done(.failure(TestFailure("connect failed: \(result)")))
-                    }
-                    let recorder = RecordingDelegate()
-                    loop.keepAlive(recorder)
-                    connection.delegate = recorder
-                    recorder.onEnd = { _ in
-                        _ = recorder
-                        connection.close()
-                        server.close()
-                        done(.success("\(connection.peer.family == AF_INET6) \(recorder.text)"))
-                    }
-                    connection.write("hello over IPv6")
-                    connection.shutdownOutput()
+            let server = try EchoServer(loop: loop, address: SocketAddress(numericHost: "::1", port: 0)!)
+            let connector = TCPConnector(loop: loop)
+            connector.connect(host: "::1", port: server.listener.localAddress.port) { result in
+                _ = connector
+                guard case .success(let connection) = result else {
+                    return done(.failure(TestFailure("connect failed: \(result)")))
                 }
-            } catch {
-                done(.failure(TestFailure("\(error)")))
+                let recorder = RecordingDelegate()
+                loop.keepAlive(recorder)
+                connection.delegate = recorder
+                recorder.onEnd = { _ in
+                    _ = recorder
+                    connection.close()
+                    server.close()
+                    done(.success("\(connection.peer.family == AF_INET6) \(recorder.text)"))
+                }
+                connection.write("hello over IPv6")
+                connection.shutdownOutput()
             }
         }
         #expect(echoed == "true hello over IPv6")
@@ -328,26 +308,22 @@ struct TCPTests {
     @Test("addresses are tried with families interleaved, and a dead first address falls through to a live one")
     func fallsThroughAddresses() async throws {
         let peer: String = try await onLoop { loop, done in
-            do {
-                let server = try EchoServer(loop: loop, address: SocketAddress(numericHost: "127.0.0.1", port: 0)!)
-                let dead = try TCPListener(loop: loop, address: SocketAddress(numericHost: "::1", port: 0)!)
-                let deadAddress = dead.localAddress
-                dead.close()
-                let connector = TCPConnector(loop: loop, options: .init(attemptDelayMS: 5_000))
-                connector.connect(to: [deadAddress, server.listener.localAddress], host: "test") { result in
-                    _ = connector
-                    switch result {
-                    case .success(let connection):
-                        let peer = connection.peer.description
-                        connection.close()
-                        server.close()
-                        done(.success(peer))
-                    case .failure(let error):
-                        done(.failure(TestFailure("\(error)")))
-                    }
+            let server = try EchoServer(loop: loop, address: SocketAddress(numericHost: "127.0.0.1", port: 0)!)
+            let dead = try TCPListener(loop: loop, address: SocketAddress(numericHost: "::1", port: 0)!)
+            let deadAddress = dead.localAddress
+            dead.close()
+            let connector = TCPConnector(loop: loop, options: .init(attemptDelayMS: 5_000))
+            connector.connect(to: [deadAddress, server.listener.localAddress], host: "test") { result in
+                _ = connector
+                switch result {
+                case .success(let connection):
+                    let peer = connection.peer.description
+                    connection.close()
+                    server.close()
+                    done(.success(peer))
+                case .failure(let error):
+                    done(.failure(TestFailure("\(error)")))
                 }
-            } catch {
-                done(.failure(TestFailure("\(error)")))
             }
         }
         #expect(peer.hasPrefix("127.0.0.1:"))

@@ -17,9 +17,35 @@ final class LineConversation: ByteStreamDelegate {
         stream.delegate = self
     }
 
+    /// Connects to the FTP server on loopback `port` and hands `body` the conversation, kept alive by the loop, and
+    /// the TCP connection under it (for a TLS upgrade); a connect that fails ends the scenario through `done`.
+    static func open<T>(
+        on loop: EventLoop, port: Int, done: @escaping (Result<T, TestFailure>) -> Void,
+        _ body: @escaping (LineConversation, TCPConnection) -> Void
+    ) {
+        TCPConnector(loop: loop).connect(host: "127.0.0.1", port: port) { result in
+            guard case .success(let tcp) = result else { return done(.failure(TestFailure("\(result)"))) }
+            let talk = LineConversation(tcp)
+            loop.keepAlive(talk)
+            body(talk, tcp)
+        }
+    }
+
     func send(_ line: String, then: @escaping (String) -> Void) {
         waiting = then
         stream.write(line + "\r\n")
+    }
+
+    /// USER, then PASS once USER is answered, as the test user; `record` gets both replies, `then` runs after the
+    /// second.
+    func logIn(record: @escaping (String) -> Void, then: @escaping () -> Void) {
+        send("USER \(TestEnv.ftpUser)") { reply in
+            record(reply)
+            self.send("PASS \(TestEnv.ftpPassword)") { reply in
+                record(reply)
+                then()
+            }
+        }
     }
 
     func expectReply(_ then: @escaping (String) -> Void) {
@@ -68,16 +94,11 @@ final class LineConversation: ByteStreamDelegate {
 struct ExplicitTLSTests {
     @Test("the FTPS server accepts a login after AUTH TLS, verified with the test CA")
     func authTLSUpgrade() async throws {
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
+        try TestEnv.require(.vsftpd)
         let context = try TLSContext(.client(additionalCAFile: TestEnv.caFile))
-        let user = TestEnv.ftpUser
-        let password = TestEnv.ftpPassword
         let transcript: [String] = try await onLoop { loop, done in
             var transcript: [String] = []
-            TCPConnector(loop: loop).connect(host: "127.0.0.1", port: TestEnv.ftpsPort) { result in
-                guard case .success(let tcp) = result else { return done(.failure(TestFailure("\(result)"))) }
-                let talk = LineConversation(tcp)
-                loop.keepAlive(talk)
+            LineConversation.open(on: loop, port: TestEnv.ftpsPort, done: done) { talk, tcp in
                 talk.expectReply { banner in
                     transcript.append(banner)
                     talk.send("AUTH TLS") { reply in
@@ -89,15 +110,11 @@ struct ExplicitTLSTests {
                                 return done(.failure(TestFailure("TLS: \(result)")))
                             }
                             talk.adopt(tls)
-                            talk.send("USER \(user)") { reply in
-                                transcript.append(reply)
-                                talk.send("PASS \(password)") { reply in
+                            talk.logIn(record: { transcript.append($0) }) {
+                                talk.send("QUIT") { reply in
                                     transcript.append(reply)
-                                    talk.send("QUIT") { reply in
-                                        transcript.append(reply)
-                                        tls.close()
-                                        done(.success(transcript))
-                                    }
+                                    tls.close()
+                                    done(.success(transcript))
                                 }
                             }
                         }
@@ -110,13 +127,10 @@ struct ExplicitTLSTests {
 
     @Test("the FTPS server refuses a login before AUTH TLS")
     func plaintextLoginRefused() async throws {
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
+        try TestEnv.require(.vsftpd)
         let user = TestEnv.ftpUser
         let reply: String = try await onLoop { loop, done in
-            TCPConnector(loop: loop).connect(host: "127.0.0.1", port: TestEnv.ftpsPort) { result in
-                guard case .success(let tcp) = result else { return done(.failure(TestFailure("\(result)"))) }
-                let talk = LineConversation(tcp)
-                loop.keepAlive(talk)
+            LineConversation.open(on: loop, port: TestEnv.ftpsPort, done: done) { talk, tcp in
                 talk.expectReply { _ in
                     talk.send("USER \(user)") { reply in
                         tcp.close()
@@ -130,24 +144,15 @@ struct ExplicitTLSTests {
 
     @Test("the plain FTP server logs in without TLS")
     func plainLogin() async throws {
-        try TestEnv.requireServer(port: TestEnv.ftpPort, "vsftpd (plain FTP)")
-        let user = TestEnv.ftpUser
-        let password = TestEnv.ftpPassword
+        try TestEnv.require(.vsftpdPlain)
         let codes: [String] = try await onLoop { loop, done in
             var codes: [String] = []
-            TCPConnector(loop: loop).connect(host: "127.0.0.1", port: TestEnv.ftpPort) { result in
-                guard case .success(let tcp) = result else { return done(.failure(TestFailure("\(result)"))) }
-                let talk = LineConversation(tcp)
-                loop.keepAlive(talk)
+            LineConversation.open(on: loop, port: TestEnv.ftpPort, done: done) { talk, tcp in
                 talk.expectReply { banner in
                     codes.append(String(banner.prefix(3)))
-                    talk.send("USER \(user)") { reply in
-                        codes.append(String(reply.prefix(3)))
-                        talk.send("PASS \(password)") { reply in
-                            codes.append(String(reply.prefix(3)))
-                            tcp.close()
-                            done(.success(codes))
-                        }
+                    talk.logIn(record: { codes.append(String($0.prefix(3))) }) {
+                        tcp.close()
+                        done(.success(codes))
                     }
                 }
             }
@@ -159,7 +164,7 @@ struct ExplicitTLSTests {
         "a data connection that resumes the control session passes vsftpd's require_ssl_reuse; one that does not fails",
         arguments: [TLSConfiguration.Version.tls12, .tls13], [true, false])
     func dataChannelSessionReuse(version: TLSConfiguration.Version, reuse: Bool) async throws {
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
+        try TestEnv.require(.vsftpd)
         let context = try TLSContext(.client(additionalCAFile: TestEnv.caFile, maximumVersion: version))
         let (user, password) = (TestEnv.ftpUser, TestEnv.ftpPassword)
         let name = "reuse-\(version)-\(UInt32.random(in: 0...UInt32.max)).csv"
@@ -167,10 +172,7 @@ struct ExplicitTLSTests {
         let outcome: [String] = try await onLoop { loop, done in
             var log: [String] = []
             func fail(_ what: String) { done(.failure(TestFailure("\(what); so far \(log)"))) }
-            TCPConnector(loop: loop).connect(host: "127.0.0.1", port: TestEnv.ftpsPort) { result in
-                guard case .success(let tcp) = result else { return fail("\(result)") }
-                let talk = LineConversation(tcp)
-                loop.keepAlive(talk)
+            LineConversation.open(on: loop, port: TestEnv.ftpsPort, done: done) { talk, tcp in
                 var steps = ["AUTH TLS", "USER \(user)", "PASS \(password)", "PBSZ 0", "PROT P", "TYPE I", "EPSV"]
                 func next(_ reply: String) {
                     log.append(String(reply.prefix(3)))

@@ -18,7 +18,7 @@ func fetch(
     path: String = "/small.csv", host: String = "127.0.0.1", serverName: String? = nil,
     configuration: TLSConfiguration, session: TLSSession? = nil
 ) async throws -> Result<Fetch, TLSError> {
-    try TestEnv.requireServer(port: TestEnv.httpsPort, "nginx (HTTPS)")
+    try TestEnv.require(.nginxHTTPS)
     let context = try TLSContext(configuration)
     return try await onLoop { loop, done in
         TLSStream.connect(

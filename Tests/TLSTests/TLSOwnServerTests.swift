@@ -20,51 +20,47 @@ func clientAgainstOwnServer(
     let serverContext = try TLSContext(.server(certificateChainFile: certificate, privateKeyFile: key))
     let clientContext = try TLSContext(.client(additionalCAFile: TestEnv.caFile))
     return try await onLoop { loop, done in
-        do {
-            let listener = try TCPListener(loop: loop, address: SocketAddress(numericHost: "127.0.0.1", port: 0)!)
-            loop.keepAlive(listener)
-            var accepted: [AnyObject] = []
-            try listener.startAccepting { connection in
-                accepted.append(connection)
-                if case .neverHandshake = ending { return }  // accept, then say nothing at all
-                TLSStream.accept(over: connection, context: serverContext) { result in
-                    guard case .success(let server) = result else { return }
-                    accepted.append(server)
-                    server.write("hello")
-                    switch ending {
-                    case .closeNotify: server.closeGracefully(timeoutMS: 1000)
-                    case .abruptClose: loop.scheduleTimer(afterMilliseconds: 20) { server.close() }
-                    case .neverHandshake: break
-                    }
+        let listener = try TCPListener(loop: loop, address: SocketAddress(numericHost: "127.0.0.1", port: 0)!)
+        loop.keepAlive(listener)
+        var accepted: [AnyObject] = []
+        try listener.startAccepting { connection in
+            accepted.append(connection)
+            if case .neverHandshake = ending { return }  // accept, then say nothing at all
+            TLSStream.accept(over: connection, context: serverContext) { result in
+                guard case .success(let server) = result else { return }
+                accepted.append(server)
+                server.write("hello")
+                switch ending {
+                case .closeNotify: server.closeGracefully(timeoutMS: 1000)
+                case .abruptClose: loop.scheduleTimer(afterMilliseconds: 20) { server.close() }
+                case .neverHandshake: break
                 }
             }
-            TLSStream.connect(
-                loop: loop, host: "127.0.0.1", port: listener.localAddress.port, context: clientContext,
-                handshakeTimeoutMS: handshakeTimeoutMS
-            ) { result in
-                switch result {
-                case .failure(let error):
+        }
+        TLSStream.connect(
+            loop: loop, host: "127.0.0.1", port: listener.localAddress.port, context: clientContext,
+            handshakeTimeoutMS: handshakeTimeoutMS
+        ) { result in
+            switch result {
+            case .failure(let error):
+                listener.close()
+                done(.success("handshake: \(error)"))
+            case .success(let client):
+                let recorder = RecordingDelegate()
+                loop.keepAlive(recorder)
+                client.delegate = recorder
+                recorder.onEnd = { end in
+                    client.close()
                     listener.close()
-                    done(.success("handshake: \(error)"))
-                case .success(let client):
-                    let recorder = RecordingDelegate()
-                    loop.keepAlive(recorder)
-                    client.delegate = recorder
-                    recorder.onEnd = { end in
-                        client.close()
-                        listener.close()
-                        switch end {
-                        case .eof: done(.success("\(recorder.text) eof"))
-                        case .failed(.tls(let failure)):
-                            let facts = "\(failure.kind) \(failure.host) transient=\(failure.isTransient)"
-                            done(.success("\(recorder.text) failed (\(facts)): \(failure)"))
-                        case .failed(let error): done(.success("\(recorder.text) failed: \(error)"))
-                        }
+                    switch end {
+                    case .eof: done(.success("\(recorder.text) eof"))
+                    case .failed(.tls(let failure)):
+                        let facts = "\(failure.kind) \(failure.host) transient=\(failure.isTransient)"
+                        done(.success("\(recorder.text) failed (\(facts)): \(failure)"))
+                    case .failed(let error): done(.success("\(recorder.text) failed: \(error)"))
                     }
                 }
             }
-        } catch {
-            done(.failure(TestFailure("\(error)")))
         }
     }
 }

@@ -2,10 +2,11 @@ import Foundation
 import Reactor
 
 /// Runs a scenario on a fresh event loop thread and awaits its result. The scenario gets the loop and a `done`
-/// function to call once, on the loop; a watchdog fails the test if it never does.
+/// function to call once, on the loop; a watchdog fails the test if it never does. What the scenario throws while it
+/// sets up (a listener that cannot bind) fails the test as `done` would.
 public func onLoop<T: Sendable>(
     timeoutMS: Int = 30_000,
-    _ scenario: @escaping @Sendable (EventLoop, @escaping @Sendable (Result<T, TestFailure>) -> Void) -> Void
+    _ scenario: @escaping @Sendable (EventLoop, @escaping @Sendable (Result<T, TestFailure>) -> Void) throws -> Void
 ) async throws -> T {
     let thread = try EventLoopThread()
     defer { thread.shutdown() }
@@ -22,7 +23,11 @@ public func onLoop<T: Sendable>(
             loop.scheduleTimer(afterMilliseconds: timeoutMS) {
                 finish(.failure(TestFailure("scenario did not finish within \(timeoutMS) ms")))
             }
-            scenario(loop, finish)
+            do {
+                try scenario(loop, finish)
+            } catch {
+                finish(.failure(TestFailure("\(error)")))
+            }
         }
     }
     return try result.get()

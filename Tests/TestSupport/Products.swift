@@ -9,15 +9,7 @@ public struct ProductRun: Sendable {
 
 public func runProduct(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ProductRun
 {
-    let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-    let executable = bundle.deletingLastPathComponent().appendingPathComponent(name)
-    guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-        throw TestFailure("\(executable.path) is not built: run the tests with `swift test` from the package root")
-    }
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let process = try productProcess(name, arguments, environment: environment)
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out
@@ -30,4 +22,28 @@ public func runProduct(_ name: String, _ arguments: [String], environment: [Stri
     return ProductRun(
         status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
         error: String(decoding: errData, as: UTF8.self))
+}
+
+/// Starts one of the package's executables and returns at once, its stderr discarded: for a test that watches or
+/// signals the child while it runs, and waits for it itself.
+public func startProduct(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Process {
+    let process = try productProcess(name, arguments, environment: environment)
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+}
+
+/// The executable `name`, built next to the test bundle, set up with `arguments` and this process's environment
+/// overlaid with `environment`.
+func productProcess(_ name: String, _ arguments: [String], environment: [String: String]) throws -> Process {
+    let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+    let executable = bundle.deletingLastPathComponent().appendingPathComponent(name)
+    guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+        throw TestFailure("\(executable.path) is not built: run the tests with `swift test` from the package root")
+    }
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    return process
 }

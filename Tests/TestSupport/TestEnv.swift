@@ -25,6 +25,36 @@ public enum TestEnv {
     public static var expiredKey: String { directory + "/expired.key" }
     public static var wwwDirectory: String { directory + "/www" }
 
+    /// The real test servers by the name a failure gives them.
+    public enum Server: Sendable {
+        case nginxHTTP, nginxHTTPS, vsftpd, vsftpdPlain, vsftpdImplicit
+
+        var port: Int {
+            switch self {
+            case .nginxHTTP: TestEnv.httpPort
+            case .nginxHTTPS: TestEnv.httpsPort
+            case .vsftpd: TestEnv.ftpsPort
+            case .vsftpdPlain: TestEnv.ftpPort
+            case .vsftpdImplicit: TestEnv.ftpsImplicitPort
+            }
+        }
+
+        var name: String {
+            switch self {
+            case .nginxHTTP: "nginx (HTTP)"
+            case .nginxHTTPS: "nginx (HTTPS)"
+            case .vsftpd: "vsftpd (FTPS)"
+            case .vsftpdPlain: "vsftpd (plain FTP)"
+            case .vsftpdImplicit: "vsftpd (implicit FTPS)"
+            }
+        }
+    }
+
+    /// Fails (never skips) when one of the servers a test needs is not listening.
+    public static func require(_ servers: Server...) throws {
+        for server in servers { try requireServer(port: server.port, server.name) }
+    }
+
     /// Fails (never skips) when a server the test needs is not listening, saying how to start it.
     public static func requireServer(port: Int, _ what: String) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

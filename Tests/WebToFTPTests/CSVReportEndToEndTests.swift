@@ -7,8 +7,7 @@ import Testing
 @Suite("CSV counters and notes, end to end")
 struct CSVReportEndToEndTests {
     init() throws {
-        try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
+        try TestEnv.require(.nginxHTTP, .vsftpd)
     }
 
     @Test("ignored keys, counters, per-column unparsed dates and the never-parsed warning")

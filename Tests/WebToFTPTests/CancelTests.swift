@@ -7,7 +7,7 @@ import Testing
 struct CancelTests {
     @Test("SIGTERM while every source waits on its back-off: the run ends at once, each source failed, exit 143")
     func duringBackoff() async throws {
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
+        try TestEnv.require(.vsftpd)
         let scenario = try Scenario("cancel-backoff")
         let (thread, port) = try await scriptedServer { _, _ in
             [.send("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 30\r\nContent-Length: 0\r\n\r\n")]
@@ -17,16 +17,7 @@ struct CancelTests {
             """
             {"a": {"URL": "http://127.0.0.1:\(port)/a.csv"}, "b": {"URL": "http://127.0.0.1:\(port)/b.csv"}}
             """)
-        let process = Process()
-        let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        process.executableURL = bundle.deletingLastPathComponent().appendingPathComponent("web2ftp")
-        process.arguments = [
-            "manual", "parallel", "--config", scenario.directory + "/config.json", "--log",
-            scenario.directory + "/etl_pipeline.log", "--cacert", TestEnv.caFile,
-        ]
-        process.environment = ProcessInfo.processInfo.environment.merging(scenario.environment) { $1 }
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try scenario.start(["manual", "parallel"])
         func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
             for _ in 0..<Int(seconds * 50) {
                 if condition() { return true }

@@ -19,9 +19,7 @@ struct FaultMatrixTests {
         "the run publishes a correct file or nothing, says why, leaks nothing, and the other source is unaffected",
         arguments: FaultCase.all)
     func row(_ row: FaultCase) async throws {
-        try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
-        try TestEnv.requireServer(port: TestEnv.ftpPort, "vsftpd (plain FTP)")
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
+        try TestEnv.require(.nginxHTTP, .vsftpdPlain, .vsftpd)
         let thread = try EventLoopThread()
         defer { thread.shutdown() }
         let scenario = try Scenario("fault")

@@ -66,6 +66,17 @@ struct FaultCase: CustomTestStringConvertible, Sendable {
         }
     }
 
+    /// The body drips from `offset`, then `kind` strikes 600 ms in: by time, since with the drip that is mid-body
+    /// whatever the machine's speed. It costs the first attempt, the retry publishes.
+    static func dripThen(_ kind: Fault.Kind, _ phase: String, _ side: Side, from offset: Int) -> FaultCase {
+        row(
+            phase, side,
+            [
+                Fault(.drip(milliseconds: 2), .toClient, at: .offset(offset)),
+                Fault(kind, .toClient, at: .time(milliseconds: 600)),
+            ], .published(retries: 1))
+    }
+
     static let all: [FaultCase] = {
         let http = Side.http(tls: false)
         let https = Side.http(tls: true)
@@ -93,21 +104,8 @@ struct FaultCase: CustomTestStringConvertible, Sendable {
             row(
                 "HTTP body", http, [Fault(.drip(milliseconds: 2), .toClient, at: .offset(150))], .published(retries: 0),
                 file: "small.csv"))
-        // By time: the body drips, so 600 ms in is mid-body whatever the machine's speed.
-        rows.append(
-            row(
-                "HTTP body", http,
-                [
-                    Fault(.drip(milliseconds: 2), .toClient, at: .offset(150)),
-                    Fault(.reset, .toClient, at: .time(milliseconds: 600)),
-                ], .published(retries: 1)))
-        rows.append(
-            row(
-                "HTTPS body", https,
-                [
-                    Fault(.drip(milliseconds: 2), .toClient, at: .offset(5000)),
-                    Fault(.cut, .toClient, at: .time(milliseconds: 600)),
-                ], .published(retries: 1)))
+        rows.append(dripThen(.reset, "HTTP body", http, from: 150))
+        rows.append(dripThen(.cut, "HTTPS body", https, from: 5000))
         // The run's first FTP session does the leftover check before any source starts: a fault in its connect,
         // login or TLS handshake costs that check (a warning) and the sources log in afresh, with no retry.
         rows.append(row("FTP connect", ftp, [Fault(.refuse)], .published(retries: 0)))

@@ -6,8 +6,7 @@ import Testing
 struct FileSystemErrorTests {
     @Test("a full log device: the run goes on and publishes, and says so once on stderr")
     func fullLog() throws {
-        try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd")
+        try TestEnv.require(.nginxHTTP, .vsftpd)
         let scenario = try Scenario("fulllog")
         try scenario.writeConfig("{\"a\": {\"URL\": \"\(http)/small.csv\"}, \"b\": {\"URL\": \"\(http)/small.csv\"}}")
         let run = try scenario.run("sequential", ["--log", "/dev/full"])

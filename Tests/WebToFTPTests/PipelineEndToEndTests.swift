@@ -42,6 +42,17 @@ struct Scenario {
             environment: environment ?? self.environment)
     }
 
+    /// Starts `web2ftp ARGUMENTS` on this scenario, logging to `log` in its directory, and returns at once.
+    func start(
+        _ arguments: [String], log: String = "etl_pipeline.log", environment: [String: String]? = nil
+    ) throws -> Process {
+        try startProduct(
+            "web2ftp",
+            arguments + [
+                "--config", directory + "/config.json", "--log", directory + "/" + log, "--cacert", TestEnv.caFile,
+            ], environment: environment ?? self.environment)
+    }
+
     func published(_ path: String) -> String? {
         FileManager.default.contents(atPath: target + "/" + path).map { String(decoding: $0, as: UTF8.self) }
     }
@@ -86,8 +97,7 @@ let https = "https://localhost:\(TestEnv.httpsPort)"
 @Suite("web2ftp manual, end to end against nginx and vsftpd")
 struct PipelineEndToEndTests {
     init() throws {
-        try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
+        try TestEnv.require(.nginxHTTP, .vsftpd)
     }
 
     static let mixedConfig = """
@@ -238,16 +248,7 @@ struct PipelineEndToEndTests {
         }
         defer { thread.shutdown() }
         try scenario.writeConfig("{\"slow\": {\"URL\": \"http://127.0.0.1:\(port)/s.csv\"}}")
-        let first = Process()
-        let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        first.executableURL = bundle.deletingLastPathComponent().appendingPathComponent("web2ftp")
-        first.arguments = [
-            "manual", "sequential", "--config", scenario.directory + "/config.json", "--log",
-            scenario.directory + "/first.log", "--cacert", TestEnv.caFile,
-        ]
-        first.environment = ProcessInfo.processInfo.environment.merging(scenario.environment) { $1 }
-        first.standardError = FileHandle.nullDevice
-        try first.run()
+        let first = try scenario.start(["manual", "sequential"], log: "first.log")
         // The first run logs `run` once it holds the lock. A blocking wait: an await here can resume only after
         // other tests' blocking child processes free the cooperative pool, by when the first run may be over.
         for _ in 0..<250 {
@@ -342,16 +343,7 @@ struct PipelineEndToEndTests {
     /// sends SIGTERM and waits for the exit. Returns the exit status, or nil when `ready` never came.
     static func interrupt(_ scenario: Scenario, environment: [String: String], when ready: () -> Bool) throws -> Int32?
     {
-        let process = Process()
-        let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        process.executableURL = bundle.deletingLastPathComponent().appendingPathComponent("web2ftp")
-        process.arguments = [
-            "manual", "sequential", "--config", scenario.directory + "/config.json", "--log",
-            scenario.directory + "/etl_pipeline.log", "--cacert", TestEnv.caFile,
-        ]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try scenario.start(["manual", "sequential"], environment: environment)
         var sawReady = false
         for _ in 0..<250 {
             if ready() {
@@ -417,8 +409,7 @@ struct PipelineEndToEndTests {
 struct LibraryRunTests {
     @Test("WebToFTP.run publishes and returns the summary")
     func run() async throws {
-        try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
+        try TestEnv.require(.nginxHTTP, .vsftpd)
         let scenario = try Scenario("library")
         let sources = try ConfigLoader.load(
             "{\"lib\": {\"URL\": \"\(http)/small.csv\", \"PARAMS\": {\"usecols\": [\"id\"]}}}", runStart: .now())

@@ -47,6 +47,15 @@ struct NextRunTests {
     }
 }
 
+/// Whether `condition` comes true, looked at every 100 ms, `tries` times at most.
+private func eventually(tries: Int, _ condition: () -> Bool) async throws -> Bool {
+    for _ in 0..<tries {
+        if condition() { return true }
+        try await Task.sleep(nanoseconds: 100_000_000)
+    }
+    return false
+}
+
 @Suite("schedule mode, end to end")
 struct ScheduleEndToEndTests {
     @Test(
@@ -56,8 +65,7 @@ struct ScheduleEndToEndTests {
         """
     )
     func runsOnceThenWaits() async throws {
-        try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
+        try TestEnv.require(.nginxHTTP, .vsftpd)
         let scenario = try Scenario("schedule")
         try scenario.writeConfig("{\"s\": {\"URL\": \"\(http)/small.csv\"}}")
         // A time of day three seconds from now, in UTC (TZ is set for the child).
@@ -68,17 +76,9 @@ struct ScheduleEndToEndTests {
         let at = String(format: "%02d:%02d:%02d", parts.hour!, parts.minute!, parts.second!)
         let later = calendar.dateComponents([.hour, .minute, .second], from: soon.addingTimeInterval(8))
         let atLater = String(format: "%02d:%02d:%02d", later.hour!, later.minute!, later.second!)
-        let process = Process()
-        let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        process.executableURL = bundle.deletingLastPathComponent().appendingPathComponent("web2ftp")
-        process.arguments = [
-            "schedule", "sequential", "--at", at, "--at", atLater, "--config", scenario.directory + "/config.json",
-            "--log", scenario.directory + "/etl_pipeline.log", "--cacert", TestEnv.caFile,
-        ]
-        process.environment = ProcessInfo.processInfo.environment.merging(scenario.environment) { $1 }
-            .merging(["TZ": "UTC"]) { $1 }
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try scenario.start(
+            ["schedule", "sequential", "--at", at, "--at", atLater],
+            environment: scenario.environment.merging(["TZ": "UTC"]) { $1 })
         // As soon as the first run has started (it has read its config by then), break the config: the second
         // trigger must skip its run and leave the scheduler up. The wait blocks this thread on purpose: awaiting
         // here let other tests' blocking child processes hold the cooperative pool past the second trigger (seen
@@ -87,23 +87,9 @@ struct ScheduleEndToEndTests {
             usleep(20_000)
         }
         try scenario.writeConfig("{\"s\": {\"URL\": ")
-        var published = false
-        for _ in 0..<150 {
-            if scenario.log.contains("[s] published") {
-                published = true
-                break
-            }
-            try await Task.sleep(nanoseconds: 100_000_000)
-        }
+        let published = try await eventually(tries: 150) { scenario.log.contains("[s] published") }
         #expect(published, "no run within 15 s: \(scenario.log)")
-        var skipped = false
-        for _ in 0..<100 {
-            if scenario.log.contains("skipped reason=\"config:") {
-                skipped = true
-                break
-            }
-            try await Task.sleep(nanoseconds: 100_000_000)
-        }
+        let skipped = try await eventually(tries: 100) { scenario.log.contains("skipped reason=\"config:") }
         #expect(skipped, "the broken config was not reported: \(scenario.log)")
         try await Task.sleep(nanoseconds: 500_000_000)
         #expect(process.isRunning, "the scheduler must stay up")
@@ -111,14 +97,7 @@ struct ScheduleEndToEndTests {
         let logPath = scenario.directory + "/etl_pipeline.log"
         try FileManager.default.moveItem(atPath: logPath, toPath: logPath + ".1")
         kill(process.processIdentifier, SIGHUP)
-        var reopened = false
-        for _ in 0..<50 {
-            if scenario.log.contains("log_reopened") {
-                reopened = true
-                break
-            }
-            try await Task.sleep(nanoseconds: 100_000_000)
-        }
+        let reopened = try await eventually(tries: 50) { scenario.log.contains("log_reopened") }
         #expect(reopened, "SIGHUP did not reopen the log")
         process.terminate()
         process.waitUntilExit()

@@ -8,8 +8,7 @@ import Testing
 @Suite("Security checks, end to end", .serialized)
 struct SecurityTests {
     init() throws {
-        try TestEnv.requireServer(port: TestEnv.httpsPort, "nginx (HTTPS)")
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
+        try TestEnv.require(.nginxHTTPS, .vsftpd)
     }
 
     /// The log line of `source`'s final failure, or "".

@@ -20,8 +20,7 @@ struct TraceEndToEndTests {
 
     @Test("-vv: every FTP command and reply and every HTTP head, numbered by connection, with no secret")
     func traceOfARun() throws {
-        try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd")
+        try TestEnv.require(.nginxHTTP, .vsftpd)
         let scenario = try Scenario("trace")
         let secretQuery = "s3cr3t-token-value"
         try scenario.writeConfig(
@@ -50,8 +49,7 @@ struct TraceEndToEndTests {
 
     @Test("without -vv no TRACE line is written, in the log or on stderr")
     func noTraceByDefault() throws {
-        try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd")
+        try TestEnv.require(.nginxHTTP, .vsftpd)
         let scenario = try Scenario("notrace")
         try scenario.writeConfig("{\"a\": {\"URL\": \"\(http)/small.csv\"}}")
         let run = try scenario.run("sequential", ["-v"])
