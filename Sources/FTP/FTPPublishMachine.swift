@@ -17,7 +17,7 @@ public struct FTPPublishMachine {
         case aborted(String)
     }
 
-    public enum Action: Equatable {
+    public enum Action: Equatable, FTPPassiveActions {
         case send(FTPCommand)
         /// Connect the data channel to `port` (on the control connection's peer; `announcedHost` is what PASV said).
         case openData(port: Int, announcedHost: String?)
@@ -190,16 +190,11 @@ public struct FTPPublishMachine {
 
     private mutating func passiveAnswered(_ step: FTPPassiveStep, _ reply: FTPReply) -> [Action] {
         var step = step
-        switch step.handle(reply) {
-        case .openData(let port, let announced):
-            state = .awaitingDataConnection
-            return [.openData(port: port, announcedHost: announced)]
-        case .fallBack(let command):
-            state = .passive(step)
-            return [.epsvRefused, .send(command)]
-        case .failed(let error):
-            return finish(.failed(error))
-        }
+        let outcome = step.handle(reply)
+        // No STOR has gone out yet: a failure leaves no temporary file.
+        state = outcome.next(
+            asking: .passive(step), connecting: .awaitingDataConnection, failed: .done(temporaryMayRemain: false))
+        return outcome.actions()
     }
 
     // MARK: the transfer
