@@ -25,6 +25,17 @@ struct DateNormalizer {
         var meridiem: UInt8?  // "A" or "P"
         /// Already formatted: "+00:00", "-05:30".
         var zone: [UInt8] = []
+
+        /// Sets the field that %m, %d, %M or %S reads (direct stores: this runs for every value of a date column).
+        @inline(__always)
+        mutating func set(_ directive: UInt8, _ value: Int) {
+            switch directive {
+            case UInt8(ascii: "m"): month = value
+            case UInt8(ascii: "d"): day = value
+            case UInt8(ascii: "M"): minute = value
+            default: second = value
+            }
+        }
     }
 
     init(dayFirst: Bool, format: String?) {
@@ -223,22 +234,13 @@ struct DateNormalizer {
                 case UInt8(ascii: "y"):
                     guard let value = scanner.number(maxDigits: 2), value.digits == 2 else { return nil }
                     parts.year = twoDigitYear(value.value)
-                case UInt8(ascii: "m"):
+                case UInt8(ascii: "m"), UInt8(ascii: "d"), UInt8(ascii: "M"), UInt8(ascii: "S"):
                     guard let value = scanner.number(maxDigits: 2) else { return nil }
-                    parts.month = value.value
-                case UInt8(ascii: "d"):
-                    guard let value = scanner.number(maxDigits: 2) else { return nil }
-                    parts.day = value.value
+                    parts.set(directive, value.value)
                 case UInt8(ascii: "H"), UInt8(ascii: "I"):
                     guard let value = scanner.number(maxDigits: 2) else { return nil }
                     parts.hour = value.value
                     sawTime = true
-                case UInt8(ascii: "M"):
-                    guard let value = scanner.number(maxDigits: 2) else { return nil }
-                    parts.minute = value.value
-                case UInt8(ascii: "S"):
-                    guard let value = scanner.number(maxDigits: 2) else { return nil }
-                    parts.second = value.value
                 case UInt8(ascii: "f"):
                     guard let digits = scanner.digitRun(max: 9) else { return nil }
                     parts.fraction = digits

@@ -1,7 +1,7 @@
 /// Reading a name listing (`NLST -a`, so that vsftpd shows dot-files) as a pure state machine: EPSV (or PASV, see
 /// `FTPPassiveStep`) → data connection → NLST → the names → 226. A directory that does not exist lists as empty.
-public struct FTPListMachine {
-    public enum Event: Equatable {
+public struct FTPListMachine: FTPDataMachine {
+    public enum Event: Equatable, FTPReplyEvent {
         case reply(FTPReply)
         case dataConnected
         /// The server closed the data connection after sending the listing (given whole).
@@ -9,7 +9,7 @@ public struct FTPListMachine {
         case dataFailed(String)
     }
 
-    public enum Action: Equatable {
+    public enum Action: Equatable, FTPPassiveActions {
         case send(FTPCommand)
         case openData(port: Int, announcedHost: String?)
         /// The server refused EPSV for good: later data connections on this session go straight to PASV.
@@ -50,16 +50,9 @@ public struct FTPListMachine {
     public mutating func handle(_ event: Event) -> [Action] {
         switch (state, event) {
         case (.passive(var step), .reply(let reply)):
-            switch step.handle(reply) {
-            case .openData(let port, let announced):
-                state = .awaitingData
-                return [.openData(port: port, announcedHost: announced)]
-            case .fallBack(let command):
-                state = .passive(step)
-                return [.epsvRefused, .send(command)]
-            case .failed(let error):
-                return finish(.failed(error))
-            }
+            let outcome = step.handle(reply)
+            state = outcome.next(asking: .passive(step), connecting: .awaitingData, failed: .done)
+            return outcome.actions()
         case (.awaitingData, .dataConnected):
             state = .listing(Listing())
             return send("NLST", directory.isEmpty ? "-a" : "-a \(directory)")

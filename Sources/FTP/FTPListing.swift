@@ -1,13 +1,13 @@
 /// One NLST: a thin driver that feeds an `FTPListMachine` the control channel's replies and its data channel's
 /// events, and collects the listing (capped: a directory of our own uploads is small).
-final class FTPListing: FTPControlChannelUser, FTPDataChannelDelegate {
-    private let control: FTPControlChannel
-    private let connector: FTPDataConnector
+final class FTPListing: FTPControlChannelUser, FTPMachineDriver {
+    let control: FTPControlChannel
+    let connector: FTPDataConnector
     /// The listing's data must keep coming (see `FTPDataChannel.watchForSilence`).
     private let idleTimeoutMS: Int
-    private var machine: FTPListMachine
+    var machine: FTPListMachine
     private var completion: ((Result<[String], FTPError>) -> Void)?
-    private var data: FTPDataChannel?
+    var data: FTPDataChannel?
     private var received: [UInt8] = []
     private static let maximum = 16 * 1024 * 1024
 
@@ -22,30 +22,13 @@ final class FTPListing: FTPControlChannelUser, FTPDataChannelDelegate {
         machine = FTPListMachine(directory: directory, host: control.host, tryEPSV: !connector.epsvRefused)
     }
 
-    func start() {
-        perform(machine.start())
-    }
-
-    private func step(_ event: FTPListMachine.Event) {
-        perform(machine.handle(event))
-    }
-
-    private func perform(_ actions: [FTPListMachine.Action]) {
-        for action in actions {
-            switch action {
-            case .send(let command):
-                control.send(command) { [weak self] reply in self?.step(.reply(reply)) }
-            case .openData(let port, let announced):
-                let channel = connector.channel(fullRecords: false, delegate: self)
-                data = channel
-                channel.open(port: port, announcedHost: announced)
-            case .epsvRefused:
-                connector.epsvRefused = true
-            case .listed(let names):
-                finish(.success(names))
-            case .failed(let error):
-                finish(.failure(error))
-            }
+    func perform(_ action: FTPListMachine.Action) {
+        switch action {
+        case .send(let command): send(command)
+        case .openData(let port, let announced): openData(port: port, announcedHost: announced, fullRecords: false)
+        case .epsvRefused: connector.epsvRefused = true
+        case .listed(let names): finish(.success(names))
+        case .failed(let error): finish(.failure(error))
         }
     }
 

@@ -46,3 +46,33 @@ public struct FTPPassiveStep: Equatable, Sendable {
     private static let epsv = FTPCommand(constant: "EPSV")
     private static let pasv = FTPCommand(constant: "PASV")
 }
+
+/// The actions of a machine that takes the passive step (publish, listing): its `Action` has these cases, which
+/// satisfy the requirements, so that an outcome turns into the machine's actions in one place.
+protocol FTPPassiveActions {
+    static func send(_ command: FTPCommand) -> Self
+    static func openData(port: Int, announcedHost: String?) -> Self
+    static var epsvRefused: Self { get }
+    static func failed(_ error: FTPError) -> Self
+}
+
+extension FTPPassiveStep.Outcome {
+    /// What the machine does: connect, or remember the refusal and send PASV, or fail.
+    func actions<Action: FTPPassiveActions>() -> [Action] {
+        switch self {
+        case .openData(let port, let announced): return [.openData(port: port, announcedHost: announced)]
+        case .fallBack(let command): return [.epsvRefused, .send(command)]
+        case .failed(let error): return [.failed(error)]
+        }
+    }
+
+    /// The machine's state after this outcome: still `asking` (the step, changed), `connecting` to the port, or
+    /// `failed` (done).
+    func next<State>(asking: State, connecting: State, failed: State) -> State {
+        switch self {
+        case .openData: return connecting
+        case .fallBack: return asking
+        case .failed: return failed
+        }
+    }
+}

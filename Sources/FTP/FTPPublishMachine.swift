@@ -2,8 +2,8 @@
 /// name → the bytes → 226 → SIZE check → RNFR/RNTO to the final name, with a safe swap when the server
 /// refuses to rename over an existing file. Any failure deletes the temporary file (best effort) and never touches
 /// the old file except to move it aside and back. Each state carries what it needs to go on.
-public struct FTPPublishMachine {
-    public enum Event: Equatable {
+public struct FTPPublishMachine: FTPDataMachine {
+    public enum Event: Equatable, FTPReplyEvent {
         case reply(FTPReply)
         /// The data connection's TCP connect finished (STOR can go now).
         case dataConnected
@@ -17,7 +17,7 @@ public struct FTPPublishMachine {
         case aborted(String)
     }
 
-    public enum Action: Equatable {
+    public enum Action: Equatable, FTPPassiveActions {
         case send(FTPCommand)
         /// Connect the data channel to `port` (on the control connection's peer; `announcedHost` is what PASV said).
         case openData(port: Int, announcedHost: String?)
@@ -190,16 +190,11 @@ public struct FTPPublishMachine {
 
     private mutating func passiveAnswered(_ step: FTPPassiveStep, _ reply: FTPReply) -> [Action] {
         var step = step
-        switch step.handle(reply) {
-        case .openData(let port, let announced):
-            state = .awaitingDataConnection
-            return [.openData(port: port, announcedHost: announced)]
-        case .fallBack(let command):
-            state = .passive(step)
-            return [.epsvRefused, .send(command)]
-        case .failed(let error):
-            return finish(.failed(error))
-        }
+        let outcome = step.handle(reply)
+        // No STOR has gone out yet: a failure leaves no temporary file.
+        state = outcome.next(
+            asking: .passive(step), connecting: .awaitingDataConnection, failed: .done(temporaryMayRemain: false))
+        return outcome.actions()
     }
 
     // MARK: the transfer

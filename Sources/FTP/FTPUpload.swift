@@ -12,7 +12,7 @@ public protocol FTPUploadDelegate: AnyObject {
 
 /// One publish in progress: a thin driver that feeds an `FTPPublishMachine` the control channel's replies and its
 /// data channel's events, and does what the machine says.
-public final class FTPUpload: FTPControlChannelUser, FTPDataChannelDelegate {
+public final class FTPUpload: FTPControlChannelUser, FTPMachineDriver {
     public let plan: FTPPublishPlan
     /// Whether the data connection's TLS resumed a session of this client (nil before it exists, or plain).
     public private(set) var dataSessionResumed: Bool?
@@ -20,13 +20,13 @@ public final class FTPUpload: FTPControlChannelUser, FTPDataChannelDelegate {
     /// Where the caller's writing stands.
     private enum Writing { case notYet, open, closing, over }
 
-    private let control: FTPControlChannel
-    private let connector: FTPDataConnector
+    let control: FTPControlChannel
+    let connector: FTPDataConnector
     private let replyTimeoutMS: Int
     private let dataIdleTimeoutMS: Int
-    private var machine: FTPPublishMachine
+    var machine: FTPPublishMachine
     private var delegate: (any FTPUploadDelegate)?
-    private var data: FTPDataChannel?
+    var data: FTPDataChannel?
     private var writing = Writing.notYet
     public private(set) var bytesSent: UInt64 = 0
 
@@ -43,10 +43,6 @@ public final class FTPUpload: FTPControlChannelUser, FTPDataChannelDelegate {
         var machinePlan = plan
         machinePlan.tryEPSV = plan.tryEPSV && !connector.epsvRefused
         machine = FTPPublishMachine(plan: machinePlan, host: control.host)
-    }
-
-    func start() {
-        perform(machine.start())
     }
 
     // MARK: the caller's side
@@ -93,33 +89,22 @@ public final class FTPUpload: FTPControlChannelUser, FTPDataChannelDelegate {
 
     // MARK: the machine
 
-    private func step(_ event: FTPPublishMachine.Event) {
-        perform(machine.handle(event))
-    }
-
-    private func perform(_ actions: [FTPPublishMachine.Action]) {
-        for action in actions {
-            switch action {
-            case .send(let command):
-                control.send(command) { [weak self] reply in self?.step(.reply(reply)) }
-            case .openData(let port, let announced):
-                let channel = connector.channel(fullRecords: true, delegate: self)
-                data = channel
-                channel.open(port: port, announcedHost: announced)
-            case .epsvRefused:
-                connector.epsvRefused = true
-            case .beginTransfer:
-                writing = .open
-                data?.watchForStall(idleMS: dataIdleTimeoutMS)
-                delegate?.uploadCanBegin(self)
-            case .abortData:
-                closeData()
-            case .published(let result):
-                finish(.success(result))
-            case .failed(let error):
-                closeData()
-                finish(.failure(error))
-            }
+    func perform(_ action: FTPPublishMachine.Action) {
+        switch action {
+        case .send(let command): send(command)
+        case .openData(let port, let announced): openData(port: port, announcedHost: announced, fullRecords: true)
+        case .epsvRefused: connector.epsvRefused = true
+        case .beginTransfer:
+            writing = .open
+            data?.watchForStall(idleMS: dataIdleTimeoutMS)
+            delegate?.uploadCanBegin(self)
+        case .abortData:
+            closeData()
+        case .published(let result):
+            finish(.success(result))
+        case .failed(let error):
+            closeData()
+            finish(.failure(error))
         }
     }
 

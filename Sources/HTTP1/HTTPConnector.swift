@@ -3,15 +3,19 @@ import TLS
 
 /// Opens the stream a request goes over: straight to the origin (TCP, then TLS for https), to a forward proxy (http
 /// URLs, absolute-form requests), or through a proxy's CONNECT tunnel (https URLs: TLS end to end with the origin).
-enum HTTPConnector {
+/// One value is one attempt: what each step of getting there needs.
+struct HTTPConnector {
     typealias Completion = (Result<any ByteStream, HTTPError>) -> Void
 
-    /// `timeoutMS` bounds each step of getting there (TCP connect, CONNECT answer, TLS handshake): the client's
-    /// connect timeout, or less when the request may not stay silent that long — a peer that accepts and then says
-    /// nothing must fail the attempt as soon as one that says nothing mid-body does.
-    static func open(
-        client: HTTPClient, url: HTTPURL, proxy: HTTPURL?, timeoutMS: Int, completion: @escaping Completion
-    ) {
+    let client: HTTPClient
+    let url: HTTPURL
+    let proxy: HTTPURL?
+    /// Bounds each step of getting there (TCP connect, CONNECT answer, TLS handshake): the client's connect timeout,
+    /// or less when the request may not stay silent that long — a peer that accepts and then says nothing must fail
+    /// the attempt as soon as one that says nothing mid-body does.
+    let timeoutMS: Int
+
+    func open(completion: @escaping Completion) {
         let options = TCPConnector.Options(connectTimeoutMS: timeoutMS, limits: client.configuration.tcp)
         let target = proxy ?? url
         TCPConnector(loop: client.loop, options: options).connect(host: target.host, port: target.port) { result in
@@ -27,11 +31,9 @@ enum HTTPConnector {
                 }
             case .success(let tcp):
                 if let proxy {
-                    viaProxy(tcp, client: client, url: url, proxy: proxy, timeoutMS: timeoutMS, completion: completion)
+                    viaProxy(tcp, proxy: proxy, completion: completion)
                 } else if url.scheme == .https {
-                    startTLS(
-                        over: tcp, client: client, url: url, serverName: url.host, timeoutMS: timeoutMS,
-                        completion: completion)
+                    startTLS(over: tcp, to: url, completion: completion)
                 } else {
                     completion(.success(tcp))
                 }
@@ -39,14 +41,11 @@ enum HTTPConnector {
         }
     }
 
-    private static func viaProxy(
-        _ tcp: TCPConnection, client: HTTPClient, url: HTTPURL, proxy: HTTPURL, timeoutMS: Int,
-        completion: @escaping Completion
-    ) {
+    private func viaProxy(_ tcp: TCPConnection, proxy: HTTPURL, completion: @escaping Completion) {
         // An https proxy speaks TLS itself first; the tunnel (or request) then runs inside that.
         let toProxy: (@escaping (any ByteStream) -> Void) -> Void = { next in
             guard proxy.scheme == .https else { return next(tcp) }
-            startTLS(over: tcp, client: client, url: proxy, serverName: proxy.host, timeoutMS: timeoutMS) { result in
+            startTLS(over: tcp, to: proxy) { result in
                 switch result {
                 case .success(let stream): next(stream)
                 case .failure(let error):
@@ -56,12 +55,10 @@ enum HTTPConnector {
         }
         toProxy { stream in
             guard url.scheme == .https else { return completion(.success(stream)) }
-            Tunnel(stream: stream, client: client, url: url, proxy: proxy, timeoutMS: timeoutMS) { result in
+            Tunnel(stream: stream, connector: self, proxy: proxy) { result in
                 switch result {
                 case .success(let tunnel):
-                    startTLS(
-                        over: tunnel, client: client, url: url, serverName: url.host, timeoutMS: timeoutMS,
-                        completion: completion)
+                    startTLS(over: tunnel, to: url, completion: completion)
                 case .failure(let error):
                     completion(.failure(error))
                 }
@@ -69,22 +66,20 @@ enum HTTPConnector {
         }
     }
 
-    static func startTLS(
-        over stream: any ByteStream, client: HTTPClient, url: HTTPURL, serverName: String, timeoutMS: Int,
-        completion: @escaping Completion
-    ) {
+    /// TLS with `server` (the origin, or an https proxy) over `stream`.
+    private func startTLS(over stream: any ByteStream, to server: HTTPURL, completion: @escaping Completion) {
         switch client.tlsContext() {
         case .failure(let error):
             stream.close()
-            completion(.failure(.tls(url: url.redacted, error)))
+            completion(.failure(.tls(url: server.redacted, error)))
         case .success(let context):
             TLSStream.connect(
-                over: stream, context: context, serverName: serverName,
+                over: stream, context: context, serverName: server.host,
                 handshakeTimeoutMS: timeoutMS
             ) { result in
                 switch result {
                 case .success(let tls): completion(.success(tls))
-                case .failure(let error): completion(.failure(.tls(url: url.redacted, error)))
+                case .failure(let error): completion(.failure(.tls(url: server.redacted, error)))
                 }
             }
         }
@@ -102,26 +97,26 @@ enum HTTPConnector {
 /// first in TLS, so any are a protocol error.
 private final class Tunnel: ByteStreamDelegate {
     private let stream: any ByteStream
-    private let client: HTTPClient
-    private let url: HTTPURL
+    /// The attempt this tunnel is a step of: the client, the origin's URL and the timeout.
+    private let connector: HTTPConnector
     private let proxy: HTTPURL
-    private var completion: ((Result<any ByteStream, HTTPError>) -> Void)?
+    private var completion: HTTPConnector.Completion?
     private var parser = HTTPResponseParser(requestMethod: "CONNECT")
     private var status = 0
     private var timer: TimerID?
-    private let timeoutMS: Int
 
     init(
-        stream: any ByteStream, client: HTTPClient, url: HTTPURL, proxy: HTTPURL, timeoutMS: Int,
-        completion: @escaping (Result<any ByteStream, HTTPError>) -> Void
+        stream: any ByteStream, connector: HTTPConnector, proxy: HTTPURL,
+        completion: @escaping HTTPConnector.Completion
     ) {
         self.stream = stream
-        self.client = client
-        self.url = url
+        self.connector = connector
         self.proxy = proxy
-        self.timeoutMS = timeoutMS
         self.completion = completion
     }
+
+    private var url: HTTPURL { connector.url }
+    private var client: HTTPClient { connector.client }
 
     func start() {
         var headers = HTTPHeaders()
@@ -138,7 +133,7 @@ private final class Tunnel: ByteStreamDelegate {
         } catch {
             return finish(.failure(.invalidRequest("\(error)")))
         }
-        let ms = timeoutMS
+        let ms = connector.timeoutMS
         // The timer's closure keeps this exchange alive until it ends.
         timer = client.loop.scheduleTimer(afterMilliseconds: ms) {
             self.timer = nil

@@ -21,10 +21,17 @@ public final class HTTPTask: ByteStreamDelegate {
         case finished
     }
 
+    /// What the caller asked for besides the URL: unlike `url`, it stays as it was across redirects.
+    private struct Request {
+        let method: String
+        /// Sent to the first origin only.
+        let headers: HTTPHeaders
+        let firstOrigin: String
+        let idleTimeoutMS: Int
+    }
+
     private let client: HTTPClient
-    private let method: String
-    private let firstOrigin: String
-    private let headers: HTTPHeaders
+    private let request: Request
     private var delegate: (any HTTPResponseDelegate)?
     private var state = State.connecting
     private var stream: (any ByteStream)?
@@ -43,19 +50,14 @@ public final class HTTPTask: ByteStreamDelegate {
     /// Work that must wait until the parser has returned (it would touch the parser while it is being mutated).
     private var afterParse: (() -> Void)?
 
-    private let idleTimeoutMS: Int
-
     init(
         client: HTTPClient, url: HTTPURL, method: String, headers: HTTPHeaders, idleTimeoutMS: Int,
         delegate: any HTTPResponseDelegate
     ) {
         self.client = client
-        self.idleTimeoutMS = idleTimeoutMS
         self.url = url
-        self.method = method
-        self.headers = headers
         self.delegate = delegate
-        firstOrigin = url.origin
+        request = Request(method: method, headers: headers, firstOrigin: url.origin, idleTimeoutMS: idleTimeoutMS)
         parser = HTTPResponseParser(requestMethod: method, limits: client.configuration.limits)
     }
 
@@ -134,16 +136,16 @@ public final class HTTPTask: ByteStreamDelegate {
         reusedConnection = reused
         tlsVersion = stream.tls?.version
         stream.delegate = self
-        parser.reset(requestMethod: method)
+        parser.reset(requestMethod: request.method)
         pending = []
-        let request: [UInt8]
+        let encoded: [UInt8]
         do {
-            request = try encodeRequest()
+            encoded = try encodeRequest()
         } catch {
             return finish(.failure(.invalidRequest("\(error)")))
         }
-        stream.write(request)
-        traceRequest(request)
+        stream.write(encoded)
+        traceRequest(encoded)
         state = .awaitingHead
         if paused { stream.pauseReading() } else { stream.resumeReading() }
         lastActivity = Clock.monotonicNanoseconds()
@@ -152,12 +154,12 @@ public final class HTTPTask: ByteStreamDelegate {
 
     private func encodeRequest() throws(HTTPRequestEncoder.InvalidHeader) -> [UInt8] {
         var fields = HTTPHeaders()
-        let sameOrigin = url.origin == firstOrigin
+        let sameOrigin = url.origin == request.firstOrigin
         if let user = url.user {
             fields.add("Authorization", HTTPRequestEncoder.basicAuthorization(user: user, password: url.password ?? ""))
         }
         if sameOrigin {
-            for field in headers { fields.add(field.name, field.value) }
+            for field in request.headers { fields.add(field.name, field.value) }
         }
         var target = url.requestTarget
         if let proxy = configuration.proxies.proxy(for: url), url.scheme == .http {
@@ -171,7 +173,7 @@ public final class HTTPTask: ByteStreamDelegate {
             }
         }
         return try HTTPRequestEncoder.encode(
-            method: method, target: target, authority: url.authority, userAgent: configuration.userAgent,
+            method: request.method, target: target, authority: url.authority, userAgent: configuration.userAgent,
             headers: fields)
     }
 
@@ -179,7 +181,7 @@ public final class HTTPTask: ByteStreamDelegate {
 
     private func armIdleTimer() {
         if let idleTimer { loop.cancelTimer(idleTimer) }
-        let idle = idleTimeoutMS
+        let idle = request.idleTimeoutMS
         // One timer per idle period, not one per read: it checks the time of the last byte when it fires.
         idleTimer = loop.scheduleTimer(afterMilliseconds: idle) { [weak self] in
             guard let self else { return }
@@ -399,8 +401,8 @@ public final class HTTPTask: ByteStreamDelegate {
     private func startFresh() {
         state = .connecting
         let proxy = configuration.proxies.proxy(for: url)
-        let timeoutMS = min(configuration.connectTimeoutMS, idleTimeoutMS)
-        HTTPConnector.open(client: client, url: url, proxy: proxy, timeoutMS: timeoutMS) { [weak self] result in
+        let timeoutMS = min(configuration.connectTimeoutMS, request.idleTimeoutMS)
+        HTTPConnector(client: client, url: url, proxy: proxy, timeoutMS: timeoutMS).open { [weak self] result in
             guard let self, case .connecting = self.state else {
                 if case .success(let stream) = result { stream.close() }
                 return

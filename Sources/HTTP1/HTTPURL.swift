@@ -19,20 +19,6 @@ public struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
     /// Percent-encoded, without the "?".
     public var query: String?
 
-    public init(_ text: String) throws(URLParseError) {
-        self = try URLParser.parse(text)
-    }
-
-    init(scheme: Scheme, user: String?, password: String?, host: String, port: Int, path: String, query: String?) {
-        self.scheme = scheme
-        self.user = user
-        self.password = password
-        self.host = host
-        self.port = port
-        self.path = path
-        self.query = query
-    }
-
     public var isIPv6: Bool { host.contains(":") }
 
     /// What goes after the method in a request line (origin form, RFC 9112 §3.2.1).
@@ -70,6 +56,13 @@ public struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
     /// The target of a reference found in this URL's context, such as a redirect's Location (RFC 3986 §5.2).
     public func resolving(_ reference: String) throws(URLParseError) -> HTTPURL {
         try URLParser.resolve(reference, against: self)
+    }
+}
+
+// In an extension, so that the parser can build a URL with the synthesized memberwise initializer.
+extension HTTPURL {
+    public init(_ text: String) throws(URLParseError) {
+        self = try URLParser.parse(text)
     }
 }
 

@@ -9,25 +9,18 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
     /// Parses a numeric IPv4 or IPv6 address (no brackets, no name lookup); nil when `text` is not one.
     public init?(numericHost text: String, port: Int) {
         guard (0...65535).contains(port) else { return nil }
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 {
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr = v4
-            self = .v4(address)
-            return
+        var v4 = sockaddr_in()
+        var v6 = sockaddr_in6()
+        if inet_pton(AF_INET, text, &v4.sin_addr) == 1 {
+            v4.sin_family = sa_family_t(AF_INET)
+            self = .v4(v4)
+        } else if inet_pton(AF_INET6, text, &v6.sin6_addr) == 1 {
+            v6.sin6_family = sa_family_t(AF_INET6)
+            self = .v6(v6)
+        } else {
+            return nil
         }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, text, &v6) == 1 {
-            var address = sockaddr_in6()
-            address.sin6_family = sa_family_t(AF_INET6)
-            address.sin6_port = in_port_t(UInt16(port).bigEndian)
-            address.sin6_addr = v6
-            self = .v6(address)
-            return
-        }
-        return nil
+        self = withPort(port)
     }
 
     init?(_ pointer: UnsafePointer<sockaddr>?, length: socklen_t) {

@@ -50,6 +50,19 @@ enum Sys {
         }
     }
 
+    /// Sets up a descriptor just opened into `fd` by an owner whose deinit closes it. When `body` throws, the
+    /// descriptor is closed here and `fd` left at -1: a class whose init throws once every property is set still
+    /// runs its deinit, which must not close it again.
+    static func setUp<T>(_ fd: inout Int32, _ body: (Int32) throws(ReactorError) -> T) throws(ReactorError) -> T {
+        do {
+            return try body(fd)
+        } catch {
+            close(fd)
+            fd = -1
+            throw error
+        }
+    }
+
     static func read(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) throws(ReactorError) -> IOResult<Int> {
         try nonBlocking("read") { Glibc.read(fd, buffer.baseAddress, buffer.count) }
     }

@@ -206,17 +206,13 @@ private final class Attempt: IOHandler {
         self.address = address
         self.onEnd = onEnd
         fd = try Sys.socket(family: address.family)
-        do {
+        try Sys.setUp(&fd) { (fd) throws(ReactorError) in
             if noDelay {
                 try Sys.setNoDelay(fd)
             }
             // Loopback can connect at once; the write event still comes, so both paths end in handleIO.
             _ = try Sys.connect(fd, to: address)
             try loop.register(fd, interest: .write, handler: self)
-        } catch {
-            Sys.close(fd)
-            fd = -1
-            throw error
         }
     }
 

@@ -16,15 +16,11 @@ public final class TCPListener: IOHandler {
         self.loop = loop
         self.limits = limits
         fd = try Sys.socket(family: address.family)
-        do {
+        localAddress = try Sys.setUp(&fd) { (fd) throws(ReactorError) in
             try Sys.setOption(fd, level: SOL_SOCKET, name: SO_REUSEADDR, value: 1, label: "SO_REUSEADDR")
             try Sys.bind(fd, to: address)
             try Sys.listen(fd, backlog: backlog)
-            localAddress = try Sys.localAddress(fd)
-        } catch {
-            Sys.close(fd)
-            fd = -1
-            throw error
+            return try Sys.localAddress(fd)
         }
     }
 

@@ -16,13 +16,7 @@ public final class WallClockTimer: IOHandler {
         self.loop = loop
         self.handler = handler
         fd = try Sys.wallClockTimer()
-        do {
-            try loop.register(fd, interest: .read, handler: self)
-        } catch {
-            Sys.close(fd)
-            fd = -1
-            throw error
-        }
+        try Sys.setUp(&fd) { (fd) throws(ReactorError) in try loop.register(fd, interest: .read, handler: self) }
     }
 
     deinit { if fd >= 0 { Sys.close(fd) } }

@@ -110,70 +110,57 @@ public struct JSONParser {
         }
     }
 
-    private mutating func nested<T>(_ body: (inout JSONParser) throws(JSONError) -> T) throws(JSONError) -> T {
+    /// What objects and arrays share: the opening bracket (one level deeper), then the elements, each read by
+    /// `element`, separated by commas, up to `close`.
+    private mutating func elements(
+        closedBy close: UInt8, _ element: (inout JSONParser) throws(JSONError) -> Void
+    ) throws(JSONError) {
         depth += 1
         defer { depth -= 1 }
         guard depth <= Self.maxDepth else { throw error("nested more than \(Self.maxDepth) levels deep") }
-        return try body(&self)
+        index += 1
+        skipSpace()
+        if peek == close {
+            index += 1
+            return
+        }
+        while true {
+            skipSpace()
+            try element(&self)
+            skipSpace()
+            switch peek {
+            case UInt8(ascii: ","): index += 1
+            case close:
+                index += 1
+                return
+            default: throw error("expected ',' or '\(Character(Unicode.Scalar(close)))'")
+            }
+        }
     }
 
     private mutating func object() throws(JSONError) -> JSONValue {
-        try nested { (parser) throws(JSONError) -> JSONValue in
-            parser.index += 1
-            var members: [(key: String, value: JSONValue)] = []
+        var members: [(key: String, value: JSONValue)] = []
+        try elements(closedBy: UInt8(ascii: "}")) { (parser) throws(JSONError) in
+            guard parser.peek == UInt8(ascii: "\"") else { throw parser.error("expected a key in double quotes") }
+            let keyStart = parser.index
+            let key = try parser.string()
+            if members.contains(where: { $0.key == key }) {
+                parser.index = keyStart
+                throw parser.error("duplicate key \"\(key)\"")
+            }
             parser.skipSpace()
-            if parser.peek == UInt8(ascii: "}") {
-                parser.index += 1
-                return .object(members)
-            }
-            while true {
-                parser.skipSpace()
-                guard parser.peek == UInt8(ascii: "\"") else { throw parser.error("expected a key in double quotes") }
-                let keyStart = parser.index
-                let key = try parser.string()
-                if members.contains(where: { $0.key == key }) {
-                    parser.index = keyStart
-                    throw parser.error("duplicate key \"\(key)\"")
-                }
-                parser.skipSpace()
-                guard parser.peek == UInt8(ascii: ":") else { throw parser.error("expected ':' after the key") }
-                parser.index += 1
-                parser.skipSpace()
-                members.append((key, try parser.value()))
-                parser.skipSpace()
-                switch parser.peek {
-                case UInt8(ascii: ","): parser.index += 1
-                case UInt8(ascii: "}"):
-                    parser.index += 1
-                    return .object(members)
-                default: throw parser.error("expected ',' or '}'")
-                }
-            }
+            guard parser.peek == UInt8(ascii: ":") else { throw parser.error("expected ':' after the key") }
+            parser.index += 1
+            parser.skipSpace()
+            members.append((key, try parser.value()))
         }
+        return .object(members)
     }
 
     private mutating func array() throws(JSONError) -> JSONValue {
-        try nested { (parser) throws(JSONError) -> JSONValue in
-            parser.index += 1
-            var items: [JSONValue] = []
-            parser.skipSpace()
-            if parser.peek == UInt8(ascii: "]") {
-                parser.index += 1
-                return .array(items)
-            }
-            while true {
-                parser.skipSpace()
-                items.append(try parser.value())
-                parser.skipSpace()
-                switch parser.peek {
-                case UInt8(ascii: ","): parser.index += 1
-                case UInt8(ascii: "]"):
-                    parser.index += 1
-                    return .array(items)
-                default: throw parser.error("expected ',' or ']'")
-                }
-            }
-        }
+        var items: [JSONValue] = []
+        try elements(closedBy: UInt8(ascii: "]")) { (parser) throws(JSONError) in items.append(try parser.value()) }
+        return .array(items)
     }
 
     private mutating func string() throws(JSONError) -> String {

@@ -39,74 +39,58 @@ enum RunCommand {
         }
         parsed.mode = mode
         var index = 1
-        func value(_ flag: String) -> String? {
+        /// The argument after `flag` as `read` takes it; when it is missing or `read` refuses it, a message that
+        /// `flag` `needs` something.
+        func value<T>(_ flag: String, _ needs: String, _ read: (String) -> T?) throws(Message) -> T {
             index += 1
-            return index < arguments.count ? arguments[index] : nil
+            guard index < arguments.count, let value = read(arguments[index]) else { throw Message("\(flag) \(needs)") }
+            return value
         }
-        func number(_ flag: String, _ range: ClosedRange<Int>) -> Int? {
-            value(flag).flatMap(Int.init).flatMap { range.contains($0) ? $0 : nil }
+        func text(_ flag: String, _ what: String) throws(Message) -> String {
+            try value(flag, "needs \(what)") { $0 }
         }
-        while index < arguments.count {
-            let flag = arguments[index]
-            switch flag {
-            case "--config":
-                guard let path = value(flag) else { return .failure(Message("--config needs a path")) }
-                parsed.config = path
-            case "--log":
-                guard let path = value(flag) else { return .failure(Message("--log needs a path")) }
-                parsed.log = path
-            case "--workers":
-                guard let number = number(flag, 1...64) else {
-                    return .failure(Message("--workers needs a number from 1 to 64"))
-                }
-                parsed.workers = number
-            case "--retries":
-                guard let number = number(flag, 0...100) else {
-                    return .failure(Message("--retries needs a number from 0 to 100"))
-                }
-                parsed.retries = number
-            case "--ftp-timeout":
-                guard let number = number(flag, 1...3600) else {
-                    return .failure(Message("--ftp-timeout needs a number of seconds from 1 to 3600"))
-                }
-                parsed.ftpTimeoutSeconds = number
-            case "--only":
-                guard let name = value(flag) else { return .failure(Message("--only needs a source name")) }
-                parsed.only.append(name)
-            case "--summary-json":
-                guard let path = value(flag) else { return .failure(Message("--summary-json needs a path")) }
-                parsed.summaryJSON = path
-            case "--cacert":
-                guard let path = value(flag) else { return .failure(Message("--cacert needs a file")) }
-                parsed.caFile = path
-            case "--insecure": parsed.insecure = true
-            case "--ftp-tls":
-                guard let text = value(flag), let security = FTPSecurity(rawValue: text) else {
-                    return .failure(Message("--ftp-tls takes explicit, implicit or none"))
-                }
-                parsed.ftpTLS = security
-            case "--ftp-use-pasv-ip": parsed.trustPASV = true
-            case "--quiet": parsed.quiet = true
-            case "-v", "--verbose":
-                // A second one is `-vv`.
-                parsed.trace = parsed.verbose
-                parsed.verbose = true
-            case _ where flag == "--trace" || isManyV(flag):
-                parsed.verbose = true
-                parsed.trace = true
-            case "--dry-run": parsed.dryRun = true
-            case "--at" where schedule:
-                guard let text = value(flag), let time = TimeOfDay(text) else {
-                    return .failure(Message("--at needs a time of day, HH:MM or HH:MM:SS"))
-                }
-                parsed.times.append(time)
-            case "--run-now" where schedule: parsed.runNow = true
-            case "--at", "--run-now":
-                return .failure(Message("\(flag) belongs to schedule mode"))
-            default:
-                return .failure(Message("unknown option '\(flag)' (see --help)"))
+        func number(_ flag: String, _ range: ClosedRange<Int>, of unit: String = "") throws(Message) -> Int {
+            try value(flag, "needs a number\(unit) from \(range.lowerBound) to \(range.upperBound)") {
+                Int($0).flatMap { range.contains($0) ? $0 : nil }
             }
-            index += 1
+        }
+        do throws(Message) {
+            while index < arguments.count {
+                let flag = arguments[index]
+                switch flag {
+                case "--config": parsed.config = try text(flag, "a path")
+                case "--log": parsed.log = try text(flag, "a path")
+                case "--workers": parsed.workers = try number(flag, 1...64)
+                case "--retries": parsed.retries = try number(flag, 0...100)
+                case "--ftp-timeout": parsed.ftpTimeoutSeconds = try number(flag, 1...3600, of: " of seconds")
+                case "--only": parsed.only.append(try text(flag, "a source name"))
+                case "--summary-json": parsed.summaryJSON = try text(flag, "a path")
+                case "--cacert": parsed.caFile = try text(flag, "a file")
+                case "--insecure": parsed.insecure = true
+                case "--ftp-tls":
+                    parsed.ftpTLS = try value(flag, "takes explicit, implicit or none") { FTPSecurity(rawValue: $0) }
+                case "--ftp-use-pasv-ip": parsed.trustPASV = true
+                case "--quiet": parsed.quiet = true
+                case "-v", "--verbose":
+                    // A second one is `-vv`.
+                    parsed.trace = parsed.verbose
+                    parsed.verbose = true
+                case _ where flag == "--trace" || isManyV(flag):
+                    parsed.verbose = true
+                    parsed.trace = true
+                case "--dry-run": parsed.dryRun = true
+                case "--at" where schedule:
+                    parsed.times.append(try value(flag, "needs a time of day, HH:MM or HH:MM:SS") { TimeOfDay($0) })
+                case "--run-now" where schedule: parsed.runNow = true
+                case "--at", "--run-now":
+                    return .failure(Message("\(flag) belongs to schedule mode"))
+                default:
+                    return .failure(Message("unknown option '\(flag)' (see --help)"))
+                }
+                index += 1
+            }
+        } catch {
+            return .failure(error)
         }
         return .success(parsed)
     }

@@ -38,45 +38,23 @@ enum Micro {
         Case(
             name: "csv-tokenize", what: "CSV tokenizer alone (UTF-8, quoted fields)",
             input: { csvInput(.utf8) }, pass: tokenize),
-        Case(
-            name: "csv-passthrough", what: "CSV transform, default PARAMS (parse + rewrite)",
-            input: { csvInput(.utf8) }, pass: { transform($0, params: [:]) }),
-        Case(
-            name: "csv-plain", what: "CSV transform, default PARAMS, rows without quotes (copied whole)",
-            input: { csvInput(.plain) }, pass: { transform($0, params: [:]) }),
-        Case(
-            name: "csv-plain-redelimit", what: "CSV transform, rows without quotes, ',' → ';' (OUTPUT.sep)",
-            input: { csvInput(.plain) }, pass: { transform($0, params: [:], output: ["sep": .string(";")]) }),
-        Case(
-            name: "csv-redelimit", what: "CSV transform, latin-1 ';' → UTF-8 ','",
-            input: { csvInput(.latin1) },
-            pass: { transform($0, params: ["sep": .string(";"), "encoding": .string("latin-1")]) }),
-        Case(
-            name: "csv-date", what: "CSV transform, latin-1 ';' + a dayfirst date column",
-            input: { csvInput(.latin1) },
-            pass: {
-                transform(
-                    $0,
-                    params: [
-                        "sep": .string(";"), "encoding": .string("latin-1"), "parse_dates": .array([.string("Datum")]),
-                        "dayfirst": .bool(true),
-                    ])
-            }),
-        Case(
-            name: "csv-short", what: "CSV transform, short fields (24 per row), latin-1 ';' → UTF-8 ','",
-            input: { csvInput(.short) },
-            pass: { transform($0, params: ["sep": .string(";"), "encoding": .string("latin-1")]) }),
-        Case(
-            name: "csv-short-cols", what: "CSV transform, short fields, latin-1 ';', usecols 8 of 24, decimal ','",
-            input: { csvInput(.short) },
-            pass: {
-                transform(
-                    $0,
-                    params: [
-                        "sep": .string(";"), "encoding": .string("latin-1"), "decimal": .string(","),
-                        "usecols": .array([0, 1, 4, 6, 9, 14, 17, 22].map { .integer($0) }),
-                    ])
-            }),
+        transforming("csv-passthrough", "CSV transform, default PARAMS (parse + rewrite)", .utf8),
+        transforming("csv-plain", "CSV transform, default PARAMS, rows without quotes (copied whole)", .plain),
+        transforming(
+            "csv-plain-redelimit", "CSV transform, rows without quotes, ',' → ';' (OUTPUT.sep)", .plain,
+            output: ["sep": .string(";")]),
+        transforming("csv-redelimit", "CSV transform, latin-1 ';' → UTF-8 ','", .latin1, params: latin1Semicolon()),
+        transforming(
+            "csv-date", "CSV transform, latin-1 ';' + a dayfirst date column", .latin1,
+            params: latin1Semicolon(["parse_dates": .array([.string("Datum")]), "dayfirst": .bool(true)])),
+        transforming(
+            "csv-short", "CSV transform, short fields (24 per row), latin-1 ';' → UTF-8 ','", .short,
+            params: latin1Semicolon()),
+        transforming(
+            "csv-short-cols", "CSV transform, short fields, latin-1 ';', usecols 8 of 24, decimal ','", .short,
+            params: latin1Semicolon([
+                "decimal": .string(","), "usecols": .array([0, 1, 4, 6, 9, 14, 17, 22].map { .integer($0) }),
+            ])),
         Case(
             name: "sha256", what: "SHA-256 of the uploaded bytes (libcrypto)",
             input: { csvInput(.utf8) }, pass: digest),
@@ -208,6 +186,19 @@ enum Micro {
         var fields = 0
         chunks(input) { chunk in _ = try! tokenizer.feed(chunk) { fields += $0.fieldCount } }
         return fields
+    }
+
+    /// A CSV transform of rows of `kind` under `params` and `output`.
+    static func transforming(
+        _ name: String, _ what: String, _ kind: RowKind, params: [String: CSVParam] = [:],
+        output: [String: CSVParam]? = nil
+    ) -> Case {
+        Case(name: name, what: what, input: { csvInput(kind) }, pass: { transform($0, params: params, output: output) })
+    }
+
+    /// PARAMS of the latin-1 ';' inputs (a German export), with `more`.
+    static func latin1Semicolon(_ more: [String: CSVParam] = [:]) -> [String: CSVParam] {
+        ["sep": .string(";"), "encoding": .string("latin-1")].merging(more) { $1 }
     }
 
     static func transform(_ input: [UInt8], params: [String: CSVParam], output: [String: CSVParam]? = nil) -> Int {
