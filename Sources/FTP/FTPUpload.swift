@@ -83,7 +83,7 @@ public final class FTPUpload: FTPControlChannelUser, FTPMachineDriver {
     /// The source failed: stop, delete the temporary file, and report `reason`.
     public func abort(_ reason: String) {
         control.loop.assertInLoop()
-        closeData()
+        closeDataAwaitingReply()
         step(.aborted(reason))
     }
 
@@ -130,7 +130,7 @@ public final class FTPUpload: FTPControlChannelUser, FTPMachineDriver {
 
     func dataChannel(_ channel: FTPDataChannel, didEnd end: FTPDataEnd) {
         guard data === channel else { return }
-        closeData()
+        closeDataAwaitingReply()
         switch end {
         case .eof: step(.dataFailed("the server closed the data connection before the upload ended"))
         case .failed(let reason, _): step(.dataFailed(reason))
@@ -140,6 +140,14 @@ public final class FTPUpload: FTPControlChannelUser, FTPMachineDriver {
     private func closeData() {
         data?.close()
         data = nil
+    }
+
+    /// Closes the data connection of a transfer cut short: the final reply to STOR (426, 451 …) is still to come,
+    /// and after the 1xx no timeout runs; a server that never sends it must not hold the upload for ever.
+    private func closeDataAwaitingReply() {
+        guard data != nil else { return }
+        closeData()
+        control.rearmReplyTimeout()
     }
 
     // MARK: ending
