@@ -103,3 +103,30 @@ struct FTPSessionScriptedTests {
         #expect(!run.trace.contains { $0.contains(secret) })
     }
 }
+
+@Suite("FTP upload: a transfer cut short still waits for its final reply no longer than the reply timeout")
+struct FTPUploadCutShortTests {
+    @Test("the source fails mid-upload and the server never answers the STOR: the upload fails on the reply timeout")
+    func abortedUploadTimesOut() async throws {
+        let outcome: String = try await onLoop(timeoutMS: 10_000) { loop, done in
+            let server = try ScriptedFTPServer(loop: loop) { command in
+                command.hasPrefix("STOR ") ? [.store(answer: nil)] : nil
+            }
+            var configuration = plainConfiguration()
+            configuration.port = server.port
+            configuration.replyTimeoutMS = 500
+            FTPSession.connect(loop: loop, configuration: configuration) { result in
+                guard case .success(let session) = result else { return done(.failure(TestFailure("\(result)"))) }
+                loop.keepAlive(session)
+                let writer = PatternWriter(pattern: testPattern(seed: 3), total: 100_000, abortAfter: 10_000)
+                writer.onFinish = { _, result in
+                    server.close()
+                    done(.success("\(result)"))
+                }
+                _ = session.upload(plan: plan(directory: "out", name: "cut.csv", checkSize: false), delegate: writer)
+            }
+        }
+        #expect(outcome.contains("failure"), "\(outcome)")
+        #expect(outcome.contains("timeout") || outcome.contains("500"), "\(outcome)")
+    }
+}
