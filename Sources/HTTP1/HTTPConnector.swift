@@ -14,6 +14,8 @@ struct HTTPConnector {
     /// or less when the request may not stay silent that long — a peer that accepts and then says nothing must fail
     /// the attempt as soon as one that says nothing mid-body does.
     let timeoutMS: Int
+    /// The connection's number in the protocol trace (0 when untraced): the CONNECT exchange is traced under it.
+    let traceConnection: Int
 
     func open(completion: @escaping Completion) {
         let options = TCPConnector.Options(connectTimeoutMS: timeoutMS, limits: client.configuration.tcp)
@@ -130,6 +132,7 @@ private final class Tunnel: ByteStreamDelegate {
                 headers: headers)
             stream.delegate = self
             stream.write(request)
+            client.configuration.trace?.recordRequest(request, connection: connector.traceConnection)
         } catch {
             return finish(.failure(.invalidRequest("\(error)")))
         }
@@ -144,7 +147,10 @@ private final class Tunnel: ByteStreamDelegate {
     func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) {
         do {
             let consumed = try parser.feed(bytes) { event in
-                if case .head(let head) = event { status = head.status }
+                if case .head(let head) = event {
+                    status = head.status
+                    client.configuration.trace?.recordHead(head, connection: connector.traceConnection)
+                }
                 return true
             }
             if parser.isComplete && consumed < bytes.count {

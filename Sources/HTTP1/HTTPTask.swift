@@ -326,23 +326,12 @@ public final class HTTPTask: ByteStreamDelegate {
 
     // MARK: trace
 
-    /// The request as sent, line by line (the encoder let no CR or LF into a value, so the split is exact).
     private func traceRequest(_ request: [UInt8]) {
-        guard let trace = configuration.trace else { return }
-        let lines = String(decoding: request, as: UTF8.self).split(separator: "\r\n").map(String.init)
-        guard let first = lines.first else { return }
-        trace.record(connection: connection, .sent, HTTPTraceMask.requestLine(first))
-        for line in lines.dropFirst() { trace.record(connection: connection, .sent, HTTPTraceMask.headerLine(line)) }
+        configuration.trace?.recordRequest(request, connection: connection)
     }
 
     private func traceHead(_ head: HTTPResponseHead) {
-        guard let trace = configuration.trace else { return }
-        let status = "HTTP/\(head.version.major).\(head.version.minor) \(head.status)"
-        trace.record(connection: connection, .received, head.reason.isEmpty ? status : "\(status) \(head.reason)")
-        for field in head.headers {
-            trace.record(
-                connection: connection, .received, HTTPTraceMask.headerLine(name: field.name, value: field.value))
-        }
+        configuration.trace?.recordHead(head, connection: connection)
     }
 
     private func isCurrent(_ other: any ByteStream) -> Bool {
@@ -402,13 +391,17 @@ public final class HTTPTask: ByteStreamDelegate {
         state = .connecting
         let proxy = configuration.proxies.proxy(for: url)
         let timeoutMS = min(configuration.connectTimeoutMS, request.idleTimeoutMS)
-        HTTPConnector(client: client, url: url, proxy: proxy, timeoutMS: timeoutMS).open { [weak self] result in
+        // Numbered now, so that a proxy's CONNECT exchange is traced under the number of the connection it opens.
+        let number = configuration.trace == nil ? 0 : ProtocolTrace.nextConnectionNumber()
+        let connector = HTTPConnector(
+            client: client, url: url, proxy: proxy, timeoutMS: timeoutMS, traceConnection: number)
+        connector.open { [weak self] result in
             guard let self, case .connecting = self.state else {
                 if case .success(let stream) = result { stream.close() }
                 return
             }
             switch result {
-            case .success(let stream): self.attach(stream, reused: false)
+            case .success(let stream): self.attach(stream, reused: false, connection: number)
             case .failure(let error): self.finish(.failure(error))
             }
         }

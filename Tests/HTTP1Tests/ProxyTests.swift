@@ -6,12 +6,14 @@ import Testing
 
 /// Downloads `url` through a test proxy on the same loop; returns the download and the heads the proxy saw.
 func throughProxy(
-    _ url: String, proxyUser: String? = nil, requireAuthorization: String? = nil, noProxy: [String] = []
+    _ url: String, proxyUser: String? = nil, requireAuthorization: String? = nil, noProxy: [String] = [],
+    trace: ProtocolTrace? = nil
 ) async throws -> (download: Download, heads: [String]) {
     try await onLoop { loop, done in
         let proxy = try TestProxy(loop: loop)
         proxy.requiredAuthorization = requireAuthorization
         var configuration = testClientConfiguration()
+        configuration.trace = trace
         let proxyURL = try HTTPURL("http://\(proxyUser.map { "\($0)@" } ?? "")127.0.0.1:\(proxy.port)")
         configuration.proxies = ProxySettings(httpProxy: proxyURL, httpsProxy: proxyURL, noProxy: noProxy)
         let client = HTTPClient(loop: loop, configuration: configuration)
@@ -39,6 +41,25 @@ struct ProxyTests {
         #expect(heads.count == 1)
         #expect(heads[0].hasPrefix("CONNECT localhost:\(TestEnv.httpsPort) HTTP/1.1\r\n"))
         #expect(!heads[0].contains("small.csv"), "the proxy must not see the path inside the tunnel")
+    }
+
+    @Test("the CONNECT exchange is traced, under the number of the connection it opens, its credentials masked")
+    func connectTraced() async throws {
+        let lines = Locked<[String]>([])
+        let trace = ProtocolTrace { connection, direction, line in
+            lines.withLock { $0.append("\(connection) \(direction.rawValue) \(line)") }
+        }
+        let (download, _) = try await throughProxy(
+            "\(httpsBase)/small.csv", proxyUser: "pxuser:pxpass", trace: trace)
+        #expect(download.error == nil, "\(String(describing: download.error))")
+        let traced = lines.value
+        let connect = traced.first { $0.hasSuffix("> CONNECT localhost:\(TestEnv.httpsPort) HTTP/1.1") }
+        let number = connect.map { String($0.prefix { $0 != " " }) }
+        #expect(number != nil, "\(traced)")
+        #expect(traced.contains("\(number ?? "") > Proxy-Authorization: ***"), "\(traced)")
+        #expect(traced.contains { $0.hasPrefix("\(number ?? "") < HTTP/1.1 200") }, "the proxy's answer: \(traced)")
+        #expect(traced.contains("\(number ?? "") > GET /small.csv HTTP/1.1"), "the request inside: \(traced)")
+        #expect(!traced.contains { $0.contains("pxpass") || $0.contains("cHh1c2Vy") })
     }
 
     @Test("http goes to the proxy in absolute form")
