@@ -19,7 +19,6 @@ final class FTPControlChannel: ByteStreamDelegate {
     private let trace: ProtocolTrace?
 
     private var stream: (any ByteStream)?
-    private var tcp: TCPConnection?
     private var parser = FTPReplyParser()
     private var replyHandler: ((FTPReply) -> Void)?
     private var replyTimer: TimerID?
@@ -67,7 +66,7 @@ final class FTPControlChannel: ByteStreamDelegate {
             case .failure(let error):
                 self.fail(.connect(host: self.host, error))
             case .success(let tcp):
-                self.tcp = tcp
+                guard self.failure == nil else { return tcp.close() }
                 self.adopt(tcp)
                 then()
             }
@@ -75,17 +74,19 @@ final class FTPControlChannel: ByteStreamDelegate {
     }
 
     /// Stacks TLS on the TCP connection (implicit FTPS at once, explicit after 234); `then` runs once established.
+    /// The handshake owns the connection meanwhile (and closes it if it fails); the TLS stream then owns it.
     func startTLS(context: TLSContext?, handshakeTimeoutMS: Int, then: @escaping () -> Void) {
-        guard let tcp else { return }
+        guard let plain = stream else { return }
         guard let context else { return fail(.invalidArgument("TLS asked for without a context")) }
         stream = nil
-        TLSStream.connect(over: tcp, context: context, serverName: host, handshakeTimeoutMS: handshakeTimeoutMS) {
+        TLSStream.connect(over: plain, context: context, serverName: host, handshakeTimeoutMS: handshakeTimeoutMS) {
             result in
             switch result {
             case .failure(let error):
-                self.tcp = nil
                 self.fail(.tls(host: self.host, error))
             case .success(let tls):
+                // Closed or failed while the handshake ran: nobody wants the stream any more.
+                guard self.failure == nil else { return tls.close() }
                 self.tlsVersion = tls.tls?.version
                 self.adopt(tls)
                 then()
@@ -228,7 +229,6 @@ final class FTPControlChannel: ByteStreamDelegate {
         record(.sent, quit.description)
         stream.write(quit.wire)
         self.stream = nil
-        tcp = nil
         cancelReplyTimer()
         stream.closeGracefully(timeoutMS: 2_000) { _ in completion?() }
     }
@@ -243,7 +243,6 @@ final class FTPControlChannel: ByteStreamDelegate {
         cancelReplyTimer()
         stream?.close()
         stream = nil
-        tcp = nil
     }
 
     private func cancelReplyTimer() {
