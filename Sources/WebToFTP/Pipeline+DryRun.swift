@@ -18,6 +18,15 @@ extension Pipeline {
             }
             var remaining = self.sources[...]
             func next() {
+                if let reason = self.cancelled {
+                    // Interrupted: the sources not probed yet fail with the reason, as a run's queued ones do.
+                    let failure = TransferFailure(reason: reason, transient: false, retryAfter: nil)
+                    for source in remaining {
+                        self.outcomes.append(
+                            SourceOutcome(name: source.name, attempts: 0, durationMS: 0, result: .failure(failure)))
+                    }
+                    remaining = []
+                }
                 guard let source = remaining.popFirst() else { return self.advance() }
                 for (level, fields) in CSVReport.notes(source.csv) {
                     self.log.event(level, source: source.name, "csv", fields)

@@ -55,7 +55,7 @@ public final class Pipeline {
     /// Sources between attempts, and their back-off timers.
     private var waiting: [String: (source: SourceConfig, start: UInt64, timer: TimerID)] = [:]
     var outcomes: [SourceOutcome] = []
-    private var cancelled: String?
+    private(set) var cancelled: String?
     private var deadline: TimerID?
     private var completion: ((RunSummary) -> Void)?
     /// Held from `start` until the completion has run.

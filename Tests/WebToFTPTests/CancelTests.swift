@@ -3,6 +3,15 @@ import Reactor
 import TestSupport
 import Testing
 
+/// Polls `condition` every 20 ms for up to `seconds` (a blocking wait: the tests here block on child processes).
+private func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+    for _ in 0..<Int(seconds * 50) {
+        if condition() { return true }
+        usleep(20_000)
+    }
+    return condition()
+}
+
 @Suite("Cancelling a run")
 struct CancelTests {
     @Test("SIGTERM while every source waits on its back-off: the run ends at once, each source failed, exit 143")
@@ -18,13 +27,6 @@ struct CancelTests {
             {"a": {"URL": "http://127.0.0.1:\(port)/a.csv"}, "b": {"URL": "http://127.0.0.1:\(port)/b.csv"}}
             """)
         let process = try scenario.start(["manual", "parallel"])
-        func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-            for _ in 0..<Int(seconds * 50) {
-                if condition() { return true }
-                usleep(20_000)
-            }
-            return condition()
-        }
         let waiting = waitFor(10) {
             scenario.log.components(separatedBy: "retry delay=30000ms").count == 3
         }
@@ -37,5 +39,29 @@ struct CancelTests {
         #expect(process.terminationStatus == 143)
         #expect(scenario.log.contains("summary sources=2 succeeded=0 failed=2"), "\(scenario.log)")
         #expect(scenario.log.components(separatedBy: "reason=\"interrupted by SIGTERM\"").count == 5)
+    }
+
+    @Test("SIGTERM during --dry-run: the sources not probed yet fail at once instead of being probed, exit 143")
+    func duringDryRun() async throws {
+        try TestEnv.require(.vsftpd)
+        let scenario = try Scenario("cancel-dryrun")
+        let (thread, port) = try await scriptedServer { _, _ in
+            [
+                .pause(milliseconds: 1_500),
+                .send("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 2\r\n\r\na\n"),
+            ]
+        }
+        defer { thread.shutdown() }
+        let sources = (1...4).map { "\"s\($0)\": {\"URL\": \"http://127.0.0.1:\(port)/\($0).csv\"}" }
+        try scenario.writeConfig("{" + sources.joined(separator: ", ") + "}")
+        let process = try scenario.start(["manual", "sequential", "--dry-run"])
+        #expect(waitFor(10) { scenario.log.contains(" ftp_login ") }, "\(scenario.log)")
+        process.terminate()  // SIGTERM, while the first probe waits for its head
+        let ended = waitFor(3.5) { !process.isRunning }
+        if !ended { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        #expect(ended, "the dry run went on probing: \(scenario.log)")
+        #expect(process.terminationStatus == 143)
+        #expect(scenario.log.contains("reason=\"interrupted by SIGTERM\""), "\(scenario.log)")
     }
 }
