@@ -12,6 +12,15 @@ private func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
     return condition()
 }
 
+/// Sends SIGTERM and says whether the process ended within `seconds` (else it is killed, so the test never hangs).
+private func terminate(_ process: Process, endsWithin seconds: Double) -> Bool {
+    process.terminate()
+    let ended = waitFor(seconds) { !process.isRunning }
+    if !ended { kill(process.processIdentifier, SIGKILL) }
+    process.waitUntilExit()
+    return ended
+}
+
 @Suite("Cancelling a run")
 struct CancelTests {
     @Test("SIGTERM while every source waits on its back-off: the run ends at once, each source failed, exit 143")
@@ -31,11 +40,7 @@ struct CancelTests {
             scenario.log.components(separatedBy: "retry delay=30000ms").count == 3
         }
         #expect(waiting, "both sources did not reach their back-off: \(scenario.log)")
-        process.terminate()  // SIGTERM
-        let ended = waitFor(5) { !process.isRunning }
-        if !ended { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        #expect(ended, "the run did not end: \(scenario.log)")
+        #expect(terminate(process, endsWithin: 5), "the run did not end: \(scenario.log)")
         #expect(process.terminationStatus == 143)
         #expect(scenario.log.contains("summary sources=2 succeeded=0 failed=2"), "\(scenario.log)")
         #expect(scenario.log.components(separatedBy: "reason=\"interrupted by SIGTERM\"").count == 5)
@@ -56,11 +61,8 @@ struct CancelTests {
         try scenario.writeConfig("{" + sources.joined(separator: ", ") + "}")
         let process = try scenario.start(["manual", "sequential", "--dry-run"])
         #expect(waitFor(10) { scenario.log.contains(" ftp_login ") }, "\(scenario.log)")
-        process.terminate()  // SIGTERM, while the first probe waits for its head
-        let ended = waitFor(3.5) { !process.isRunning }
-        if !ended { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        #expect(ended, "the dry run went on probing: \(scenario.log)")
+        // While the first probe waits for its head.
+        #expect(terminate(process, endsWithin: 3.5), "the dry run went on probing: \(scenario.log)")
         #expect(process.terminationStatus == 143)
         #expect(scenario.log.contains("reason=\"interrupted by SIGTERM\""), "\(scenario.log)")
     }
