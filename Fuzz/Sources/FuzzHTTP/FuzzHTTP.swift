@@ -24,6 +24,7 @@ func events(_ pieces: [ArraySlice<UInt8>], method: String) -> [String] {
             _ = try Array(piece).withUnsafeBytes { raw in
                 try parser.feed(raw) { event in
                     switch event {
+                    case .interim(let head): out.append("interim \(head.status) \(head.headers.fields.count)")
                     case .head(let head): out.append("head \(head.status) \(head.headers.fields.count)")
                     case .body(let chunk): body += chunk
                     case .end(let keepAlive): out.append("end \(keepAlive) \(body.count)")
