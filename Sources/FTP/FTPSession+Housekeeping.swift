@@ -33,7 +33,7 @@ extension FTPSession {
     /// files are deleted; a stale backup is put back when its final name is missing (an interrupted swap), else
     /// deleted. Returns what it did. Newer leftovers may belong to a run in progress and are left alone.
     public func removeLeftovers(
-        in directory: String, olderThanSeconds: Int64 = 24 * 3600, now: Int64 = Clock.unixSeconds(),
+        in directory: String, olderThanSeconds: Int64 = 24 * 3600, now: Int64 = MonotonicClock.unixSeconds(),
         completion: @escaping (Result<[FTPLeftovers.Step], FTPError>) -> Void
     ) {
         loop.assertInLoop()

@@ -31,7 +31,7 @@ public final class HTTPClient {
         public var idleTimeoutMS = 30_000
         public var totalTimeoutMS: Int?
         public var maxRedirects = 10
-        public var userAgent = "web2ftp"
+        public var userAgent = ProductVersion.userAgent
         public var proxies = ProxySettings()
         public var maxIdleConnectionsPerOrigin = 4
         public var idleConnectionLifetimeMS = 30_000

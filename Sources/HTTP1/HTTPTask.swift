@@ -90,7 +90,7 @@ public final class HTTPTask: ByteStreamDelegate {
         loop.assertInLoop()
         guard paused else { return }
         paused = false
-        lastActivity = Clock.monotonicNanoseconds()
+        lastActivity = MonotonicClock.monotonicNanoseconds()
         stream?.resumeReading()
         if !pending.isEmpty {
             // Feed what was held back on the next turn: never re-entrantly inside the caller's resume().
@@ -148,7 +148,7 @@ public final class HTTPTask: ByteStreamDelegate {
         traceRequest(encoded)
         state = .awaitingHead
         if paused { stream.pauseReading() } else { stream.resumeReading() }
-        lastActivity = Clock.monotonicNanoseconds()
+        lastActivity = MonotonicClock.monotonicNanoseconds()
         armIdleTimer()
     }
 
@@ -187,9 +187,9 @@ public final class HTTPTask: ByteStreamDelegate {
             guard let self else { return }
             self.idleTimer = nil
             guard self.stream != nil else { return }
-            let silentMS = Int((Clock.monotonicNanoseconds() - self.lastActivity) / 1_000_000)
+            let silentMS = Int((MonotonicClock.monotonicNanoseconds() - self.lastActivity) / 1_000_000)
             if self.paused || silentMS < idle {
-                if self.paused { self.lastActivity = Clock.monotonicNanoseconds() }
+                if self.paused { self.lastActivity = MonotonicClock.monotonicNanoseconds() }
                 return self.armIdleTimer()
             }
             self.finish(.failure(.timeout(url: self.url.redacted, phase: .idle, milliseconds: idle)))
@@ -200,7 +200,7 @@ public final class HTTPTask: ByteStreamDelegate {
 
     public func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) {
         guard isCurrent(stream) else { return }
-        lastActivity = Clock.monotonicNanoseconds()
+        lastActivity = MonotonicClock.monotonicNanoseconds()
         if paused || !pending.isEmpty {
             // Bytes that were on their way when the consumer paused, or that must queue behind held-back ones.
             pending.append(contentsOf: bytes)
@@ -281,7 +281,9 @@ public final class HTTPTask: ByteStreamDelegate {
             return false
         }
         guard (200..<300).contains(head.status) else {
-            let retryAfter = head.headers["Retry-After"].flatMap { RetryAfter.seconds($0, now: Clock.unixSeconds()) }
+            let retryAfter = head.headers["Retry-After"].flatMap {
+                RetryAfter.seconds($0, now: MonotonicClock.unixSeconds())
+            }
             finish(.failure(.status(url: url.redacted, code: head.status, reason: head.reason, retryAfter: retryAfter)))
             return false
         }

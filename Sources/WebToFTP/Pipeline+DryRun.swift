@@ -31,11 +31,11 @@ extension Pipeline {
                 for (level, fields) in CSVReport.notes(source.csv) {
                     self.log.event(level, source: source.name, "csv", fields)
                 }
-                let start = Clock.monotonicNanoseconds()
+                let start = MonotonicClock.monotonicNanoseconds()
                 let probe = HeadProbe { result in
                     var result = result
                     if let loginProblem, case .success = result { result = .failure(loginProblem) }
-                    let duration = Int((Clock.monotonicNanoseconds() - start) / 1_000_000)
+                    let duration = Int((MonotonicClock.monotonicNanoseconds() - start) / 1_000_000)
                     self.outcomes.append(
                         SourceOutcome(name: source.name, attempts: 1, durationMS: duration, result: result))
                     self.logCheck(source, result)

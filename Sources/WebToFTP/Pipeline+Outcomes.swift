@@ -5,7 +5,7 @@ extension Pipeline {
     func record(
         _ source: SourceConfig, attempts: Int, start: UInt64, _ result: Result<TransferResult, TransferFailure>
     ) {
-        let duration = Int((Clock.monotonicNanoseconds() - start) / 1_000_000)
+        let duration = Int((MonotonicClock.monotonicNanoseconds() - start) / 1_000_000)
         outcomes.append(SourceOutcome(name: source.name, attempts: attempts, durationMS: duration, result: result))
         switch result {
         case .success(let done):

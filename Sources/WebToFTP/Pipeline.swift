@@ -3,7 +3,7 @@ import HTTP1
 import Reactor
 
 /// One run of a config's sources, and the one way to start one: `web2ftp manual`, `web2ftp schedule` and
-/// `WebToFTP.run` all make a pipeline, `start` it, and get its `RunSummary`. It applies `RunOptions.only`, cleans up
+/// `Web2FTP.run` all make a pipeline, `start` it, and get its `RunSummary`. It applies `RunOptions.only`, cleans up
 /// old leftovers, runs every source once — sequential or N at a time, each with retries and back-off, HTTP
 /// connections and FTP logins reused across sources — removes what failed attempts left, logs each event and the
 /// summary, and hands the summary back.
@@ -77,7 +77,7 @@ public final class Pipeline {
         httpTrace = log.traceSink(protocol: "http", loop: loop)
         var http = HTTPClient.Configuration()
         http.tls = options.tls
-        http.userAgent = WebToFTP.userAgent
+        http.userAgent = Web2FTP.userAgent
         http.proxies = options.proxies
         http.trace = httpTrace
         client = HTTPClient(loop: loop, configuration: http)
@@ -107,11 +107,11 @@ public final class Pipeline {
         guard case .ready = phase else { preconditionFailure("a pipeline runs once") }
         self.completion = completion
         keptAlive = self
-        started = (Clock.monotonicNanoseconds(), SystemInfo.openDescriptorCount, dryRun)
+        started = (MonotonicClock.monotonicNanoseconds(), SystemInfo.openDescriptorCount, dryRun)
         var fields = trigger.map { [("trigger", $0)] } ?? []
         fields += [
             ("mode", options.mode.rawValue), ("sources", "\(sources.count)"), ("ftp_host", ftp.host),
-            ("ftp_target", ftp.targetDirectory), ("version", WebToFTP.version),
+            ("ftp_target", ftp.targetDirectory), ("version", Web2FTP.version),
         ]
         if !skipped.isEmpty { fields.append(("skipped", skipped.joined(separator: ","))) }
         log.event(.info, source: nil, "run", fields)
@@ -149,7 +149,7 @@ public final class Pipeline {
         pool.drain()
         cleanup.stop()
         let failure = TransferFailure(reason: reason, transient: false, retryAfter: nil)
-        let now = Clock.monotonicNanoseconds()
+        let now = MonotonicClock.monotonicNanoseconds()
         for source in queue { record(source, attempts: 0, start: now, .failure(failure)) }
         queue = []
         for (_, waiter) in waiting.sorted(by: { $0.key < $1.key }) {
@@ -172,7 +172,7 @@ public final class Pipeline {
     /// What is under way now, and how far the run is.
     public var progress: (running: [TransferProgress], done: Int, total: Int) {
         loop.assertInLoop()
-        let now = Clock.monotonicNanoseconds()
+        let now = MonotonicClock.monotonicNanoseconds()
         let running = self.running.sorted { $0.key < $1.key }.map { name, transfer in
             TransferProgress(
                 name: name, bytes: transfer.bytesReceived, total: transfer.expectedBytes,
@@ -193,7 +193,7 @@ public final class Pipeline {
         let source = queue.removeFirst()
         log.event(.info, source: source.name, "start", [("url", source.url.redacted)])
         for (level, fields) in CSVReport.notes(source.csv) { log.event(level, source: source.name, "csv", fields) }
-        attempt(source, number: 1, start: Clock.monotonicNanoseconds())
+        attempt(source, number: 1, start: MonotonicClock.monotonicNanoseconds())
     }
 
     private func attempt(_ source: SourceConfig, number: Int, start: UInt64) {
@@ -242,7 +242,7 @@ public final class Pipeline {
         if let deadline { loop.cancelTimer(deadline) }
         deadline = nil
         var summary = RunSummary(
-            outcomes: outcomes, wallMS: Int((Clock.monotonicNanoseconds() - started.nanoseconds) / 1_000_000),
+            outcomes: outcomes, wallMS: Int((MonotonicClock.monotonicNanoseconds() - started.nanoseconds) / 1_000_000),
             ftpHost: ftp.host, ftpTarget: ftp.targetDirectory, started: runStart.iso8601)
         if let before = started.openFDs, let now = SystemInfo.openDescriptorCount {
             summary.process = RunSummary.ProcessFigures(

@@ -65,7 +65,7 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     /// The body size the server announced (Content-Length), for progress percentages.
     private(set) var expectedBytes: UInt64?
     private(set) var bytesReceived: UInt64 = 0
-    let started = Clock.monotonicNanoseconds()
+    let started = MonotonicClock.monotonicNanoseconds()
     /// Set when the attempt failed while an upload was open: reported once the upload has removed its file.
     private var failure: TransferFailure?
     /// Hears the transform's warnings (bad rows skipped, a date column that never parses) as they arise, not at the
@@ -136,7 +136,7 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
                 self.session = session
                 let plan = FTPPublishPlan.make(
                     directory: self.path.directory, finalName: self.path.name, host: SystemInfo.hostName,
-                    processID: Int(SystemInfo.processID), unixTime: Clock.unixSeconds(),
+                    processID: Int(SystemInfo.processID), unixTime: MonotonicClock.unixSeconds(),
                     checkSize: session.features.has("SIZE"))
                 self.upload = session.upload(plan: plan, delegate: self)
             }

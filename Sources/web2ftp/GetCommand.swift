@@ -9,7 +9,7 @@ enum GetCommand {
         var url: String?
         var output = "-"
         var configuration = HTTPClient.Configuration()
-        configuration.userAgent = WebToFTP.userAgent
+        configuration.userAgent = Web2FTP.userAgent
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]

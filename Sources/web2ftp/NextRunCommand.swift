@@ -6,7 +6,7 @@ import WebToFTP
 enum NextRunCommand {
     static func run(_ arguments: [String]) -> Int32 {
         var times: [TimeOfDay] = []
-        var now = Clock.unixSeconds()
+        var now = MonotonicClock.unixSeconds()
         var count = 3
         var index = 0
         while index < arguments.count {

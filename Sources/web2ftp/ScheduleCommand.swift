@@ -83,7 +83,7 @@ final class ScheduleCommand {
             .info, source: nil, "schedule",
             [
                 ("mode", parsed.mode.rawValue), ("at", schedule.times.map(\.description).joined(separator: ",")),
-                ("config", parsed.config), ("version", WebToFTP.version),
+                ("config", parsed.config), ("version", Web2FTP.version),
             ])
         if parsed.runNow { startRun(trigger: "start") }
         armNext()
@@ -99,7 +99,7 @@ final class ScheduleCommand {
     }
 
     private func armNext() {
-        let next = schedule.next(after: Clock.unixSeconds(), lastFired: lastFired)
+        let next = schedule.next(after: MonotonicClock.unixSeconds(), lastFired: lastFired)
         nextSlot = next.slot
         do {
             try timer?.arm(atUnixTime: next.unixTime)

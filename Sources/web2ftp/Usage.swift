@@ -3,7 +3,7 @@ import WebToFTP
 /// The command line as it will be once the pipeline lands; --help already describes all of it.
 enum Usage {
     static let text = """
-        web2ftp \(WebToFTP.version): stream CSV files from web servers into FTP servers over explicit FTPS,
+        web2ftp \(Web2FTP.version): stream CSV files from web servers into FTP servers over explicit FTPS,
         transforming them on the way, with no temp files.
 
         USAGE

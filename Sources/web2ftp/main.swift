@@ -21,7 +21,7 @@ if arguments.contains("--help") || arguments.contains("-h") {
     exit(0)
 }
 if arguments.contains("--version") || arguments.contains("-V") {
-    writeOut("web2ftp \(WebToFTP.version)\n", to: 1)
+    writeOut("web2ftp \(Web2FTP.version)\n", to: 1)
     exit(0)
 }
 

@@ -54,10 +54,10 @@ var failures = 0
         loop.cancelTimer(watchdog)
         // Let closes still under way (graceful closes waiting for the peer, failure reports on timers) finish: on a
         // loaded machine they may take a moment. Anything still registered after that is a leak.
-        let deadline = Clock.monotonicNanoseconds() + 3_000_000_000
+        let deadline = MonotonicClock.monotonicNanoseconds() + 3_000_000_000
         repeat {
             try loop.runOnce(maxWaitMS: 10)
-        } while loop.registeredCount != 0 && Clock.monotonicNanoseconds() < deadline
+        } while loop.registeredCount != 0 && MonotonicClock.monotonicNanoseconds() < deadline
         if loop.registeredCount != 0 {
             report(name, (outcome!.map { "\($0); " } ?? "") + "still registered: \(loop.registeredDescription)")
         } else {
@@ -251,7 +251,7 @@ scenario("ftp client: login, two uploads, quit") { loop, finish in
             // Two of these processes may run at once (the leak test and its own test): names must not collide.
             let plan = FTPPublishPlan.make(
                 directory: "fdcheck-\(getpid())", finalName: "f\(index).csv", host: "fdcheck",
-                processID: Int(getpid()), unixTime: Clock.unixSeconds(), checkSize: true)
+                processID: Int(getpid()), unixTime: MonotonicClock.unixSeconds(), checkSize: true)
             _ = session.upload(plan: plan, delegate: writer)
         }
         upload(0)

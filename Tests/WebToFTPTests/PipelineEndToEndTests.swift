@@ -407,7 +407,7 @@ struct PipelineEndToEndTests {
 
 @Suite("The library entry point")
 struct LibraryRunTests {
-    @Test("WebToFTP.run publishes and returns the summary")
+    @Test("Web2FTP.run publishes and returns the summary")
     func run() async throws {
         try TestEnv.require(.nginxHTTP, .vsftpd)
         let scenario = try Scenario("library")
@@ -416,14 +416,14 @@ struct LibraryRunTests {
         let ftp = try FTPEnvironment.load(scenario.environment)
         var options = RunOptions()
         options.tls = .client(additionalCAFile: TestEnv.caFile)
-        let summary = try await WebToFTP.run(
+        let summary = try await Web2FTP.run(
             sources: sources, ftp: ftp, options: options, logPath: scenario.directory + "/lib.log")
         #expect(summary.succeeded.count == 1 && summary.failed.isEmpty)
         #expect(summary.rows == 3)
         #expect(scenario.published("lib.csv") == "id\n1\n2\n3\n")
     }
 
-    @Test("WebToFTP.run on a full log device publishes, tells onLogWriteFailure once, and traces when asked")
+    @Test("Web2FTP.run on a full log device publishes, tells onLogWriteFailure once, and traces when asked")
     func fullLogAndTrace() async throws {
         try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
         try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
@@ -434,7 +434,7 @@ struct LibraryRunTests {
         var options = RunOptions()
         options.tls = .client(additionalCAFile: TestEnv.caFile)
         let failures = LockedValue<[FileError]>([])
-        let summary = try await WebToFTP.run(
+        let summary = try await Web2FTP.run(
             sources: sources, ftp: ftp, options: options, logPath: "/dev/full", trace: true,
             onLogWriteFailure: { error in failures.withLock { $0.append(error) } })
         #expect(summary.succeeded.count == 2 && summary.failed.isEmpty)
@@ -443,7 +443,7 @@ struct LibraryRunTests {
         #expect(heard.first?.path == "/dev/full" && heard.first?.errno == ENOSPC)
 
         let traced = try Scenario("libtrace")
-        _ = try await WebToFTP.run(
+        _ = try await Web2FTP.run(
             sources: sources, ftp: try FTPEnvironment.load(traced.environment), options: options,
             logPath: traced.directory + "/lib.log", trace: true)
         let log = (try? String(contentsOfFile: traced.directory + "/lib.log", encoding: .utf8)) ?? ""

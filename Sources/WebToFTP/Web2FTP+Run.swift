@@ -1,6 +1,6 @@
 import Reactor
 
-extension WebToFTP {
+extension Web2FTP {
     /// Runs `sources` once, as `web2ftp manual` does, on an event loop thread of its own, and returns the summary.
     /// For embedding: load the sources with `ConfigLoader.load`, the FTP side with `FTPEnvironment.load` (or build
     /// them), choose `RunOptions` (`only` picks sources by name). Throws only when the run cannot start (the log file
