@@ -17,7 +17,7 @@ public struct FTPFeatures: Equatable, Sendable {
 
 /// The login conversation as a pure state machine: replies and TLS completion in, commands and steps out.
 /// banner → [AUTH TLS → TLS → PBSZ 0 → PROT P] → USER → PASS → FEAT → [OPTS UTF8 ON] → TYPE I.
-public struct FTPLoginMachine {
+@_spi(Internals) public struct FTPLoginMachine {
     public enum Event: Equatable {
         case reply(FTPReply)
         case tlsEstablished

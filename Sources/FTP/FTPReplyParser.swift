@@ -1,7 +1,7 @@
 /// An incremental FTP reply parser: fed arbitrary chunks of the control connection, it emits whole replies, single
 /// and multi-line (`NNN-` … `NNN `), however the input is split. Lines are capped; a reply that does not start with a
 /// code is garbage and an error.
-public struct FTPReplyParser {
+@_spi(Internals) public struct FTPReplyParser {
     public var maxLineLength = 8 * 1024
     public var maxLines = 1000
 

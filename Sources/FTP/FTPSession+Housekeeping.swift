@@ -1,4 +1,4 @@
-import Reactor
+@_spi(Internals) import Reactor
 
 extension FTPSession {
     /// The names in `directory` (dot-files included), for finding our own leftovers.
@@ -32,7 +32,7 @@ extension FTPSession {
     /// Removes leftovers of earlier runs in `directory` older than `olderThanSeconds` (default a day): stale temporary
     /// files are deleted; a stale backup is put back when its final name is missing (an interrupted swap), else
     /// deleted. Returns what it did. Newer leftovers may belong to a run in progress and are left alone.
-    public func removeLeftovers(
+    @_spi(Internals) public func removeLeftovers(
         in directory: String, olderThanSeconds: Int64 = 24 * 3600, now: Int64 = MonotonicClock.unixSeconds(),
         completion: @escaping (Result<[FTPLeftovers.Step], FTPError>) -> Void
     ) {

@@ -1,4 +1,4 @@
-import Reactor
+@_spi(Internals) import Reactor
 
 /// Hears how an upload goes, on the loop thread.
 public protocol FTPUploadDelegate: AnyObject {

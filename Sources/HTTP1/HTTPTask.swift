@@ -1,5 +1,5 @@
-import Reactor
-import TLS
+@_spi(Internals) import Reactor
+@_spi(Internals) import TLS
 
 /// One request in flight, across its redirects and a possible retry on a fresh connection. Pause and resume it to
 /// apply backpressure: while paused, its socket is not read.
@@ -198,7 +198,7 @@ public final class HTTPTask: ByteStreamDelegate {
 
     // MARK: the stream
 
-    public func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) {
+    @_spi(Internals) public func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) {
         guard isCurrent(stream) else { return }
         lastActivity = MonotonicClock.monotonicNanoseconds()
         if paused || !pending.isEmpty {
@@ -341,9 +341,9 @@ public final class HTTPTask: ByteStreamDelegate {
         return stream === other
     }
 
-    public func streamDidBecomeWritable(_ stream: any ByteStream) {}
+    @_spi(Internals) public func streamDidBecomeWritable(_ stream: any ByteStream) {}
 
-    public func stream(_ stream: any ByteStream, didEnd end: StreamEnd) {
+    @_spi(Internals) public func stream(_ stream: any ByteStream, didEnd end: StreamEnd) {
         guard isCurrent(stream) else { return }
         switch end {
         case .eof:

@@ -1,5 +1,5 @@
-import CSVStream
-import HTTP1
+@_spi(Internals) import CSVStream
+@_spi(Internals) import HTTP1
 
 /// One source of `config.json`: `{"name": {"URL": "...", "PARAMS": {...}, ...}}`.
 public struct SourceConfig: Sendable {
@@ -192,7 +192,7 @@ enum ASCIIHeader {
 }
 
 /// `TARGET` templates: `{name}` and `{date:FORMAT}` (strftime subset %Y %m %d %H %M %S %%), relative paths only.
-public enum TargetTemplate {
+@_spi(Internals) public enum TargetTemplate {
     public static func problem(_ template: String) -> String? {
         if template.isEmpty { return "empty" }
         if template.hasPrefix("/") { return "must be relative to FTPTARGET (no leading '/')" }

@@ -1,8 +1,8 @@
-import CSVStream
-import FTP
-import HTTP1
-import Reactor
-import TLS
+@_spi(Internals) import CSVStream
+@_spi(Internals) import FTP
+@_spi(Internals) import HTTP1
+@_spi(Internals) import Reactor
+@_spi(Internals) import TLS
 
 /// Why an attempt failed, classified for the retry policy.
 public struct TransferFailure: Error, Sendable, CustomStringConvertible {

@@ -1,5 +1,5 @@
 import Foundation
-import Reactor
+@_spi(Internals) import Reactor
 
 /// Runs a scenario on a fresh event loop thread and awaits its result. The scenario gets the loop and a `done`
 /// function to call once, on the loop; a watchdog fails the test if it never does. What the scenario throws while it

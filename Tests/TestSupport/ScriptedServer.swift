@@ -1,5 +1,5 @@
-import Reactor
-import TLS
+@_spi(Internals) import Reactor
+@_spi(Internals) import TLS
 
 /// A purpose-built misbehaving server: for each request it reads (up to the blank line), it plays the steps that
 /// `script(connection, request)` returns — bytes, pauses, a FIN or a RST. With a TLS context it speaks HTTPS, and can
@@ -26,7 +26,7 @@ public final class ScriptedServer: ByteStreamDelegate {
         var buffer: [UInt8] = []
     }
 
-    public let listener: TCPListener
+    @_spi(Internals) public let listener: TCPListener
     public private(set) var connections = 0
     public private(set) var requests: [String] = []
     private var peers: [ObjectIdentifier: Peer] = [:]
@@ -35,7 +35,7 @@ public final class ScriptedServer: ByteStreamDelegate {
 
     public var port: Int { listener.localAddress.port }
 
-    public init(
+    @_spi(Internals) public init(
         loop: EventLoop, tls: TLSContext? = nil, script: @escaping (_ connection: Int, _ request: String) -> [Step]
     ) throws {
         self.script = script

@@ -1,9 +1,9 @@
-import Reactor
+@_spi(Internals) import Reactor
 
 /// A small HTTP proxy for tests: CONNECT tunnels (relaying bytes both ways, TLS passes through untouched) and
 /// forward requests in absolute form (relayed to the origin as they are). Records each request head it received.
 public final class TestProxy: ByteStreamDelegate {
-    public let listener: TCPListener
+    @_spi(Internals) public let listener: TCPListener
     public private(set) var heads: [String] = []
     private var buffers: [ObjectIdentifier: [UInt8]] = [:]
     private var relays: [Relay] = []
