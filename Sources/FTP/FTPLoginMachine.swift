@@ -11,7 +11,7 @@ public enum FTPSecurity: String, Sendable {
 /// What the server said it supports (FEAT, RFC 2389), as upper-case feature names.
 public struct FTPFeatures: Equatable, Sendable {
     public var names: Set<String> = []
-    public init(_ names: Set<String> = []) { self.names = names }
+    @_spi(Internals) public init(_ names: Set<String> = []) { self.names = names }
     public func has(_ name: String) -> Bool { names.contains(name) }
 }
 

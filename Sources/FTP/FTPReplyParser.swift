@@ -81,7 +81,7 @@ public struct FTPProtocolError: Error, Equatable, Sendable, CustomStringConverti
     public let offset: UInt64
     public let detail: String
 
-    public init(offset: UInt64, _ detail: String) {
+    @_spi(Internals) public init(offset: UInt64, _ detail: String) {
         self.offset = offset
         self.detail = detail
     }

@@ -2,7 +2,9 @@
 
 extension FTPSession {
     /// The names in `directory` (dot-files included), for finding our own leftovers.
-    public func listNames(_ directory: String, completion: @escaping (Result<[String], FTPError>) -> Void) {
+    @_spi(Internals) public func listNames(
+        _ directory: String, completion: @escaping (Result<[String], FTPError>) -> Void
+    ) {
         loop.assertInLoop()
         guard isUsable else {
             let error = deadError ?? .invalidArgument("the session is busy")
@@ -18,7 +20,7 @@ extension FTPSession {
 
     /// Deletes `paths` one after the other (temporary files an attempt could not remove itself, its connection lost);
     /// `completion` gets those the server deleted. A path that is already gone is not an error worth reporting.
-    public func deleteFiles(_ paths: [String], completion: @escaping ([String]) -> Void) {
+    @_spi(Internals) public func deleteFiles(_ paths: [String], completion: @escaping ([String]) -> Void) {
         loop.assertInLoop()
         guard let path = paths.first else { return completion([]) }
         guard let command = try? FTPCommand("DELE", path) else { return completion([]) }

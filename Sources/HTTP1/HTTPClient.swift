@@ -81,7 +81,7 @@ public final class HTTPClient {
         pool.closeAll()
     }
 
-    public var idleConnectionCount: Int { pool.idleCount }
+    @_spi(Internals) public var idleConnectionCount: Int { pool.idleCount }
 
     /// The TLS context, made on first use: loading the CA store costs milliseconds a plain-HTTP run need not pay.
     func tlsContext() -> Result<TLSContext, TLSError> {

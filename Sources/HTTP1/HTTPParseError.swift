@@ -27,7 +27,7 @@ public struct HTTPParseError: Error, Equatable, Sendable, CustomStringConvertibl
     public let offset: UInt64
     public let detail: String
 
-    public init(_ kind: Kind, at offset: UInt64, _ detail: String) {
+    @_spi(Internals) public init(_ kind: Kind, at offset: UInt64, _ detail: String) {
         self.kind = kind
         self.offset = offset
         self.detail = detail

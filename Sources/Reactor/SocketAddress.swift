@@ -2,7 +2,7 @@ internal import CLinux
 import Glibc
 
 /// An IPv4 or IPv6 socket address (address and port), as the kernel takes and gives it.
-public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
+@_spi(Internals) public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
     case v4(Glibc.sockaddr_in)
     case v6(Glibc.sockaddr_in6)
 

@@ -155,7 +155,7 @@ public enum ConfigLoader {
 
     /// `text` with every control character (ESC, CR, LF …) shown as `?`: what a server sent reaches a terminal or a
     /// log line without driving the one or forging the other.
-    public static func printable(_ text: String) -> String {
+    @_spi(Internals) public static func printable(_ text: String) -> String {
         String(text.unicodeScalars.map { $0.isControl ? "?" : Character($0) })
     }
 

@@ -14,7 +14,7 @@ public struct TransferFailure: Error, Sendable, CustomStringConvertible {
     /// confirmed: the connection was lost, or the DELE failed). The pipeline deletes it with a later session.
     public var orphan: String?
 
-    public init(reason: String, transient: Bool, retryAfter: Int64?, orphan: String? = nil) {
+    @_spi(Internals) public init(reason: String, transient: Bool, retryAfter: Int64?, orphan: String? = nil) {
         self.reason = reason
         self.transient = transient
         self.retryAfter = retryAfter
