@@ -9,7 +9,7 @@ public enum FTPSecurity: String, Sendable {
 }
 
 /// What the server said it supports (FEAT, RFC 2389), as upper-case feature names.
-public struct FTPFeatures: Equatable, Sendable {
+@_spi(Internals) public struct FTPFeatures: Equatable, Sendable {
     public var names: Set<String> = []
     @_spi(Internals) public init(_ names: Set<String> = []) { self.names = names }
     public func has(_ name: String) -> Bool { names.contains(name) }
@@ -126,7 +126,7 @@ public struct FTPFeatures: Equatable, Sendable {
 }
 
 /// A refused command, as the pure machines report it (the driver turns it into an `FTPError`).
-public struct FTPErrorSummary: Equatable, Sendable {
+@_spi(Internals) public struct FTPErrorSummary: Equatable, Sendable {
     public let command: String
     public let code: Int
     public let text: String

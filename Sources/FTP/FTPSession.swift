@@ -54,7 +54,7 @@ public final class FTPSession {
 
     public let loop: EventLoop
     public let configuration: Configuration
-    public internal(set) var features = FTPFeatures()
+    @_spi(Internals) public internal(set) var features = FTPFeatures()
     /// The control connection's TLS version, nil for plain FTP.
     public var tlsVersion: String? { control.tlsVersion }
     /// Things the operator should hear about this session (the library logs nothing itself; the pipeline logs these
