@@ -7,6 +7,8 @@ let package = Package(
     name: "web2ftp",
     products: [
         .library(name: "WebToFTP", targets: ["WebToFTP"]),
+        // The transform alone, standard library only (no OpenSSL, no sockets), for those who want only that.
+        .library(name: "CSVStream", targets: ["CSVStream"]),
         .executable(name: "web2ftp", targets: ["web2ftp"]),
     ],
     targets: [

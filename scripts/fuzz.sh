@@ -37,7 +37,16 @@ seed() {
 
 status=0
 for target in "${targets[@]}"; do
-  swift build -c debug --sanitize=fuzzer --product "$target" 2>&1 | grep -E "error|warning: .*swift" || true
+  # A failed build must stop the run: going on would fuzz a stale binary from an earlier build.
+  build_log="$(mktemp)"
+  if ! swift build -c debug --sanitize=fuzzer --product "$target" > "$build_log" 2>&1; then
+    grep -E "error" "$build_log" >&2 || tail -20 "$build_log" >&2
+    echo "fuzz $target: BUILD FAILED" >&2
+    rm -f "$build_log"
+    exit 1
+  fi
+  grep -E "warning: .*swift" "$build_log" || true
+  rm -f "$build_log"
   mkdir -p "$base/$target/corpus"
   seed "$target" "$base/$target/corpus"
   log="$base/$target/last.log"

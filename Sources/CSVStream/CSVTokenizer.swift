@@ -4,7 +4,7 @@
 /// `onRecord` sees each complete record: read where it lies in the input when it lies whole in one chunk (see
 /// `scanRecord`), else from copies in one reused buffer. Each field also records whether it holds one of the
 /// `notable` bytes (the writer's "needs quotes"), so that the writer need not scan it again.
-public struct CSVTokenizer {
+@_spi(Internals) public struct CSVTokenizer {
     /// The current record: all field bytes back to back, and where each field ends (times two, plus one when the field
     /// holds a notable byte). Raw buffers: Array appends cost a runtime uniqueness check each (measured).
     private var bytes = ByteWriter(capacity: 4096)

@@ -8,7 +8,7 @@ public enum CSVEncoding: String, Sendable, CaseIterable {
     case utf16 = "utf-16"
 
     /// Matches names as Python's codecs do: case-insensitive, `-`, `_` and space alike, the usual aliases.
-    public init?(pythonName name: String) {
+    @_spi(Internals) public init?(pythonName name: String) {
         let key = String(name.lowercased().map { $0 == "_" || $0 == " " ? "-" : $0 })
         let compact = key.filter { $0 != "-" }
         switch compact {

@@ -1,6 +1,6 @@
 /// Commands for the control connection. Arguments with CR, LF or NUL are refused: they would let a file name inject a
 /// second command (RFC 959 has no quoting).
-public struct FTPCommand: Equatable, Sendable, CustomStringConvertible {
+@_spi(Internals) public struct FTPCommand: Equatable, Sendable, CustomStringConvertible {
     public let verb: String
     public let argument: String?
 
@@ -35,7 +35,7 @@ public struct FTPCommand: Equatable, Sendable, CustomStringConvertible {
 }
 
 /// The data port a passive-mode reply announces.
-public enum PassiveReply {
+@_spi(Internals) public enum PassiveReply {
     /// 227 (RFC 959): six numbers h1,h2,h3,h4,p1,p2, with or without parentheses. The host is returned for the record;
     /// the client connects to the control connection's peer unless told to trust it.
     public static func parse227(_ text: String) -> (host: String, port: Int)? {

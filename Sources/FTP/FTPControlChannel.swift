@@ -1,5 +1,5 @@
-import Reactor
-import TLS
+@_spi(Internals) import Reactor
+@_spi(Internals) import TLS
 
 /// The operation holding a control channel (the login, an upload, a listing, one command): it hears the channel die.
 protocol FTPControlChannelUser: AnyObject {

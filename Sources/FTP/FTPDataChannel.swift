@@ -1,5 +1,5 @@
-import Reactor
-import TLS
+@_spi(Internals) import Reactor
+@_spi(Internals) import TLS
 
 /// How a data connection ended, as its driver needs to know it.
 enum FTPDataEnd {

@@ -1,5 +1,5 @@
-import Reactor
-import TLS
+@_spi(Internals) import Reactor
+@_spi(Internals) import TLS
 
 /// Why an FTP session or upload failed. Never carries the password: commands print as `PASS ***`.
 public enum FTPError: Error, Sendable, CustomStringConvertible {

@@ -1,6 +1,6 @@
 /// Reading a name listing (`NLST -a`, so that vsftpd shows dot-files) as a pure state machine: EPSV (or PASV, see
 /// `FTPPassiveStep`) → data connection → NLST → the names → 226. A directory that does not exist lists as empty.
-public struct FTPListMachine: FTPDataMachine {
+@_spi(Internals) public struct FTPListMachine: FTPDataMachine {
     public enum Event: Equatable, FTPReplyEvent {
         case reply(FTPReply)
         case dataConnected

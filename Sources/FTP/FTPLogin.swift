@@ -1,4 +1,4 @@
-import Reactor
+@_spi(Internals) import Reactor
 
 /// The login: a thin driver of an `FTPLoginMachine` over the session's control channel, from the TCP connect (and for
 /// implicit FTPS the TLS handshake) to TYPE I. It is the channel's operation until logged in or failed.

@@ -9,15 +9,15 @@ public enum FTPSecurity: String, Sendable {
 }
 
 /// What the server said it supports (FEAT, RFC 2389), as upper-case feature names.
-public struct FTPFeatures: Equatable, Sendable {
+@_spi(Internals) public struct FTPFeatures: Equatable, Sendable {
     public var names: Set<String> = []
-    public init(_ names: Set<String> = []) { self.names = names }
+    @_spi(Internals) public init(_ names: Set<String> = []) { self.names = names }
     public func has(_ name: String) -> Bool { names.contains(name) }
 }
 
 /// The login conversation as a pure state machine: replies and TLS completion in, commands and steps out.
 /// banner → [AUTH TLS → TLS → PBSZ 0 → PROT P] → USER → PASS → FEAT → [OPTS UTF8 ON] → TYPE I.
-public struct FTPLoginMachine {
+@_spi(Internals) public struct FTPLoginMachine {
     public enum Event: Equatable {
         case reply(FTPReply)
         case tlsEstablished
@@ -126,7 +126,7 @@ public struct FTPLoginMachine {
 }
 
 /// A refused command, as the pure machines report it (the driver turns it into an `FTPError`).
-public struct FTPErrorSummary: Equatable, Sendable {
+@_spi(Internals) public struct FTPErrorSummary: Equatable, Sendable {
     public let command: String
     public let code: Int
     public let text: String

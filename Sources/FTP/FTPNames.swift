@@ -1,7 +1,7 @@
 /// Temporary and backup names for atomic publishing. They carry a fixed marker, the host, the process id and the
 /// Unix time, so that leftovers of a crashed run are recognisable and datable:
 /// `.sales.csv.web2ftp-part.myhost.4242.1764192000` and `.sales.csv.web2ftp-old.myhost.4242.1764192000`.
-public struct FTPTemporaryName: Equatable, Sendable {
+@_spi(Internals) public struct FTPTemporaryName: Equatable, Sendable {
     public enum Kind: String, Sendable {
         case part = "web2ftp-part"
         case backup = "web2ftp-old"
@@ -73,7 +73,7 @@ extension FTPPublishPlan {
 /// What to do about the leftovers in one directory listing: delete stale temporary files, and for a stale backup
 /// either put it back (its final name is missing: a swap was interrupted) or delete it. Fresh ones belong to a run
 /// that may still be going, and are left alone.
-public enum FTPLeftovers {
+@_spi(Internals) public enum FTPLeftovers {
     public enum Step: Equatable, Sendable {
         case delete(String)
         case restore(backup: String, to: String)

@@ -3,7 +3,7 @@
 /// names no port falls back to PASV; a 4xx is the server's temporary trouble and fails the operation as transient,
 /// like any 4xx. The session remembers a fallback (`Outcome.fallBack`), so that on a PASV-only server later data
 /// connections start with PASV and cost no extra round trip.
-public struct FTPPassiveStep: Equatable, Sendable {
+@_spi(Internals) public struct FTPPassiveStep: Equatable, Sendable {
     public enum Outcome: Equatable, Sendable {
         /// Connect the data channel to `port` (on the control connection's peer; `announcedHost` is what PASV said).
         case openData(port: Int, announcedHost: String?)

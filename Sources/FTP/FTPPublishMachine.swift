@@ -2,7 +2,7 @@
 /// name → the bytes → 226 → SIZE check → RNFR/RNTO to the final name, with a safe swap when the server
 /// refuses to rename over an existing file. Any failure deletes the temporary file (best effort) and never touches
 /// the old file except to move it aside and back. Each state carries what it needs to go on.
-public struct FTPPublishMachine: FTPDataMachine {
+@_spi(Internals) public struct FTPPublishMachine: FTPDataMachine {
     public enum Event: Equatable, FTPReplyEvent {
         case reply(FTPReply)
         /// The data connection's TCP connect finished (STOR can go now).

@@ -30,13 +30,13 @@ public struct FTPPublishPlan: Equatable, Sendable {
     public func path(_ name: String) -> String { Self.join(directory, name) }
 
     /// `directory/name` as the server names it (no separator doubled; an empty directory is the login directory).
-    public static func join(_ directory: String, _ name: String) -> String {
+    @_spi(Internals) public static func join(_ directory: String, _ name: String) -> String {
         if directory.isEmpty { return name }
         return directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 
     /// `/a/b` → [`/a`, `/a/b`]; `a/b` → [`a`, `a/b`]; `` and `/` → [].
-    public static func levels(of directory: String) -> [String] {
+    @_spi(Internals) public static func levels(of directory: String) -> [String] {
         let absolute = directory.hasPrefix("/")
         var levels: [String] = []
         var current = absolute ? "" : nil as String?

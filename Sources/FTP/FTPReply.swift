@@ -1,6 +1,6 @@
 /// One FTP reply (RFC 959 §4.2): a three-digit code and its text lines (the code and separator removed from the first
 /// and last line).
-public struct FTPReply: Equatable, Sendable, CustomStringConvertible {
+@_spi(Internals) public struct FTPReply: Equatable, Sendable, CustomStringConvertible {
     public let code: Int
     public let lines: [String]
 
@@ -22,7 +22,7 @@ public struct FTPReply: Equatable, Sendable, CustomStringConvertible {
 }
 
 /// Reply codes the client acts on, by name (RFC 959 §4.2.2, RFC 2228, RFC 2428, RFC 3659).
-public enum FTPCode {
+@_spi(Internals) public enum FTPCode {
     public static let restartMarker = 110
     public static let serviceReadyInMinutes = 120
     public static let dataAlreadyOpen = 125

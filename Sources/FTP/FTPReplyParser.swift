@@ -1,7 +1,7 @@
 /// An incremental FTP reply parser: fed arbitrary chunks of the control connection, it emits whole replies, single
 /// and multi-line (`NNN-` … `NNN `), however the input is split. Lines are capped; a reply that does not start with a
 /// code is garbage and an error.
-public struct FTPReplyParser {
+@_spi(Internals) public struct FTPReplyParser {
     public var maxLineLength = 8 * 1024
     public var maxLines = 1000
 
@@ -81,7 +81,7 @@ public struct FTPProtocolError: Error, Equatable, Sendable, CustomStringConverti
     public let offset: UInt64
     public let detail: String
 
-    public init(offset: UInt64, _ detail: String) {
+    @_spi(Internals) public init(offset: UInt64, _ detail: String) {
         self.offset = offset
         self.detail = detail
     }

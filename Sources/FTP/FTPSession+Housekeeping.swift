@@ -1,8 +1,10 @@
-import Reactor
+@_spi(Internals) import Reactor
 
 extension FTPSession {
     /// The names in `directory` (dot-files included), for finding our own leftovers.
-    public func listNames(_ directory: String, completion: @escaping (Result<[String], FTPError>) -> Void) {
+    @_spi(Internals) public func listNames(
+        _ directory: String, completion: @escaping (Result<[String], FTPError>) -> Void
+    ) {
         loop.assertInLoop()
         guard isUsable else {
             let error = deadError ?? .invalidArgument("the session is busy")
@@ -18,7 +20,7 @@ extension FTPSession {
 
     /// Deletes `paths` one after the other (temporary files an attempt could not remove itself, its connection lost);
     /// `completion` gets those the server deleted. A path that is already gone is not an error worth reporting.
-    public func deleteFiles(_ paths: [String], completion: @escaping ([String]) -> Void) {
+    @_spi(Internals) public func deleteFiles(_ paths: [String], completion: @escaping ([String]) -> Void) {
         loop.assertInLoop()
         guard let path = paths.first else { return completion([]) }
         guard let command = try? FTPCommand("DELE", path) else { return completion([]) }
@@ -32,7 +34,7 @@ extension FTPSession {
     /// Removes leftovers of earlier runs in `directory` older than `olderThanSeconds` (default a day): stale temporary
     /// files are deleted; a stale backup is put back when its final name is missing (an interrupted swap), else
     /// deleted. Returns what it did. Newer leftovers may belong to a run in progress and are left alone.
-    public func removeLeftovers(
+    @_spi(Internals) public func removeLeftovers(
         in directory: String, olderThanSeconds: Int64 = 24 * 3600, now: Int64 = MonotonicClock.unixSeconds(),
         completion: @escaping (Result<[FTPLeftovers.Step], FTPError>) -> Void
     ) {

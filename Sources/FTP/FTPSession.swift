@@ -1,5 +1,5 @@
-import Reactor
-import TLS
+@_spi(Internals) import Reactor
+@_spi(Internals) import TLS
 
 /// A logged-in FTP session on an event loop, able to publish many files one after another. Explicit FTPS by default;
 /// the data connections resume a TLS session of this client (vsftpd's `require_ssl_reuse`).
@@ -38,7 +38,7 @@ public final class FTPSession {
         public var trustPassiveAddress = false
         /// Where every command sent and every reply line received goes (PASS masked), under this control
         /// connection's number; nil: nowhere.
-        public var trace: ProtocolTrace?
+        @_spi(Internals) public var trace: ProtocolTrace?
 
         public init(host: String, port: Int? = nil, user: String, password: String) {
             self.host = host
@@ -54,7 +54,7 @@ public final class FTPSession {
 
     public let loop: EventLoop
     public let configuration: Configuration
-    public internal(set) var features = FTPFeatures()
+    @_spi(Internals) public internal(set) var features = FTPFeatures()
     /// The control connection's TLS version, nil for plain FTP.
     public var tlsVersion: String? { control.tlsVersion }
     /// Things the operator should hear about this session (the library logs nothing itself; the pipeline logs these

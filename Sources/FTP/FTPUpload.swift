@@ -1,4 +1,4 @@
-import Reactor
+@_spi(Internals) import Reactor
 
 /// Hears how an upload goes, on the loop thread.
 public protocol FTPUploadDelegate: AnyObject {
@@ -15,7 +15,7 @@ public protocol FTPUploadDelegate: AnyObject {
 public final class FTPUpload: FTPControlChannelUser, FTPMachineDriver {
     public let plan: FTPPublishPlan
     /// Whether the data connection's TLS resumed a session of this client (nil before it exists, or plain).
-    public private(set) var dataSessionResumed: Bool?
+    @_spi(Internals) public private(set) var dataSessionResumed: Bool?
 
     /// Where the caller's writing stands.
     private enum Writing { case notYet, open, closing, over }
@@ -56,7 +56,7 @@ public final class FTPUpload: FTPControlChannelUser, FTPMachineDriver {
     }
 
     /// The temporary file may still be on the server (see `FTPPublishMachine.temporaryMayRemain`).
-    public var temporaryMayRemain: Bool { machine.temporaryMayRemain }
+    @_spi(Internals) public var temporaryMayRemain: Bool { machine.temporaryMayRemain }
 
     public var isWritable: Bool { writing == .open && (data?.isWritable ?? false) }
 

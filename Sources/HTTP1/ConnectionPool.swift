@@ -1,4 +1,4 @@
-import Reactor
+@_spi(Internals) import Reactor
 
 /// Idle keep-alive connections per origin (scheme, host, port — and the proxy they go through), for the next request
 /// to the same place. An idle connection that the server closes, or that says anything unasked, leaves the pool; so

@@ -1,5 +1,5 @@
-import Reactor
-import TLS
+@_spi(Internals) import Reactor
+@_spi(Internals) import TLS
 
 /// What a response's consumer hears, on the loop thread.
 public protocol HTTPResponseDelegate: AnyObject {
@@ -35,10 +35,10 @@ public final class HTTPClient {
         public var proxies = ProxySettings()
         public var maxIdleConnectionsPerOrigin = 4
         public var idleConnectionLifetimeMS = 30_000
-        public var limits = HTTPResponseParser.Limits()
-        public var tcp = StreamLimits()
+        @_spi(Internals) public var limits = HTTPResponseParser.Limits()
+        @_spi(Internals) public var tcp = StreamLimits()
         /// Where request and response heads go, masked (`--trace`); nil: nowhere, and no line is built.
-        public var trace: ProtocolTrace?
+        @_spi(Internals) public var trace: ProtocolTrace?
 
         public init() {}
     }
@@ -81,7 +81,7 @@ public final class HTTPClient {
         pool.closeAll()
     }
 
-    public var idleConnectionCount: Int { pool.idleCount }
+    @_spi(Internals) public var idleConnectionCount: Int { pool.idleCount }
 
     /// The TLS context, made on first use: loading the CA store costs milliseconds a plain-HTTP run need not pay.
     func tlsContext() -> Result<TLSContext, TLSError> {

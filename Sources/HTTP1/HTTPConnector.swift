@@ -1,5 +1,5 @@
-import Reactor
-import TLS
+@_spi(Internals) import Reactor
+@_spi(Internals) import TLS
 
 /// Opens the stream a request goes over: straight to the origin (TCP, then TLS for https), to a forward proxy (http
 /// URLs, absolute-form requests), or through a proxy's CONNECT tunnel (https URLs: TLS end to end with the origin).

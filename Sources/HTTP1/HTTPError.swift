@@ -1,5 +1,5 @@
-import Reactor
-import TLS
+@_spi(Internals) import Reactor
+@_spi(Internals) import TLS
 
 /// Why a download failed, with what a retry policy needs to classify it. URLs in here are redacted.
 public enum HTTPError: Error, Sendable, CustomStringConvertible {

@@ -1,7 +1,7 @@
 /// A response that does not follow HTTP/1.1, with what was wrong and where (the byte offset in the connection's
 /// response stream, counted from the first byte of this response).
 public struct HTTPParseError: Error, Equatable, Sendable, CustomStringConvertible {
-    public enum Kind: Equatable, Sendable {
+    @_spi(Internals) public enum Kind: Equatable, Sendable {
         /// The connection ended before any byte of a response: on a reused connection, the server had closed it.
         case closedBeforeResponse
         /// The connection ended inside the head or before the body was complete.
@@ -23,11 +23,11 @@ public struct HTTPParseError: Error, Equatable, Sendable, CustomStringConvertibl
         case unexpectedUpgrade
     }
 
-    public let kind: Kind
+    @_spi(Internals) public let kind: Kind
     public let offset: UInt64
     public let detail: String
 
-    public init(_ kind: Kind, at offset: UInt64, _ detail: String) {
+    @_spi(Internals) public init(_ kind: Kind, at offset: UInt64, _ detail: String) {
         self.kind = kind
         self.offset = offset
         self.detail = detail

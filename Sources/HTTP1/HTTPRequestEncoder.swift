@@ -1,6 +1,6 @@
 /// A request head as bytes (RFC 9112 §3). Refuses CR, LF and NUL anywhere in names and values, and names that are
 /// not tokens, so that no header can smuggle a second line.
-public enum HTTPRequestEncoder {
+@_spi(Internals) public enum HTTPRequestEncoder {
     public struct InvalidHeader: Error, Equatable, Sendable, CustomStringConvertible {
         public let name: String
         public let reason: String

@@ -14,7 +14,7 @@ public struct HTTPResponseHead: Sendable, Equatable {
 /// An incremental HTTP/1.1 response parser (RFC 9112): fed arbitrary chunks of bytes, it reports the head, the body
 /// bytes (slices of the input, never copied) and the end, and gives the same events however the input is split.
 /// It does no I/O; the client drives it.
-public struct HTTPResponseParser {
+@_spi(Internals) public struct HTTPResponseParser {
     public struct Limits: Sendable {
         public var statusLine = 8 * 1024
         public var headerLine = 64 * 1024

@@ -1,9 +1,9 @@
-import Reactor
-import TLS
+@_spi(Internals) import Reactor
+@_spi(Internals) import TLS
 
 /// One request in flight, across its redirects and a possible retry on a fresh connection. Pause and resume it to
 /// apply backpressure: while paused, its socket is not read.
-public final class HTTPTask: ByteStreamDelegate {
+public final class HTTPTask {
     public private(set) var url: HTTPURL
     /// The URLs redirected from, in order (redacted).
     public private(set) var redirects: [String] = []
@@ -35,6 +35,7 @@ public final class HTTPTask: ByteStreamDelegate {
     private var delegate: (any HTTPResponseDelegate)?
     private var state = State.connecting
     private var stream: (any ByteStream)?
+    private lazy var streamEvents = HTTPTaskStreamEvents(task: self)
     /// The stream's number in the trace (0 when untraced); a reused keep-alive connection keeps its number.
     private var connection = 0
     private var poolKey: ConnectionPool.Key?
@@ -135,7 +136,7 @@ public final class HTTPTask: ByteStreamDelegate {
         if connection == 0 && configuration.trace != nil { self.connection = ProtocolTrace.nextConnectionNumber() }
         reusedConnection = reused
         tlsVersion = stream.tls?.version
-        stream.delegate = self
+        stream.delegate = streamEvents
         parser.reset(requestMethod: request.method)
         pending = []
         let encoded: [UInt8]
@@ -198,7 +199,7 @@ public final class HTTPTask: ByteStreamDelegate {
 
     // MARK: the stream
 
-    public func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) {
+    func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) {
         guard isCurrent(stream) else { return }
         lastActivity = MonotonicClock.monotonicNanoseconds()
         if paused || !pending.isEmpty {
@@ -341,9 +342,9 @@ public final class HTTPTask: ByteStreamDelegate {
         return stream === other
     }
 
-    public func streamDidBecomeWritable(_ stream: any ByteStream) {}
+    func streamDidBecomeWritable(_ stream: any ByteStream) {}
 
-    public func stream(_ stream: any ByteStream, didEnd end: StreamEnd) {
+    func stream(_ stream: any ByteStream, didEnd end: StreamEnd) {
         guard isCurrent(stream) else { return }
         switch end {
         case .eof:

@@ -1,7 +1,7 @@
 /// What `--trace` may show of a request or response head. Masked here, before any line reaches the trace sink:
 /// query values (`?a=***`), credentials in URLs (as `HTTPURL.redacted`), and header values — except the few that
 /// describe the body or where it moved, which support needs and which hold no secret.
-public enum HTTPTraceMask {
+@_spi(Internals) public enum HTTPTraceMask {
     /// Header fields whose values are shown (compared without case). `Location` is shown redacted like a URL.
     public static let shownHeaders: Set<String> = [
         "content-type", "content-length", "content-encoding", "transfer-encoding", "etag", "last-modified",

@@ -19,19 +19,19 @@ public struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
     /// Percent-encoded, without the "?".
     public var query: String?
 
-    public var isIPv6: Bool { host.contains(":") }
+    @_spi(Internals) public var isIPv6: Bool { host.contains(":") }
 
     /// What goes after the method in a request line (origin form, RFC 9112 §3.2.1).
-    public var requestTarget: String { query.map { "\(path)?\($0)" } ?? path }
+    @_spi(Internals) public var requestTarget: String { query.map { "\(path)?\($0)" } ?? path }
 
     /// What goes in the Host header: the port only when it is not the scheme's default.
-    public var authority: String {
+    @_spi(Internals) public var authority: String {
         let name = isIPv6 ? "[\(host)]" : host
         return port == scheme.defaultPort ? name : "\(name):\(port)"
     }
 
     /// Scheme, host and port: what a connection can be reused for, and what redirects compare.
-    public var origin: String { "\(scheme.rawValue)://\(authority.lowercasedASCII())" }
+    @_spi(Internals) public var origin: String { "\(scheme.rawValue)://\(authority.lowercasedASCII())" }
 
     /// The URL without secrets, for logs and errors: no password, and query values replaced by `***`.
     public var redacted: String {
@@ -54,7 +54,7 @@ public struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The target of a reference found in this URL's context, such as a redirect's Location (RFC 3986 §5.2).
-    public func resolving(_ reference: String) throws(URLParseError) -> HTTPURL {
+    @_spi(Internals) public func resolving(_ reference: String) throws(URLParseError) -> HTTPURL {
         try URLParser.resolve(reference, against: self)
     }
 }

@@ -1,4 +1,4 @@
-import Reactor
+@_spi(Internals) import Reactor
 
 /// The HTTP lines a trace records, masked by `HTTPTraceMask` before they reach the sink.
 extension ProtocolTrace {

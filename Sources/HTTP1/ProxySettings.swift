@@ -31,7 +31,7 @@ public struct ProxySettings: Sendable, Equatable {
     }
 
     /// The proxy for `url`, or nil to connect directly. Loopback is not special: like curl, only NO_PROXY bypasses.
-    public func proxy(for url: HTTPURL) -> HTTPURL? {
+    @_spi(Internals) public func proxy(for url: HTTPURL) -> HTTPURL? {
         guard let proxy = url.scheme == .https ? httpsProxy : httpProxy else { return nil }
         return bypasses(url.host) ? nil : proxy
     }

@@ -1,5 +1,5 @@
 /// `Retry-After` (RFC 9110 §10.2.3): delay-seconds, or an HTTP-date, turned into seconds from `now`.
-public enum RetryAfter {
+@_spi(Internals) public enum RetryAfter {
     /// Seconds to wait, or nil when the value is neither form. A date in the past means 0.
     /// `now` is seconds since the Unix epoch (UTC).
     public static func seconds(_ value: String, now: Int64) -> Int64? {
@@ -11,7 +11,7 @@ public enum RetryAfter {
 }
 
 /// HTTP-date (RFC 9110 §5.6.7): IMF-fixdate, and the obsolete RFC 850 and asctime forms that recipients must accept.
-public enum HTTPDate {
+@_spi(Internals) public enum HTTPDate {
     static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
     /// Seconds since the Unix epoch, or nil.

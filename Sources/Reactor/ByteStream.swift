@@ -1,5 +1,5 @@
 /// How a stream's inbound side ended.
-public enum StreamEnd: Sendable {
+@_spi(Internals) public enum StreamEnd: Sendable {
     /// The peer finished cleanly (TCP FIN; for TLS, close_notify).
     case eof
     /// The stream broke: at the socket, or in the TLS layer.
@@ -7,7 +7,7 @@ public enum StreamEnd: Sendable {
 }
 
 /// What a TLS layer in a stream reports about its session, for logs and checks.
-public struct TLSDetails: Equatable, Sendable {
+@_spi(Internals) public struct TLSDetails: Equatable, Sendable {
     /// The protocol version as OpenSSL names it ("TLSv1.3").
     public var version: String
     /// The handshake resumed an earlier session (FTP data connections must, for vsftpd's `require_ssl_reuse`).
@@ -20,7 +20,7 @@ public struct TLSDetails: Equatable, Sendable {
 }
 
 /// Receives a stream's events on the loop thread. After the owner calls `close()`, no further events arrive.
-public protocol ByteStreamDelegate: AnyObject {
+@_spi(Internals) public protocol ByteStreamDelegate: AnyObject {
     /// Bytes arrived. The buffer is valid only during the call: copy what must outlive it.
     func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer)
     /// The write queue drained to its low watermark after having reached the high one: write more.
@@ -49,7 +49,7 @@ public protocol ByteStreamDelegate: AnyObject {
 ///
 /// A bidirectional, loop-bound byte stream: plain TCP, or TLS stacked on another stream. Writes are queued and never
 /// refused; `isWritable` turns false above the high watermark, and callers that respect it keep memory bounded.
-public protocol ByteStream: AnyObject {
+@_spi(Internals) public protocol ByteStream: AnyObject {
     var loop: EventLoop { get }
     var delegate: (any ByteStreamDelegate)? { get set }
     /// Who is on the other end, for messages.

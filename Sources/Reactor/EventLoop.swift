@@ -1,8 +1,8 @@
-import CLinux
+internal import CLinux
 import Glibc
 
 /// What a registered descriptor wants to hear about.
-public struct Interest: OptionSet, Sendable {
+@_spi(Internals) public struct Interest: OptionSet, Sendable {
     public let rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
     public static let read = Interest(rawValue: 1)
@@ -17,7 +17,7 @@ public struct Interest: OptionSet, Sendable {
 }
 
 /// What epoll reported for a descriptor. `.error` (EPOLLERR/EPOLLHUP) is always reported, whatever the interest.
-public struct Readiness: OptionSet, Sendable {
+@_spi(Internals) public struct Readiness: OptionSet, Sendable {
     public let rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
     public static let read = Readiness(rawValue: 1)
@@ -26,7 +26,7 @@ public struct Readiness: OptionSet, Sendable {
 }
 
 /// An object that owns a registered descriptor and handles its readiness on the loop thread.
-public protocol IOHandler: AnyObject {
+@_spi(Internals) public protocol IOHandler: AnyObject {
     func handleIO(_ readiness: Readiness)
 }
 
@@ -101,7 +101,7 @@ public final class EventLoop {
     // MARK: descriptors
 
     /// Starts watching `fd`. The loop keeps `handler` alive until `deregister(fd)`.
-    public func register(_ fd: Int32, interest: Interest, handler: IOHandler) throws(ReactorError) {
+    @_spi(Internals) public func register(_ fd: Int32, interest: Interest, handler: IOHandler) throws(ReactorError) {
         assertInLoop()
         precondition(registrations[fd] == nil, "fd \(fd) registered twice")
         let generation = nextGeneration
@@ -111,7 +111,7 @@ public final class EventLoop {
     }
 
     /// Changes what `fd` is watched for. Cheap when nothing changes.
-    public func setInterest(_ interest: Interest, for fd: Int32) throws(ReactorError) {
+    @_spi(Internals) public func setInterest(_ interest: Interest, for fd: Int32) throws(ReactorError) {
         assertInLoop()
         guard var registration = registrations[fd] else { preconditionFailure("fd \(fd) is not registered") }
         if registration.interest == interest { return }
@@ -121,10 +121,10 @@ public final class EventLoop {
         registrations[fd] = registration
     }
 
-    public func interest(for fd: Int32) -> Interest? { registrations[fd]?.interest }
+    @_spi(Internals) public func interest(for fd: Int32) -> Interest? { registrations[fd]?.interest }
 
     /// Stops watching `fd` and lets go of its handler. Events already fetched for it are dropped.
-    public func deregister(_ fd: Int32) {
+    @_spi(Internals) public func deregister(_ fd: Int32) {
         assertInLoop()
         guard registrations.removeValue(forKey: fd) != nil else { return }
         // Only fails if fd was closed before deregistering (a bug) — epoll forgets closed fds by itself anyway.
@@ -135,10 +135,10 @@ public final class EventLoop {
         }
     }
 
-    public var registeredCount: Int { registrations.count }
+    @_spi(Internals) public var registeredCount: Int { registrations.count }
 
     /// What is registered, for diagnostics: `fd:Type` for each descriptor.
-    public var registeredDescription: String {
+    @_spi(Internals) public var registeredDescription: String {
         registrations.sorted { $0.key < $1.key }.map { entry in
             let handler = entry.value.handler
             let detail = (handler as? CustomStringConvertible)?.description ?? "\(type(of: handler))"
@@ -170,7 +170,7 @@ public final class EventLoop {
         timers.cancel(id)
     }
 
-    public var pendingTimerCount: Int { timers.count }
+    @_spi(Internals) public var pendingTimerCount: Int { timers.count }
 
     // MARK: callbacks from other threads (see LoopCallback)
 
@@ -187,7 +187,7 @@ public final class EventLoop {
         callbacks.removeValue(forKey: id)?(value)
     }
 
-    public var pendingCallbackCount: Int { callbacks.count }
+    @_spi(Internals) public var pendingCallbackCount: Int { callbacks.count }
 
     // MARK: running
 
@@ -203,7 +203,7 @@ public final class EventLoop {
 
     /// Waits until the next timer is due, something happens, or `maxWaitMS` passes (-1: no limit), then handles
     /// what happened: I/O first, then due timers, then tasks posted from other threads.
-    public func runOnce(maxWaitMS: Int32 = -1) throws(ReactorError) {
+    @_spi(Internals) public func runOnce(maxWaitMS: Int32 = -1) throws(ReactorError) {
         var timeout = timers.millisecondsUntilNext(now: Sys.monotonicNanoseconds())
         if maxWaitMS >= 0 && (timeout < 0 || maxWaitMS < timeout) { timeout = maxWaitMS }
         let count = try Sys.epollWait(epollFD, events, capacity: eventCapacity, timeoutMS: timeout)

@@ -5,7 +5,7 @@ import Glibc
 /// (`FileFaults`). Blocking and small; `get`'s output is the one on a hot path, where a write costs one uncontended
 /// lock for the fault check besides the syscall. It owns its descriptor unless it borrows
 /// one (standard output); `close()` or deinit closes it.
-public final class File {
+@_spi(Internals) public final class File {
     public enum Mode: Sendable {
         case read
         /// Created if missing, every write at the end (the log).
@@ -215,7 +215,7 @@ public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Test hook: makes the next file calls on a path fail with a chosen errno, so that tests reach the error paths a
 /// full disk or a dying device would (the log on ENOSPC, an output file on EIO). Process-wide; tests that arm it
 /// use paths of their own.
-public enum FileFaults {
+@_spi(Internals) public enum FileFaults {
     public enum Call: Sendable {
         case open
         case read

@@ -4,7 +4,7 @@ import Glibc
 /// Not the standard library's `Mutex`: on Linux it locks with raw futex calls that ThreadSanitizer does not model, so
 /// every access it guards is reported as a race and `scripts/sanitize.sh thread` would see nothing else;
 /// pthread_mutex_lock is intercepted and understood. Uncontended, both cost about the same.
-public final class LockedValue<Value: Sendable>: @unchecked Sendable {
+@_spi(Internals) public final class LockedValue<Value: Sendable>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private var value: Value
 

@@ -1,7 +1,7 @@
 import Glibc
 
 /// Time for code above the reactor: monotonic for intervals and timeouts, wall clock for dates.
-public enum MonotonicClock {
+@_spi(Internals) public enum MonotonicClock {
     public static func monotonicNanoseconds() -> UInt64 { Sys.monotonicNanoseconds() }
 
     /// Seconds since the Unix epoch (UTC), from CLOCK_REALTIME.

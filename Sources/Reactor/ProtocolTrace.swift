@@ -3,7 +3,7 @@ import Synchronization
 /// Where a protocol client reports each line it sends and each reply or head line it receives (`--trace`). The client
 /// masks what must not be seen (FTP's PASS, HTTP query and header values) before the line reaches the sink; the sink
 /// only records. Called on the loop thread of the connection.
-public struct ProtocolTrace: Sendable {
+@_spi(Internals) public struct ProtocolTrace: Sendable {
     public enum Direction: String, Sendable {
         case sent = ">"
         case received = "<"

@@ -47,7 +47,7 @@ public enum ReactorError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// errno values as text: the name programmers grep for plus the C library's sentence.
-public enum Errno {
+@_spi(Internals) public enum Errno {
     public static func describe(_ code: Int32) -> String {
         let text = strerror(code).map { String(cString: $0) } ?? "errno \(code)"
         if let name = name(code) { return "\(text) (\(name))" }

@@ -1,6 +1,6 @@
 /// Name resolution off the loop thread: getaddrinfo(3) blocks, so each lookup runs on a short-lived worker thread and
 /// posts its answer back to the loop. Numeric addresses skip the worker.
-public final class Resolver {
+@_spi(Internals) public final class Resolver {
     private let loop: EventLoop
     private var callback: LoopCallback<Result<[SocketAddress], ReactorError>>?
     private var timer: TimerID?

@@ -1,8 +1,8 @@
-import CLinux
+internal import CLinux
 import Glibc
 
 /// Process-wide signal set-up, for the command-line tool only: a library installs no handlers of its own.
-public enum ProcessSignals {
+@_spi(Internals) public enum ProcessSignals {
     /// Blocks `signals` in the calling thread and in every thread it creates afterwards, so that a `SignalWatcher` can
     /// receive them. Call it first thing in `main`, before any thread exists (signalfd only sees signals that are
     /// blocked in every thread; PLATFORM.md).
@@ -18,7 +18,7 @@ public enum ProcessSignals {
 }
 
 /// Delivers blocked signals to the loop thread through a signalfd.
-public final class SignalWatcher: IOHandler {
+@_spi(Internals) public final class SignalWatcher: IOHandler {
     private let loop: EventLoop
     private var fd: Int32
     private let onSignal: (Int32) -> Void

@@ -1,10 +1,10 @@
-import CLinux
+internal import CLinux
 import Glibc
 
 /// An IPv4 or IPv6 socket address (address and port), as the kernel takes and gives it.
-public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
-    case v4(sockaddr_in)
-    case v6(sockaddr_in6)
+@_spi(Internals) public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
+    case v4(Glibc.sockaddr_in)
+    case v6(Glibc.sockaddr_in6)
 
     /// Parses a numeric IPv4 or IPv6 address (no brackets, no name lookup); nil when `text` is not one.
     public init?(numericHost text: String, port: Int) {

@@ -77,7 +77,7 @@ public struct TLSFailure: Equatable, Sendable, CustomStringConvertible {
     public let isTransient: Bool
     public let description: String
 
-    public init(kind: Kind, host: String, isTransient: Bool, description: String) {
+    @_spi(Internals) public init(kind: Kind, host: String, isTransient: Bool, description: String) {
         self.kind = kind
         self.host = host
         self.isTransient = isTransient

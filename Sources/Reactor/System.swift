@@ -1,9 +1,9 @@
-import CLinux
+internal import CLinux
 import Glibc
 
 /// The outcome of a nonblocking call: it did its work, or the kernel said "not now". "Not now" is a value, not an
 /// error, because it happens on every hot-path read and write (see STYLE.md: no throw/catch per EAGAIN).
-public enum IOResult<Value> {
+@_spi(Internals) public enum IOResult<Value> {
     case processed(Value)
     case wouldBlock
 }

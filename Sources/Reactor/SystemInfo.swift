@@ -2,7 +2,7 @@ import Glibc
 
 /// Facts about this process and host: names that must be unique and recognisable (temporary upload names), and the
 /// resources a run holds, so that a leak shows in the log of the run that caused it.
-public enum SystemInfo {
+@_spi(Internals) public enum SystemInfo {
     public static var processID: Int32 { getpid() }
 
     /// The host name, or "localhost" when it cannot be had.

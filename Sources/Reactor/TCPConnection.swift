@@ -1,7 +1,7 @@
 import Glibc
 
 /// Buffer and watermark sizes for a connection.
-public struct StreamLimits: Sendable {
+@_spi(Internals) public struct StreamLimits: Sendable {
     /// Bytes read per read(2); one buffer per connection, reused for every read.
     public var readBufferSize: Int
     /// Above this many queued bytes, `isWritable` turns false.
@@ -18,7 +18,7 @@ public struct StreamLimits: Sendable {
 }
 
 /// A connected, nonblocking TCP socket on an event loop. It owns its descriptor: `close()` (or deinit) closes it.
-public final class TCPConnection: ByteStream, IOHandler, CustomStringConvertible {
+@_spi(Internals) public final class TCPConnection: ByteStream, IOHandler, CustomStringConvertible {
     public let loop: EventLoop
     public weak var delegate: (any ByteStreamDelegate)?
     public let peer: SocketAddress

@@ -3,7 +3,7 @@ import Glibc
 /// Resolves a host and connects to it, trying each address in turn in the manner of RFC 8305 ("Happy Eyeballs"):
 /// families interleaved, a new attempt started when the previous one fails or after `attemptDelayMS`, the first
 /// connection to succeed wins and the others are closed. One deadline covers the whole of resolve and connect.
-public final class TCPConnector {
+@_spi(Internals) public final class TCPConnector {
     public struct Options: Sendable {
         /// The whole time allowed for resolving and connecting.
         public var connectTimeoutMS: Int

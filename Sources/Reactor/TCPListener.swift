@@ -1,7 +1,7 @@
 import Glibc
 
 /// A listening TCP socket on the loop. Used by tests' purpose-built servers and by anything that must accept.
-public final class TCPListener: IOHandler {
+@_spi(Internals) public final class TCPListener: IOHandler {
     public let loop: EventLoop
     public let localAddress: SocketAddress
     private var fd: Int32

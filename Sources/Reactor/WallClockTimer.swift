@@ -1,7 +1,7 @@
 /// A timer for a wall-clock moment (a daily schedule), not an interval: it fires when CLOCK_REALTIME reaches the
 /// given Unix time, also after a suspend, and tells its owner when the clock is stepped so that the moment can be
 /// worked out again. The loop's own timers are monotonic and right for timeouts, not for "at 22:23".
-public final class WallClockTimer: IOHandler {
+@_spi(Internals) public final class WallClockTimer: IOHandler {
     public enum Event {
         case fired
         /// The system clock was set: recompute the next moment and `arm` again.

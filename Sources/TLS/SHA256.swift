@@ -1,10 +1,10 @@
-import COpenSSL
+internal import COpenSSL
 
 /// SHA-256, streaming: the digest of what was uploaded goes into the log and the summary, so a published file can be
 /// checked against it. libcrypto's, not ours: it runs over every byte uploaded, and OpenSSL's uses the CPU's SHA
 /// extensions (≈ 2 GB/s here against ≈ 250 MB/s for a portable Swift one, which made the digest the hot spot of a
 /// plain transfer). libcrypto is linked for TLS anyway.
-public struct SHA256 {
+@_spi(Internals) public struct SHA256 {
     private final class Context {
         let pointer: OpaquePointer
 

@@ -24,10 +24,10 @@ public struct TLSConfiguration: Sendable {
     public var maximumVersion: Version?
     /// Key-exchange groups in order of preference. P-256 leads because vsftpd and pure-ftpd offer nothing else, and a
     /// client leading with X25519 pays a HelloRetryRequest on every handshake with them (SERVERS.md).
-    public var groups = "P-256:X25519:P-384:P-521"
+    @_spi(Internals) public var groups = "P-256:X25519:P-384:P-521"
     /// Server side only (tests' own servers): the certificate chain and its key, PEM files.
-    public var certificateChainFile: String?
-    public var privateKeyFile: String?
+    @_spi(Internals) public var certificateChainFile: String?
+    @_spi(Internals) public var privateKeyFile: String?
 
     public init() {}
 
@@ -42,7 +42,7 @@ public struct TLSConfiguration: Sendable {
         return configuration
     }
 
-    public static func server(
+    @_spi(Internals) public static func server(
         certificateChainFile: String, privateKeyFile: String, maximumVersion: Version? = nil
     ) -> TLSConfiguration {
         var configuration = TLSConfiguration()

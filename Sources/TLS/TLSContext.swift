@@ -1,4 +1,4 @@
-import COpenSSL
+internal import COpenSSL
 
 /// An OpenSSL SSL_CTX configured once from a `TLSConfiguration` and then shared by every connection made with it
 /// (loading the CA store costs milliseconds: make one context per configuration, not per connection).

@@ -1,10 +1,10 @@
-import COpenSSL
-import Reactor
+internal import COpenSSL
+@_spi(Internals) import Reactor
 
 /// One TLS connection's state machine over OpenSSL, doing no I/O of its own: ciphertext goes in with `feed`, comes
 /// out with `takeOutput`, and each operation says whether it finished, needs more input, or failed. Memory BIOs keep
 /// OpenSSL away from the socket (its socket BIO writes without MSG_NOSIGNAL) and let tests run handshakes in memory.
-public final class TLSEngine {
+@_spi(Internals) public final class TLSEngine {
     public enum Status: Equatable {
         case complete
         case wantInput

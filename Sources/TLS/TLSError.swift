@@ -1,4 +1,4 @@
-import Reactor
+@_spi(Internals) import Reactor
 
 /// Why a certificate was not accepted, in the terms a person can act on.
 public enum VerificationFailure: Equatable, Sendable, CustomStringConvertible {

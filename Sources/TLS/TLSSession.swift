@@ -1,10 +1,10 @@
-import COpenSSL
+internal import COpenSSL
 
 /// A TLS session that a later connection to the same server can resume: the FTP data channel must resume the
 /// control connection's session (vsftpd's `require_ssl_reuse`). OpenSSL does not refuse to resume a session under
 /// another server name, so callers keep sessions per host and port.
 /// @unchecked Sendable: an SSL_SESSION is immutable once issued and reference-counted with atomic counts.
-public final class TLSSession: @unchecked Sendable {
+@_spi(Internals) public final class TLSSession: @unchecked Sendable {
     let session: OpaquePointer
 
     /// Takes over one reference to `session`.

@@ -1,8 +1,8 @@
-import Reactor
+@_spi(Internals) import Reactor
 
 /// TLS stacked on another byte stream (TCP, or a proxy tunnel): a `ByteStream` of plaintext over a `ByteStream` of
 /// ciphertext, driven by the loop. It owns the stream below it.
-public final class TLSStream: ByteStream, ByteStreamDelegate {
+@_spi(Internals) public final class TLSStream: ByteStream, ByteStreamDelegate {
     public typealias Completion = (Result<TLSStream, TLSError>) -> Void
 
     public let loop: EventLoop
@@ -330,12 +330,12 @@ public final class TLSStream: ByteStream, ByteStreamDelegate {
 extension ByteStream {
     /// Sessions the stream's TLS layer received (TLS 1.3 tickets, read while the connection ran), taken once, for
     /// later connections to resume; none for a stream without TLS.
-    public func takeReceivedTLSSessions() -> [TLSSession] {
+    @_spi(Internals) public func takeReceivedTLSSessions() -> [TLSSession] {
         (self as? TLSStream)?.engine.takeReceivedSessions() ?? []
     }
 
     /// The session a second connection to the same server should offer (see `TLSEngine.resumableSession`).
-    public var resumableTLSSession: TLSSession? { (self as? TLSStream)?.resumableSession }
+    @_spi(Internals) public var resumableTLSSession: TLSSession? { (self as? TLSStream)?.resumableSession }
 }
 
 extension TLSStream {

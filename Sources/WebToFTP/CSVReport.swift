@@ -1,4 +1,4 @@
-import CSVStream
+@_spi(Internals) import CSVStream
 
 /// How a source's CSV transform is reported: notes on its PARAMS before it runs, its counters on the `published`
 /// line, in `--summary-json` and, summed, in the run's `summary`. One place, so the log and the JSON use the same

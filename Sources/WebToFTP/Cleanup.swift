@@ -1,4 +1,4 @@
-import FTP
+@_spi(Internals) import FTP
 
 /// Our temporary files on the server. Before the first upload: leftovers of earlier runs, older than a day, go from
 /// each target directory (a crashed run's temporary files; a backup whose swap was interrupted is put back) — newer

@@ -1,5 +1,5 @@
-import CSVStream
-import HTTP1
+@_spi(Internals) import CSVStream
+@_spi(Internals) import HTTP1
 
 /// One source of `config.json`: `{"name": {"URL": "...", "PARAMS": {...}, ...}}`.
 public struct SourceConfig: Sendable {
@@ -155,7 +155,7 @@ public enum ConfigLoader {
 
     /// `text` with every control character (ESC, CR, LF …) shown as `?`: what a server sent reaches a terminal or a
     /// log line without driving the one or forging the other.
-    public static func printable(_ text: String) -> String {
+    @_spi(Internals) public static func printable(_ text: String) -> String {
         String(text.unicodeScalars.map { $0.isControl ? "?" : Character($0) })
     }
 
@@ -192,7 +192,7 @@ enum ASCIIHeader {
 }
 
 /// `TARGET` templates: `{name}` and `{date:FORMAT}` (strftime subset %Y %m %d %H %M %S %%), relative paths only.
-public enum TargetTemplate {
+@_spi(Internals) public enum TargetTemplate {
     public static func problem(_ template: String) -> String? {
         if template.isEmpty { return "empty" }
         if template.hasPrefix("/") { return "must be relative to FTPTARGET (no leading '/')" }

@@ -1,7 +1,7 @@
 import Glibc
 
 /// A time of day, `HH:MM` or `HH:MM:SS`.
-public struct TimeOfDay: Equatable, Comparable, Sendable, CustomStringConvertible {
+@_spi(Internals) public struct TimeOfDay: Equatable, Comparable, Sendable, CustomStringConvertible {
     public var hour: Int
     public var minute: Int
     public var second: Int
@@ -28,7 +28,7 @@ public struct TimeOfDay: Equatable, Comparable, Sendable, CustomStringConvertibl
 
 /// A local calendar date and time of day: the identity of one scheduled run, so that an hour that happens twice
 /// (the autumn DST change) runs once.
-public struct LocalSlot: Equatable, Sendable {
+@_spi(Internals) public struct LocalSlot: Equatable, Sendable {
     public var year: Int
     public var month: Int
     public var day: Int
@@ -38,7 +38,7 @@ public struct LocalSlot: Equatable, Sendable {
 /// When `web2ftp schedule` runs next, in local wall-clock time (the process's time zone, TZ): every day at each of
 /// `times`. A time that does not exist that day (the spring DST gap) runs at the next valid time, as mktime(3)
 /// normalises it; a time that exists twice runs at its first occurrence only.
-public struct DailySchedule: Sendable {
+@_spi(Internals) public struct DailySchedule: Sendable {
     public let times: [TimeOfDay]
 
     public init(times: [TimeOfDay]) {

@@ -1,4 +1,4 @@
-import FTP
+@_spi(Internals) import FTP
 
 /// The FTP side, from the environment as the old script used it: FTPHOST (host, host:port or [IPv6]:port),
 /// FTPUSER, FTPPASS, FTPTARGET, and FTPTLS (explicit, implicit or none).

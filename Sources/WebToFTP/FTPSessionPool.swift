@@ -1,6 +1,6 @@
-import FTP
-import Reactor
-import TLS
+@_spi(Internals) import FTP
+@_spi(Internals) import Reactor
+@_spi(Internals) import TLS
 
 /// The run's FTP logins: a session handed back usable waits here for the next transfer, and a new login is made only
 /// when none waits. Closing quits the waiting sessions and waits for logins under way, which would otherwise

@@ -1,5 +1,5 @@
 /// A JSON value (RFC 8259), as the config file holds it. Object keys keep their order of appearance.
-public enum JSONValue: Equatable, Sendable {
+@_spi(Internals) public enum JSONValue: Equatable, Sendable {
     case string(String)
     case number(Double, integer: Int?)
     case bool(Bool)
@@ -32,7 +32,7 @@ public enum JSONValue: Equatable, Sendable {
 }
 
 /// Where and why a document is not JSON.
-public struct JSONError: Error, Equatable, Sendable, CustomStringConvertible {
+@_spi(Internals) public struct JSONError: Error, Equatable, Sendable, CustomStringConvertible {
     public let line: Int
     public let column: Int
     public let reason: String
@@ -41,7 +41,7 @@ public struct JSONError: Error, Equatable, Sendable, CustomStringConvertible {
 
 /// A small strict JSON parser: no trailing commas, no comments, duplicate keys refused (a config with two entries of
 /// the same name is a mistake), nesting capped.
-public struct JSONParser {
+@_spi(Internals) public struct JSONParser {
     private let bytes: [UInt8]
     private var index = 0
     private var depth = 0

@@ -33,7 +33,7 @@ public struct LocalTime: Sendable, Equatable {
     }
 
     /// strftime subset: %Y %m %d %H %M %S %%.
-    public func format(_ format: String) -> String {
+    @_spi(Internals) public func format(_ format: String) -> String {
         var out = ""
         var iterator = format.makeIterator()
         while let character = iterator.next() {

@@ -1,6 +1,6 @@
 /// `~/.netrc` (as ftp(1) and curl read it): `machine HOST login USER password PASS`, and `default`. Used for the
 /// FTP credentials when FTPPASS is not set, so that the password need not sit in the environment.
-public enum Netrc {
+@_spi(Internals) public enum Netrc {
     public struct Entry: Equatable, Sendable {
         public var login: String?
         public var password: String?

@@ -1,5 +1,5 @@
-import HTTP1
-import Reactor
+@_spi(Internals) import HTTP1
+@_spi(Internals) import Reactor
 
 extension Pipeline {
     /// `--dry-run`: checks everything a run needs without transferring anything — the FTP login (with TLS), and for

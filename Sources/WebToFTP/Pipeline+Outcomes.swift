@@ -1,4 +1,4 @@
-import Reactor
+@_spi(Internals) import Reactor
 
 extension Pipeline {
     /// A source's outcome, logged as `published` or `failed`.

@@ -1,6 +1,6 @@
-import FTP
-import HTTP1
-import Reactor
+@_spi(Internals) import FTP
+@_spi(Internals) import HTTP1
+@_spi(Internals) import Reactor
 
 /// One run of a config's sources, and the one way to start one: `web2ftp manual`, `web2ftp schedule` and
 /// `Web2FTP.run` all make a pipeline, `start` it, and get its `RunSummary`. It applies `RunOptions.only`, cleans up
@@ -22,7 +22,7 @@ import Reactor
 /// callbacks handed down (a login, QUIT, DELE, a retry timer) capture strongly; `weak` where an answer may come after
 /// its asker ended for good (a login completing for an attempt that already failed: the transfer hands the session
 /// straight back).
-public final class Pipeline {
+@_spi(Internals) public final class Pipeline {
     private enum Phase {
         case ready
         /// Old leftovers are removed before the first upload.

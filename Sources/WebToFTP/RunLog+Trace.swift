@@ -1,4 +1,4 @@
-import Reactor
+@_spi(Internals) import Reactor
 
 extension RunLog {
     /// Under `trace`, a sink that logs each line a protocol client reports as a TRACE `trace` event:

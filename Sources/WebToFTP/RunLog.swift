@@ -1,9 +1,9 @@
-import Reactor
+@_spi(Internals) import Reactor
 
 /// The run's log: one event per line, `<local ISO time> <LEVEL> [<source>] <event> key=value …`, appended to the log
 /// file and written to stderr. Secrets never reach it: callers pass redacted URLs, and the password is masked here
 /// too should it ever appear.
-public final class RunLog {
+@_spi(Internals) public final class RunLog {
     public enum Level: String {
         case info = "INFO"
         case warning = "WARN"

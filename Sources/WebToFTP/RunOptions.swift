@@ -1,6 +1,6 @@
-import FTP
-import HTTP1
-import TLS
+@_spi(Internals) import FTP
+@_spi(Internals) import HTTP1
+@_spi(Internals) import TLS
 
 /// How a run goes: everything that is not per source.
 public struct RunOptions: Sendable {

@@ -14,14 +14,16 @@ public struct RunSummary: Sendable {
         public var openFDsAtEnd: Int
         public var peakResidentKiB: Int
 
-        public init(openFDsAtStart: Int, openFDsAtEnd: Int, peakResidentKiB: Int) {
+        @_spi(Internals) public init(openFDsAtStart: Int, openFDsAtEnd: Int, peakResidentKiB: Int) {
             self.openFDsAtStart = openFDsAtStart
             self.openFDsAtEnd = openFDsAtEnd
             self.peakResidentKiB = peakResidentKiB
         }
     }
 
-    public init(outcomes: [SourceOutcome], wallMS: Int, ftpHost: String, ftpTarget: String, started: String) {
+    @_spi(Internals) public init(
+        outcomes: [SourceOutcome], wallMS: Int, ftpHost: String, ftpTarget: String, started: String
+    ) {
         self.outcomes = outcomes
         self.wallMS = wallMS
         self.ftpHost = ftpHost
@@ -50,7 +52,7 @@ public struct RunSummary: Sendable {
     /// Bytes uploaded per second of wall time.
     public var throughput: Double { wallMS > 0 ? Double(bytesUploaded) / (Double(wallMS) / 1000) : 0 }
 
-    public var fields: [(String, String)] {
+    @_spi(Internals) public var fields: [(String, String)] {
         let d = durations
         return [
             ("sources", "\(outcomes.count)"), ("succeeded", "\(succeeded.count)"), ("failed", "\(failed.count)"),

@@ -1,4 +1,4 @@
-import FTP
+@_spi(Internals) import FTP
 
 /// Where a source's file goes on the FTP server: the one place its TARGET template is rendered.
 struct TargetPath: Equatable {

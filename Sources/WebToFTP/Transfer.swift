@@ -1,8 +1,8 @@
-import CSVStream
-import FTP
-import HTTP1
-import Reactor
-import TLS
+@_spi(Internals) import CSVStream
+@_spi(Internals) import FTP
+@_spi(Internals) import HTTP1
+@_spi(Internals) import Reactor
+@_spi(Internals) import TLS
 
 /// Why an attempt failed, classified for the retry policy.
 public struct TransferFailure: Error, Sendable, CustomStringConvertible {
@@ -14,7 +14,7 @@ public struct TransferFailure: Error, Sendable, CustomStringConvertible {
     /// confirmed: the connection was lost, or the DELE failed). The pipeline deletes it with a later session.
     public var orphan: String?
 
-    public init(reason: String, transient: Bool, retryAfter: Int64?, orphan: String? = nil) {
+    @_spi(Internals) public init(reason: String, transient: Bool, retryAfter: Int64?, orphan: String? = nil) {
         self.reason = reason
         self.transient = transient
         self.retryAfter = retryAfter

@@ -1,4 +1,4 @@
-import Reactor
+@_spi(Internals) import Reactor
 
 extension Web2FTP {
     /// Runs `sources` once, as `web2ftp manual` does, on an event loop thread of its own, and returns the summary.

@@ -1,6 +1,7 @@
 @_exported import CSVStream
 @_exported import FTP
 @_exported import HTTP1
+@_spi(Internals) import HTTP1
 @_exported import Reactor
 @_exported import TLS
 

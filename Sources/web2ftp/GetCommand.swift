@@ -1,5 +1,5 @@
 import Glibc
-import WebToFTP
+@_spi(Internals) import WebToFTP
 
 /// `web2ftp get URL [-o FILE|-] [--cacert PATH] [--insecure] [--trace]`: streams one body to a file or stdout. A debugging
 /// aid, and the download side alone for benchmarks against `curl -o`. A file is written under a temporary name and

@@ -1,5 +1,5 @@
 import Glibc
-import WebToFTP
+@_spi(Internals) import WebToFTP
 
 /// `web2ftp next-run [--at HH:MM]… [--now UNIX] [--count N]`: when `schedule` would run next, in local time (TZ).
 /// For checking a schedule before leaving it running, and for testing the calculation under a chosen time zone.

@@ -1,5 +1,5 @@
 import Glibc
-import WebToFTP
+@_spi(Internals) import WebToFTP
 
 /// Shows how a run is going. On a terminal: a live block (one line per active source — name, bytes, rate, percent and
 /// ETA when the size is known — and an overall line), redrawn ten times a second at most and cleared at the end;

@@ -1,5 +1,5 @@
 import Glibc
-import Reactor
+@_spi(Internals) import Reactor
 
 /// Keeps two runs of the same config from overlapping: an flock on a lock file named after the config's real path,
 /// in the runtime directory ($XDG_RUNTIME_DIR; /tmp only when it is unset or empty — a runtime directory that is set

@@ -1,5 +1,5 @@
 import Glibc
-import WebToFTP
+@_spi(Internals) import WebToFTP
 
 /// `web2ftp schedule sequential|parallel [--at HH:MM]… [--run-now] [options]`: stays up and runs every source daily
 /// (22:23 local time unless `--at` says otherwise). Never two runs at once; config.json is read again before each

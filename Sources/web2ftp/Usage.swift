@@ -1,4 +1,4 @@
-import WebToFTP
+@_spi(Internals) import WebToFTP
 
 /// The command line as it will be once the pipeline lands; --help already describes all of it.
 enum Usage {

@@ -1,5 +1,5 @@
 import Glibc
-import WebToFTP
+@_spi(Internals) import WebToFTP
 
 /// Writes to a file descriptor directly: Swift 6 rejects the C `stderr` global (PLATFORM.md).
 func writeOut(_ text: String, to fd: Int32) {

@@ -1,7 +1,7 @@
 // Streams a generated CSV of the given size through the CSV transformer (re-delimit, latin-1 decode, a date column,
 // decimal/thousands) and reports throughput and the process's peak resident memory (VmHWM), which must stay flat
 // whatever the size: `web2ftp-csvmemcheck MiB [limit-MiB]` exits 1 when the peak exceeds the limit.
-import CSVStream
+@_spi(Internals) import CSVStream
 import Glibc
 
 func peakResidentKiB() -> Int {

@@ -1,4 +1,4 @@
-import CSVStream
+@_spi(Internals) import CSVStream
 import Testing
 
 /// Transforms `input` given in `pieces`; returns the output text or the error's message.

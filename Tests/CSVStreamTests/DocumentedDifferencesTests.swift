@@ -1,4 +1,4 @@
-import CSVStream
+@_spi(Internals) import CSVStream
 import Testing
 
 /// The README's "Where we differ from pandas, on purpose", each checked both ways: our output is as the README says,

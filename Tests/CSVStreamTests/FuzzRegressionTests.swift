@@ -1,4 +1,4 @@
-import CSVStream
+@_spi(Internals) import CSVStream
 import Testing
 
 /// Inputs the fuzzer (Fuzz/, scripts/fuzz.sh) found, kept as regression tests.

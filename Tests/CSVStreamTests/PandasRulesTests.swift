@@ -1,4 +1,4 @@
-import CSVStream
+@_spi(Internals) import CSVStream
 import Testing
 
 /// pandas' rules that real configs met and we had wrong (issue #13); each expected output is what pandas 3.1 writes

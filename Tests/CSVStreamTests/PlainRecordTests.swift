@@ -1,4 +1,4 @@
-import CSVStream
+@_spi(Internals) import CSVStream
 import Testing
 
 /// The tokenizer's record scan (records that lie whole in a chunk, read where they are, and plain ones offered whole)

@@ -1,4 +1,4 @@
-import CSVStream
+@_spi(Internals) import CSVStream
 import Foundation
 import Testing
 

@@ -1,12 +1,12 @@
-import FTP
+@_spi(Internals) import FTP
 // Runs the engine's scenarios in a process of its own and compares its open file descriptors before and after, so
 // that a leak shows without the noise of other tests running in parallel. Prints one line per scenario and a last
 // line `fds before=N after=M`; exits 0 when every scenario passed and nothing leaked. `--leak` leaks one descriptor
 // on purpose (the test of the test).
 import Glibc
-import HTTP1
-import Reactor
-import TLS
+@_spi(Internals) import HTTP1
+@_spi(Internals) import Reactor
+@_spi(Internals) import TLS
 
 func openDescriptors() -> [String] {
     guard let directory = opendir("/proc/self/fd") else { return [] }

@@ -1,7 +1,7 @@
-import FTP
+@_spi(Internals) import FTP
 import Foundation
-import Reactor
-import TestSupport
+@_spi(Internals) import Reactor
+@_spi(Internals) import TestSupport
 import Testing
 
 @Suite("Temporary names and leftovers")

@@ -1,5 +1,5 @@
-import FTP
-import TestSupport
+@_spi(Internals) import FTP
+@_spi(Internals) import TestSupport
 import Testing
 
 func describe(_ action: FTPLoginMachine.Action) -> String {

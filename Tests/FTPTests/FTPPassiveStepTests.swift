@@ -1,4 +1,4 @@
-import FTP
+@_spi(Internals) import FTP
 import Testing
 
 @Suite("FTP passive-mode step (table)")

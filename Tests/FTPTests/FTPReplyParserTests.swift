@@ -1,4 +1,4 @@
-import FTP
+@_spi(Internals) import FTP
 import Testing
 
 func replies(_ pieces: [[UInt8]]) -> [String] {

@@ -1,6 +1,6 @@
-import FTP
-import Reactor
-import TestSupport
+@_spi(Internals) import FTP
+@_spi(Internals) import Reactor
+@_spi(Internals) import TestSupport
 import Testing
 
 /// What a session against a scripted server did: the commands the server heard, the trace lines, each result.

@@ -1,8 +1,8 @@
-import FTP
+@_spi(Internals) import FTP
 import Foundation
-import Reactor
-import TLS
-import TestSupport
+@_spi(Internals) import Reactor
+@_spi(Internals) import TLS
+@_spi(Internals) import TestSupport
 import Testing
 
 @Suite("FTP client against the test vsftpd")

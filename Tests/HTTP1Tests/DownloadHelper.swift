@@ -1,8 +1,8 @@
 import Foundation
-import HTTP1
-import Reactor
-import TLS
-import TestSupport
+@_spi(Internals) import HTTP1
+@_spi(Internals) import Reactor
+@_spi(Internals) import TLS
+@_spi(Internals) import TestSupport
 
 /// What one download through the client gave.
 struct Download: Sendable {

@@ -1,7 +1,7 @@
 import Foundation
-import HTTP1
-import Reactor
-import TestSupport
+@_spi(Internals) import HTTP1
+@_spi(Internals) import Reactor
+@_spi(Internals) import TestSupport
 import Testing
 
 /// Downloads `paths` in turn from a scripted server on the same loop; returns the downloads and what the server saw.

@@ -1,8 +1,8 @@
 import Foundation
-import HTTP1
-import Reactor
-import TLS
-import TestSupport
+@_spi(Internals) import HTTP1
+@_spi(Internals) import Reactor
+@_spi(Internals) import TLS
+@_spi(Internals) import TestSupport
 import Testing
 
 @Suite("HTTP client against the test nginx")

@@ -1,4 +1,4 @@
-import HTTP1
+@_spi(Internals) import HTTP1
 import Testing
 
 /// Feeds `input` to a fresh parser in the given pieces (then EOF if `eof`) and describes what it reported, with

@@ -1,6 +1,6 @@
-import HTTP1
-import Reactor
-import TestSupport
+@_spi(Internals) import HTTP1
+@_spi(Internals) import Reactor
+@_spi(Internals) import TestSupport
 import Testing
 
 @Suite("HTTP trace: what --trace may show")

@@ -1,7 +1,7 @@
 import Foundation
-import HTTP1
-import Reactor
-import TestSupport
+@_spi(Internals) import HTTP1
+@_spi(Internals) import Reactor
+@_spi(Internals) import TestSupport
 import Testing
 
 /// Downloads `url` through a test proxy on the same loop; returns the download and the heads the proxy saw.

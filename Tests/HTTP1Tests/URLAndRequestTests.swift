@@ -1,4 +1,4 @@
-import HTTP1
+@_spi(Internals) import HTTP1
 import Testing
 
 @Suite("URLs")

@@ -1,7 +1,7 @@
 import Foundation
-import Reactor
+@_spi(Internals) import Reactor
 import Synchronization
-import TestSupport
+@_spi(Internals) import TestSupport
 import Testing
 
 @Suite("Event loop: timers and cross-thread tasks")

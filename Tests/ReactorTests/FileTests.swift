@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import Reactor
+@_spi(Internals) import Reactor
 import Testing
 
 private func scratchPath(_ name: String) -> String {

@@ -1,6 +1,6 @@
 import Foundation
-import Reactor
-import TestSupport
+@_spi(Internals) import Reactor
+@_spi(Internals) import TestSupport
 import Testing
 
 /// Echoes what it reads, pausing its reads while its own write queue is full: backpressure end to end.

@@ -1,7 +1,7 @@
 import Foundation
-import Reactor
-import TLS
-import TestSupport
+@_spi(Internals) import Reactor
+@_spi(Internals) import TLS
+@_spi(Internals) import TestSupport
 import Testing
 
 /// Talks to the test vsftpd line by line, as the FTP client will: replies are read until a line has the form

@@ -1,5 +1,5 @@
-import Reactor
-import TLS
+@_spi(Internals) import Reactor
+@_spi(Internals) import TLS
 import Testing
 
 @Suite("TLSError as the layers above a stream see it")

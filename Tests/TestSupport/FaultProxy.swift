@@ -1,4 +1,4 @@
-import Reactor
+@_spi(Internals) import Reactor
 
 /// A fault to inject: on which connection, in which direction, when, and what.
 public struct Fault: Sendable, CustomStringConvertible {
@@ -66,7 +66,7 @@ public struct Fault: Sendable, CustomStringConvertible {
 /// control connection line by line: its passive replies (227/229) are rewritten to point at data proxies of its own,
 /// so data connections pass through it too, and faults can be tied to a command or a reply.
 public final class FaultProxy {
-    public let listener: TCPListener
+    @_spi(Internals) public let listener: TCPListener
     public var port: Int { listener.localAddress.port }
     public private(set) var connections: [Fault.Channel: Int] = [:]
     private let upstreamHost: String

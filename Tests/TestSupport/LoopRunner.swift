@@ -1,5 +1,5 @@
 import Foundation
-import Reactor
+@_spi(Internals) import Reactor
 
 /// Runs a scenario on a fresh event loop thread and awaits its result. The scenario gets the loop and a `done`
 /// function to call once, on the loop; a watchdog fails the test if it never does. What the scenario throws while it
@@ -42,22 +42,22 @@ extension EventLoop {
 }
 
 /// Collects a stream's events, for tests: bytes read, how it ended.
-public final class RecordingDelegate: ByteStreamDelegate {
+@_spi(Internals) public final class RecordingDelegate: ByteStreamDelegate {
     public var received: [UInt8] = []
-    public var end: StreamEnd?
+    @_spi(Internals) public var end: StreamEnd?
     public var onRead: ((RecordingDelegate) -> Void)?
-    public var onEnd: ((StreamEnd) -> Void)?
+    @_spi(Internals) public var onEnd: ((StreamEnd) -> Void)?
 
     public init() {}
 
-    public func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) {
+    @_spi(Internals) public func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) {
         received.append(contentsOf: bytes)
         onRead?(self)
     }
 
-    public func streamDidBecomeWritable(_ stream: any ByteStream) {}
+    @_spi(Internals) public func streamDidBecomeWritable(_ stream: any ByteStream) {}
 
-    public func stream(_ stream: any ByteStream, didEnd end: StreamEnd) {
+    @_spi(Internals) public func stream(_ stream: any ByteStream, didEnd end: StreamEnd) {
         self.end = end
         onEnd?(end)
     }

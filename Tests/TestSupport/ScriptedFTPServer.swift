@@ -1,4 +1,4 @@
-import Reactor
+@_spi(Internals) import Reactor
 
 /// A purpose-built plain-FTP server for fault tests, with a small in-memory file system. Logs anyone in, answers FEAT
 /// with SIZE, and for each other command asks `script(command)` what to do; `nil` means the ordinary answer (passive
@@ -20,7 +20,7 @@ public final class ScriptedFTPServer {
         case storeThenDrop
     }
 
-    public let listener: TCPListener
+    @_spi(Internals) public let listener: TCPListener
     public private(set) var commands: [String] = []
     /// Bytes each STOR received, by path as sent.
     public internal(set) var stored: [String: [UInt8]] = [:]

@@ -1,10 +1,10 @@
-import Reactor
-import TLS
+@_spi(Internals) import Reactor
+@_spi(Internals) import TLS
 
 /// A purpose-built misbehaving server: for each request it reads (up to the blank line), it plays the steps that
 /// `script(connection, request)` returns — bytes, pauses, a FIN or a RST. With a TLS context it speaks HTTPS, and can
 /// also end without close_notify. Counts what it saw.
-public final class ScriptedServer: ByteStreamDelegate {
+@_spi(Internals) public final class ScriptedServer: ByteStreamDelegate {
     public enum Step: Sendable {
         case send(String)
         case bytes([UInt8])
@@ -26,7 +26,7 @@ public final class ScriptedServer: ByteStreamDelegate {
         var buffer: [UInt8] = []
     }
 
-    public let listener: TCPListener
+    @_spi(Internals) public let listener: TCPListener
     public private(set) var connections = 0
     public private(set) var requests: [String] = []
     private var peers: [ObjectIdentifier: Peer] = [:]
@@ -35,7 +35,7 @@ public final class ScriptedServer: ByteStreamDelegate {
 
     public var port: Int { listener.localAddress.port }
 
-    public init(
+    @_spi(Internals) public init(
         loop: EventLoop, tls: TLSContext? = nil, script: @escaping (_ connection: Int, _ request: String) -> [Step]
     ) throws {
         self.script = script
@@ -61,7 +61,7 @@ public final class ScriptedServer: ByteStreamDelegate {
         stream.delegate = self
     }
 
-    public func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) {
+    @_spi(Internals) public func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) {
         let id = ObjectIdentifier(stream)
         guard var peer = peers[id] else { return }
         peer.buffer += bytes
@@ -107,9 +107,9 @@ public final class ScriptedServer: ByteStreamDelegate {
         peers[ObjectIdentifier(stream)] = nil
     }
 
-    public func streamDidBecomeWritable(_ stream: any ByteStream) {}
+    @_spi(Internals) public func streamDidBecomeWritable(_ stream: any ByteStream) {}
 
-    public func stream(_ stream: any ByteStream, didEnd end: StreamEnd) {
+    @_spi(Internals) public func stream(_ stream: any ByteStream, didEnd end: StreamEnd) {
         stream.close()
         forget(stream)
     }

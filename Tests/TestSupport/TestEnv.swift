@@ -1,5 +1,5 @@
 import Foundation
-import Reactor
+@_spi(Internals) import Reactor
 
 /// Where the real test servers are: the same variables and defaults as scripts/test-servers.sh.
 public enum TestEnv {

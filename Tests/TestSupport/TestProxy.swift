@@ -1,9 +1,9 @@
-import Reactor
+@_spi(Internals) import Reactor
 
 /// A small HTTP proxy for tests: CONNECT tunnels (relaying bytes both ways, TLS passes through untouched) and
 /// forward requests in absolute form (relayed to the origin as they are). Records each request head it received.
-public final class TestProxy: ByteStreamDelegate {
-    public let listener: TCPListener
+@_spi(Internals) public final class TestProxy: ByteStreamDelegate {
+    @_spi(Internals) public let listener: TCPListener
     public private(set) var heads: [String] = []
     private var buffers: [ObjectIdentifier: [UInt8]] = [:]
     private var relays: [Relay] = []
@@ -18,7 +18,7 @@ public final class TestProxy: ByteStreamDelegate {
         loop.keepAlive(self)
     }
 
-    public func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) {
+    @_spi(Internals) public func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) {
         let id = ObjectIdentifier(stream)
         let buffer = buffers[id, default: []] + bytes
         guard let end = ScriptedServer.endOfHead(buffer) else {
@@ -72,9 +72,9 @@ public final class TestProxy: ByteStreamDelegate {
         }
     }
 
-    public func streamDidBecomeWritable(_ stream: any ByteStream) {}
+    @_spi(Internals) public func streamDidBecomeWritable(_ stream: any ByteStream) {}
 
-    public func stream(_ stream: any ByteStream, didEnd end: StreamEnd) { stream.close() }
+    @_spi(Internals) public func stream(_ stream: any ByteStream, didEnd end: StreamEnd) { stream.close() }
 
     public func close() {
         listener.close()

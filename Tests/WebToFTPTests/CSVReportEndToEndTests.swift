@@ -1,5 +1,5 @@
 import Foundation
-import TestSupport
+@_spi(Internals) import TestSupport
 import Testing
 
 /// What a run says about its CSV work (issue #13): keys accepted without effect, once per source per run; the

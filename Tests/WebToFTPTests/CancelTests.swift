@@ -1,6 +1,6 @@
 import Foundation
-import Reactor
-import TestSupport
+@_spi(Internals) import Reactor
+@_spi(Internals) import TestSupport
 import Testing
 
 /// Polls `condition` every 20 ms for up to `seconds` (a blocking wait: the tests here block on child processes).

@@ -1,8 +1,8 @@
 import Foundation
-import TLS
+@_spi(Internals) import TLS
 import Testing
 
-@testable import WebToFTP
+@_spi(Internals) @testable import WebToFTP
 
 let runStart = LocalTime(
     year: 2026, month: 11, day: 26, hour: 22, minute: 23, second: 0, millisecond: 0, utcOffset: 3600)

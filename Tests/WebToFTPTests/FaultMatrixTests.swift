@@ -1,6 +1,6 @@
 import Foundation
-import Reactor
-import TestSupport
+@_spi(Internals) import Reactor
+@_spi(Internals) import TestSupport
 import Testing
 
 /// One row of the fault matrix: where the fault sits, what it is, and how the run must end.

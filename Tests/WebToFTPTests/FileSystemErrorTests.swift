@@ -1,5 +1,5 @@
 import Foundation
-import TestSupport
+@_spi(Internals) import TestSupport
 import Testing
 
 @Suite("web2ftp when the file system fails")

@@ -1,5 +1,5 @@
 import Foundation
-import TestSupport
+@_spi(Internals) import TestSupport
 
 /// Rows of the fault matrix that a proxy cannot fake: servers of the test's own that lie, go quiet, or answer out of
 /// turn. The victim's traffic goes to them; on the FTP side both sources do, and the server misbehaves on the

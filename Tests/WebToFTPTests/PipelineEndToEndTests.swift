@@ -1,8 +1,8 @@
 import Foundation
-import Reactor
-import TestSupport
+@_spi(Internals) import Reactor
+@_spi(Internals) import TestSupport
 import Testing
-import WebToFTP
+@_spi(Internals) import WebToFTP
 
 /// A scratch directory with a config, a log, and an FTP target under the FTP user's home.
 struct Scenario {

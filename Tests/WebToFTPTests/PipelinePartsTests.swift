@@ -1,8 +1,8 @@
 import Foundation
-import Reactor
+@_spi(Internals) import Reactor
 import Testing
 
-@testable import WebToFTP
+@_spi(Internals) @testable import WebToFTP
 
 @Suite("The pipeline's parts, without a network")
 struct PipelinePartsTests {

@@ -1,9 +1,9 @@
 import Foundation
 import Glibc
-import Reactor
+@_spi(Internals) import Reactor
 import Testing
 
-@testable import WebToFTP
+@_spi(Internals) @testable import WebToFTP
 
 @Suite("The run log when its file fails")
 struct RunLogFaultTests {

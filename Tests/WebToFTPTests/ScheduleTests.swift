@@ -1,6 +1,6 @@
 import Foundation
-import Reactor
-import TestSupport
+@_spi(Internals) import Reactor
+@_spi(Internals) import TestSupport
 import Testing
 
 @Suite("schedule: next run times under a real time zone (child process: TZ is process-wide)")

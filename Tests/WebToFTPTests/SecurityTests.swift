@@ -1,7 +1,7 @@
 import Foundation
-import Reactor
-import TLS
-import TestSupport
+@_spi(Internals) import Reactor
+@_spi(Internals) import TLS
+@_spi(Internals) import TestSupport
 import Testing
 
 /// The security checks of the brief, each end to end through the CLI (the parts are tested alone elsewhere).

@@ -1,5 +1,5 @@
 import Foundation
-import TestSupport
+@_spi(Internals) import TestSupport
 import Testing
 
 /// One FTP server of the compatibility run, as scripts/test-servers.sh starts it.

@@ -1,5 +1,5 @@
 import Foundation
-import TestSupport
+@_spi(Internals) import TestSupport
 import Testing
 
 @Suite("--trace end to end: the protocol lines of a real run, masked")

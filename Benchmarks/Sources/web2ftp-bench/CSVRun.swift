@@ -1,4 +1,4 @@
-import CSVStream
+@_spi(Internals) import CSVStream
 import Foundation
 
 /// Our CSV transform of a local file, output discarded: the transform's own speed on one core, for comparison with

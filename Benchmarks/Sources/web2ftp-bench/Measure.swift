@@ -1,5 +1,5 @@
 import Foundation
-import TLS
+@_spi(Internals) import TLS
 
 /// One run of one contender: wall time measured here; CPU and peak RSS from /usr/bin/time around each process.
 struct Sample {

@@ -1,8 +1,8 @@
-import CSVStream
-import FTP
+@_spi(Internals) import CSVStream
+@_spi(Internals) import FTP
 import Foundation
-import HTTP1
-import TLS
+@_spi(Internals) import HTTP1
+@_spi(Internals) import TLS
 
 /// Hot-path micro-benchmarks: each case parses a fixed 4 MiB input (built once) as many times as `--mib` asks, fed in
 /// 64 KiB chunks like the network delivers it. Wall MB/s here is noisy on a shared machine; scripts/bench.sh also

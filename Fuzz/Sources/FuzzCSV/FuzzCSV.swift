@@ -1,4 +1,4 @@
-import WebToFTP
+@_spi(Internals) import WebToFTP
 
 /// The CSV transformer under a few option sets chosen by the first byte: same output however the input is split —
 /// whole, in two, and byte by byte (every record then crosses a chunk and takes the tokenizer's byte loop instead of

@@ -1,4 +1,4 @@
-import WebToFTP
+@_spi(Internals) import WebToFTP
 
 /// The JSON parser and config loader: any text is either a config or a list of problems, never a crash.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,4 +1,4 @@
-import WebToFTP
+@_spi(Internals) import WebToFTP
 
 /// The FTP reply parser and the 227/229 parsers: no crash, and the same replies however the input is split.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,4 +1,4 @@
-import WebToFTP
+@_spi(Internals) import WebToFTP
 
 /// The HTTP response parser (chunked decoder included): any bytes, split at a point the input chooses, must give
 /// the same events as whole, and never crash.

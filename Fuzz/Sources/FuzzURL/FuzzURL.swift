@@ -1,4 +1,4 @@
-import WebToFTP
+@_spi(Internals) import WebToFTP
 
 /// URLs and redirect resolution: no crash; what parses prints back to something that parses to the same URL.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,0 +1,24 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// One runnable example per layer, built against the library's public API only: a package of its own that depends on
+// web2ftp by path, as an embedder's would (inside our package the examples would see more than an embedder does).
+// No @_spi import here. Explained in ../docs/library.md; built by .ci/run (scripts/examples.sh).
+let package = Package(
+    name: "web2ftp-examples",
+    dependencies: [.package(name: "web2ftp", path: "..")],
+    targets: [
+        .executableTarget(
+            name: "PipelineExample", dependencies: [.product(name: "WebToFTP", package: "web2ftp")]),
+        .executableTarget(name: "HTTPExample", dependencies: [.product(name: "WebToFTP", package: "web2ftp")]),
+        .executableTarget(name: "FTPExample", dependencies: [.product(name: "WebToFTP", package: "web2ftp")]),
+        // The transform alone: the CSVStream product, without OpenSSL or sockets.
+        .executableTarget(name: "CSVExample", dependencies: [.product(name: "CSVStream", package: "web2ftp")]),
+        // The README's "Embedding" snippet as written, extracted by scripts/examples.sh (do not edit here).
+        .executableTarget(
+            name: "ReadmeEmbedding", dependencies: [.product(name: "WebToFTP", package: "web2ftp")]),
+        // The async examples (HTTP body as an AsyncSequence, the async FTP upload, `transformed(_:)`) come with the
+        // async API, next to these.
+    ],
+    swiftLanguageModes: [.v6]
+)
