@@ -6,6 +6,11 @@ extension Pipeline {
         _ source: SourceConfig, attempts: Int, start: UInt64, _ result: Result<TransferResult, TransferFailure>
     ) {
         let duration = Int((MonotonicClock.monotonicNanoseconds() - start) / 1_000_000)
+        var result = result
+        if cancelled != nil, case .failure(var failure) = result {
+            failure.interrupted = true
+            result = .failure(failure)
+        }
         outcomes.append(SourceOutcome(name: source.name, attempts: attempts, durationMS: duration, result: result))
         switch result {
         case .success(let done):
@@ -26,7 +31,7 @@ extension Pipeline {
             log.event(
                 .error, source: source.name, "failed",
                 [
-                    ("class", failure.transient ? "transient" : "permanent"), ("attempts", "\(attempts)"),
+                    ("class", failure.failureClass), ("attempts", "\(attempts)"),
                     ("reason", failure.reason),
                 ])
         }

@@ -169,6 +169,9 @@ public final class Pipeline {
         advance()
     }
 
+    /// The reason the sources cut short by a cancelled `Web2FTP.run` fail with.
+    static let taskCancelledReason = "interrupted: the task awaiting the run was cancelled"
+
     /// What is under way now, and how far the run is.
     public var progress: (running: [TransferProgress], done: Int, total: Int) {
         loop.assertInLoop()

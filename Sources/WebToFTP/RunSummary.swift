@@ -89,7 +89,7 @@ public struct RunSummary: Sendable {
                 ]
             case .failure(let failure):
                 fields += [
-                    ("status", "\"failed\""), ("class", failure.transient ? "\"transient\"" : "\"permanent\""),
+                    ("status", "\"failed\""), ("class", JSONWriter.string(failure.failureClass)),
                     ("reason", JSONWriter.string(failure.reason)),
                 ]
             }
