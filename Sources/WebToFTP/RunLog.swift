@@ -104,7 +104,7 @@ final class LogLines {
         do {
             file = try File(path, .append)
         } catch {
-            throw ConfigError(problems: ["cannot write the log file \(path): \(error.reason)"])
+            throw ConfigError(["cannot write the log file \(path): \(error.reason)"])
         }
     }
 
