@@ -96,7 +96,7 @@ public struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
     public var source: String?
     /// The key (`URL`, `TARGET`, `PARAMS`, `FTPHOST`, …), when one is to blame.
     public var key: String?
-    /// Where in config.json, when the JSON itself could not be read.
+    /// Where in config.json: the key to blame (else its source), or where the JSON itself could not be read.
     public var line: Int?
     public var column: Int?
     /// What is wrong, without the source's name.
@@ -140,8 +140,9 @@ public enum ConfigLoader {
     /// Parses and validates `text`. `runStart` renders date placeholders, to find two sources with one final path.
     public static func load(_ text: String, runStart: LocalTime) throws(ConfigError) -> [SourceConfig] {
         let document: JSONValue
+        let positions: [[String]: (line: Int, column: Int)]
         do {
-            document = try JSONParser.parse(text)
+            (document, positions) = try JSONParser.parseWithPositions(text)
         } catch {
             throw ConfigError(problems: [
                 ConfigProblem(
@@ -157,12 +158,15 @@ public enum ConfigLoader {
         var sources: [SourceConfig] = []
         for (name, value) in entries {
             let before = problems.count
-            if let reason = nameProblem(name) { problems.append(ConfigProblem(source: name, key: nil, reason)) }
+            // Where the key is, else where the source is: URL missing points at the source.
+            func located(_ key: String?, _ text: String) -> ConfigProblem {
+                let at = key.flatMap { positions[[name, $0]] } ?? positions[[name]]
+                return ConfigProblem(source: name, key: key, line: at?.line, column: at?.column, text)
+            }
+            if let reason = nameProblem(name) { problems.append(located(nil, reason)) }
             guard case .object(let fields) = value else {
                 problems.append(
-                    ConfigProblem(
-                        source: name, key: nil,
-                        "must be an object with URL (and optionally PARAMS …), got \(value.kind)"))
+                    located(nil, "must be an object with URL (and optionally PARAMS …), got \(value.kind)"))
                 continue
             }
             var url: HTTPURL?
@@ -174,7 +178,7 @@ public enum ConfigLoader {
             var timeout: Double?
             // Names, templates and header names are printed with control characters masked: a CR LF in config.json
             // must not forge lines in the log or on the terminal.
-            func problem(_ key: String, _ text: String) { problems.append(ConfigProblem(source: name, key: key, text)) }
+            func problem(_ key: String, _ text: String) { problems.append(located(key, text)) }
             for (key, field) in fields {
                 switch key {
                 case "URL":
@@ -253,7 +257,12 @@ public enum ConfigLoader {
                     checked: name, url: url, csv: csv, target: target, headers: headers, retries: retries,
                     idleTimeoutSeconds: timeout))
         }
-        problems += SourceConfig.setProblems(sources, runStart: runStart)
+        problems += SourceConfig.setProblems(sources, runStart: runStart).map { problem in
+            var problem = problem
+            let at = problem.source.flatMap { positions[[$0, problem.key ?? ""]] ?? positions[[$0]] }
+            (problem.line, problem.column) = (at?.line, at?.column)
+            return problem
+        }
         guard problems.isEmpty else { throw ConfigError(problems: problems) }
         return sources
     }

@@ -48,6 +48,10 @@ struct ConfigValuesTests {
             ])
         #expect(problems.map(\.key) == ["URL", "TARGET"] && problems.allSatisfy { $0.source == "a" })
         #expect(problems.first?.message == "URL must be a string")
+        let located = Web2FTP.check(
+            configText: "{\n  \"a\": {\n    \"URL\": 3,\n    \"TARGET\": \"/abs\"\n  },\n  \"b\": {}\n}")
+        #expect(located.map(\.line) == [3, 4, 6] && located.map(\.column) == [5, 5, 3])
+        #expect(located.last?.description == "source \"b\": URL is missing")
         let broken = Web2FTP.check(configText: "{\n  \"a\": {\"URL\": }\n}")
         #expect(broken.count == 1 && broken.first?.line == 2 && broken.first?.column != nil)
         #expect(broken.first?.description.hasPrefix("config.json is not valid JSON: line 2, column") == true)
