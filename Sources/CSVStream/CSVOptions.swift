@@ -62,8 +62,10 @@ public struct CSVOptions: Equatable, Sendable {
     public init() {}
 
     /// True when nothing asks for a change: the bytes pass through untouched.
-    public var isPassthrough: Bool { self == CSVOptions() && !transformRequested }
-    var transformRequested = false
+    public var isPassthrough: Bool { !transformRequested && isDefault }
+    /// The bytes are transformed even when every option keeps its default (an empty OUTPUT: quoting and line
+    /// ends normalised). Options that differ from the defaults transform anyway.
+    public var transformRequested = false
 
     public static let supportedKeys = [
         "sep", "delimiter", "quotechar", "escapechar", "comment", "encoding", "encoding_errors", "header", "names",
@@ -162,7 +164,6 @@ public struct CSVOptions: Equatable, Sendable {
                     }),
                     names.count == items.count
                 {
-                    if Set(names).count != names.count { problems.append("names has duplicates: \(names)") }
                     options.names = names
                 } else {
                     problems.append("names must be a list of column names, got \(describe(value))")
@@ -188,9 +189,6 @@ public struct CSVOptions: Equatable, Sendable {
             case "skip_blank_lines": if let flag = flag(key, value) { options.skipBlankLines = flag }
             case "skipfooter":
                 if let number = count(key, value) {
-                    if number > 10_000 {
-                        problems.append("skipfooter \(number) is too large (at most 10000 rows are held back)")
-                    }
                     options.skipFooter = number
                 }
             case "on_bad_lines":
@@ -234,12 +232,92 @@ public struct CSVOptions: Equatable, Sendable {
             }
         }
         if options.names != nil && !options.headerGiven { options.header = nil }
-        if options.decimal != nil && options.decimal == options.thousands {
-            problems.append("decimal and thousands must differ")
-        }
-        if options.separator == options.quote { problems.append("sep and quotechar must differ") }
+        problems += options.problems
         guard problems.isEmpty else { throw CSVConfigError(problems: problems) }
         self = options
+    }
+
+    /// Checks options built field by field as PARAMS are checked; every problem listed.
+    public func validate() throws(CSVConfigError) {
+        let problems = self.problems
+        guard problems.isEmpty else { throw CSVConfigError(problems: problems) }
+    }
+
+    /// What is wrong with the values as they are (PARAMS' per-key checks have run for those read from a config, so
+    /// only what they cannot see shows up twice never).
+    var problems: [String] {
+        var problems: [String] = []
+        func character(_ key: String, _ byte: UInt8?) {
+            guard let byte, byte >= 0x80 || byte == 10 || byte == 13 else { return }
+            problems.append("\(key) must be one ASCII character (not a line break), got byte \(byte)")
+        }
+        for (key, byte) in [
+            ("sep", separator), ("quotechar", quote), ("escapechar", escape), ("comment", comment),
+            ("decimal", decimal), ("thousands", thousands), ("OUTPUT.sep", outputSeparator),
+        ] {
+            character(key, byte)
+        }
+        for (key, number) in [
+            ("header", header), ("skiprows", skipRows), ("nrows", rowLimit), ("skipfooter", skipFooter),
+        ]
+        where (number ?? 0) < 0 {
+            problems.append("\(key) must be a whole number ≥ 0, got \(number ?? 0)")
+        }
+        for (key, list) in [("usecols", columns ?? []), ("parse_dates", dateColumns)] {
+            if list.contains(where: { if case .index(let index) = $0 { index < 0 } else { false } }) {
+                problems.append("\(key) takes column names or indices ≥ 0")
+            }
+        }
+        if let columns {
+            // pandas refuses a mix too: an index and a name cannot be told apart once names label the columns.
+            let named = columns.filter { if case .name = $0 { true } else { false } }.count
+            if named > 0 && named < columns.count {
+                problems.append("usecols must be all column names or all indices, not a mix")
+            }
+        }
+        if let names {
+            if names.isEmpty { problems.append("names must be a list of column names, got []") }
+            if Set(names).count != names.count { problems.append("names has duplicates: \(names)") }
+        }
+        if dateFormat?.isEmpty == true { problems.append("date_format must be a strftime format, got \"\"") }
+        if skipFooter > 10_000 {
+            problems.append("skipfooter \(skipFooter) is too large (at most 10000 rows are held back)")
+        }
+        if ![[10], [13, 10], [13]].contains(lineTerminator) {
+            problems.append("OUTPUT.lineterminator must be \"\\n\", \"\\r\\n\" or \"\\r\", got \(lineTerminator)")
+        }
+        if maxRowBytes <= 0 { problems.append("maxRowBytes must be > 0, got \(maxRowBytes)") }
+        if decimal != nil && decimal == thousands { problems.append("decimal and thousands must differ") }
+        if separator == quote { problems.append("sep and quotechar must differ") }
+        return problems
+    }
+
+    /// Equal when they transform alike: the ignored keys (`engine`, `low_memory` …) are notes for the log, and
+    /// whether `header` was given only matters while PARAMS are read.
+    public static func == (lhs: CSVOptions, rhs: CSVOptions) -> Bool {
+        lhs.separator == rhs.separator && lhs.quote == rhs.quote && lhs.escape == rhs.escape
+            && lhs.comment == rhs.comment && lhs.encoding == rhs.encoding && lhs.replaceInvalid == rhs.replaceInvalid
+            && lhs.header == rhs.header && lhs.names == rhs.names && lhs.skipRows == rhs.skipRows
+            && lhs.rowLimit == rhs.rowLimit && lhs.columns == rhs.columns && lhs.dateColumns == rhs.dateColumns
+            && lhs.dayFirst == rhs.dayFirst && lhs.dateFormat == rhs.dateFormat && lhs.decimal == rhs.decimal
+            && lhs.thousands == rhs.thousands && lhs.skipBlankLines == rhs.skipBlankLines
+            && lhs.skipFooter == rhs.skipFooter && lhs.onBadLines == rhs.onBadLines
+            && lhs.outputSeparator == rhs.outputSeparator && lhs.lineTerminator == rhs.lineTerminator
+            && lhs.byteOrderMark == rhs.byteOrderMark && lhs.textDtype == rhs.textDtype
+            && lhs.maxRowBytes == rhs.maxRowBytes && lhs.transforms == rhs.transforms
+    }
+
+    /// A transform was asked for, or an option differs from its default.
+    private var transforms: Bool { transformRequested || !isDefault }
+
+    private var isDefault: Bool {
+        let base = CSVOptions()
+        return separator == base.separator && quote == base.quote && escape == nil && comment == nil
+            && encoding == base.encoding && !replaceInvalid && header == base.header && names == nil
+            && skipRows == 0 && rowLimit == nil && columns == nil && dateColumns.isEmpty && !dayFirst
+            && dateFormat == nil && decimal == nil && thousands == nil && skipBlankLines && skipFooter == 0
+            && onBadLines == .error && outputSeparator == base.outputSeparator && lineTerminator == [10]
+            && !byteOrderMark && textDtype == nil && maxRowBytes == base.maxRowBytes
     }
 
     /// `dtype` is accepted when it asks for text only, for all columns or per column: values are copied as text and
@@ -260,6 +338,23 @@ public struct CSVOptions: Equatable, Sendable {
         default:
             return isText(value) ? [] : ["dtype \(describe(value)) is not supported: \(why)"]
         }
+    }
+}
+
+/// PARAMS written in Swift as in JSON: `["sep": ";", "usecols": ["id", "name"], "skiprows": 1, "dayfirst": true]`.
+extension CSVParam: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
+    ExpressibleByBooleanLiteral, ExpressibleByNilLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .integer(value) }
+    public init(floatLiteral value: Double) { self = .number(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(nilLiteral: ()) { self = .null }
+    public init(arrayLiteral elements: CSVParam...) { self = .array(elements) }
+
+    /// A later duplicate key wins, as in JSON.
+    public init(dictionaryLiteral elements: (String, CSVParam)...) {
+        self = .object(Dictionary(elements, uniquingKeysWith: { $1 }))
     }
 }
 

@@ -79,6 +79,20 @@ public final class CSVTransformer {
         try process(input, final: false, into: &output)
     }
 
+    /// Transforms one chunk of bytes held in an array; as `push(_:into:)` with a buffer.
+    public func push(_ input: [UInt8], into output: inout [UInt8]) throws(CSVError) {
+        try push(input[...], into: &output)
+    }
+
+    /// Transforms one chunk of bytes held in a slice of an array; as `push(_:into:)` with a buffer.
+    public func push(_ input: ArraySlice<UInt8>, into output: inout [UInt8]) throws(CSVError) {
+        // `withUnsafeBytes` takes an untyped-throws body: the CSVError is carried out as a value.
+        let result: Result<Void, CSVError> = input.withUnsafeBytes { bytes in
+            Result { () throws(CSVError) in try process(bytes, final: false, into: &output) }
+        }
+        try result.get()
+    }
+
     /// The body ended: flushes the last row and checks that the input was whole.
     public func finish(into output: inout [UInt8]) throws(CSVError) {
         try process(UnsafeRawBufferPointer(start: nil, count: 0), final: true, into: &output)

@@ -19,6 +19,9 @@ public struct TLSConfiguration: Sendable {
     /// A PEM file of further CAs, *added* to the system store, so that public HTTPS sources and a privately signed
     /// FTPS server work in one run.
     public var additionalCAFile: String?
+    /// Further CAs as PEM text (one certificate or several, concatenated), added to the trust as `additionalCAFile`
+    /// is: for a CA that comes from a secret store or a bundle rather than a file.
+    public var additionalCAPEM: [UInt8]?
     public var minimumVersion: Version = .tls12
     /// nil: the newest the library supports.
     public var maximumVersion: Version?
@@ -32,11 +35,12 @@ public struct TLSConfiguration: Sendable {
     public init() {}
 
     public static func client(
-        additionalCAFile: String? = nil, verification: Verification = .full,
+        additionalCAFile: String? = nil, additionalCAPEM: [UInt8]? = nil, verification: Verification = .full,
         maximumVersion: Version? = nil
     ) -> TLSConfiguration {
         var configuration = TLSConfiguration()
         configuration.additionalCAFile = additionalCAFile
+        configuration.additionalCAPEM = additionalCAPEM
         configuration.verification = verification
         configuration.maximumVersion = maximumVersion
         return configuration

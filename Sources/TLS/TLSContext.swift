@@ -61,6 +61,7 @@ public final class TLSContext: @unchecked Sendable {
                 throw .configuration("cannot load CA file '\(file)': \(OpenSSLErrors.drain())")
             }
         }
+        if let pem = configuration.additionalCAPEM { try trust(pem: pem) }
         cssl_ctx_set_client_session_cache(context)
         SSL_CTX_sess_set_new_cb(
             context,
@@ -70,6 +71,31 @@ public final class TLSContext: @unchecked Sendable {
                 engine.sessionArrived(TLSSession(taking: session))
                 return 1
             })
+    }
+
+    /// Adds the certificates in `pem` to the context's trust store, up to the first that does not parse; none at all
+    /// is a configuration error (a CA that silently did not load would only show up as an unknown CA later).
+    private func trust(pem: [UInt8]) throws(TLSError) {
+        guard let store = SSL_CTX_get_cert_store(context) else {
+            throw .configuration("cannot add the CA PEM: no certificate store")
+        }
+        OpenSSLErrors.clear()
+        let added: Int? = pem.withUnsafeBytes { bytes in
+            guard let bio = BIO_new_mem_buf(bytes.baseAddress, Int32(clamping: bytes.count)) else { return nil }
+            defer { BIO_free(bio) }
+            var count = 0
+            while let certificate = PEM_read_bio_X509(bio, nil, nil, nil) {
+                defer { X509_free(certificate) }
+                guard X509_STORE_add_cert(store, certificate) == 1 else { return nil }
+                count += 1
+            }
+            return count
+        }
+        // The reading ends on "no start line" at the end of the text: an error only when nothing was read.
+        let detail = OpenSSLErrors.drain()
+        guard let added, added > 0 else {
+            throw .configuration("cannot load the CA PEM (\(pem.count) bytes): \(detail)")
+        }
     }
 
     private func configureServer() throws(TLSError) {

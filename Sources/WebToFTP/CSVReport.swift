@@ -25,12 +25,13 @@ enum CSVReport {
     }
 
     /// The counters in log order (`rows` stays first and means rows written, as before).
-    static func fields(_ counters: CSVCounters) -> [(String, String)] {
+    static func fields(_ counters: CSVCounters) -> [RunEvent.Field] {
         [
-            ("rows", "\(counters.rowsOut)"), ("rows_in", "\(counters.rowsIn)"),
-            ("bad_rows_skipped", "\(counters.badRowsSkipped)"), ("dates_unparsed", "\(counters.datesUnparsed)"),
-            ("values_replaced", "\(counters.valuesReplaced)"),
-            ("thousands_decimal_rewritten", "\(counters.thousandsDecimalRewritten)"),
+            .init("rows", .integer(Int64(counters.rowsOut))), .init("rows_in", .integer(Int64(counters.rowsIn))),
+            .init("bad_rows_skipped", .integer(Int64(counters.badRowsSkipped))),
+            .init("dates_unparsed", .integer(Int64(counters.datesUnparsed))),
+            .init("values_replaced", .integer(Int64(counters.valuesReplaced))),
+            .init("thousands_decimal_rewritten", .integer(Int64(counters.thousandsDecimalRewritten))),
         ]
     }
 
@@ -47,7 +48,7 @@ enum CSVReport {
     }
 
     /// The run's totals over the sources that published with a transform.
-    static func totals(_ all: [CSVCounters]) -> [(String, String)] {
+    static func totals(_ all: [CSVCounters]) -> [RunEvent.Field] {
         var sum = CSVCounters()
         for counters in all {
             sum.rowsIn += counters.rowsIn
@@ -57,10 +58,6 @@ enum CSVReport {
             sum.valuesReplaced += counters.valuesReplaced
             sum.thousandsDecimalRewritten += counters.thousandsDecimalRewritten
         }
-        return [
-            ("rows_in", "\(sum.rowsIn)"), ("bad_rows_skipped", "\(sum.badRowsSkipped)"),
-            ("dates_unparsed", "\(sum.datesUnparsed)"), ("values_replaced", "\(sum.valuesReplaced)"),
-            ("thousands_decimal_rewritten", "\(sum.thousandsDecimalRewritten)"),
-        ]
+        return fields(sum).filter { $0.key != "rows" }
     }
 }

@@ -12,12 +12,126 @@ public struct SourceConfig: Sendable {
     public let retries: Int?
     /// Idle timeout in seconds (no byte for that long fails the attempt).
     public let idleTimeoutSeconds: Double?
+
+    /// A source built in code, checked as the config loader checks one (a name or TARGET with CR/LF or `..`, headers
+    /// that are not headers, RETRIES or TIMEOUT out of range, CSV options PARAMS would refuse): every problem listed.
+    /// A set of sources is checked as a whole (two sources publishing one path) when it runs.
+    public init(
+        name: String, url: HTTPURL, csv: CSVOptions = CSVOptions(), target: String = "{name}.csv",
+        headers: HTTPHeaders = HTTPHeaders(), retries: Int? = nil, idleTimeoutSeconds: Double? = nil
+    ) throws(ConfigError) {
+        self.init(
+            checked: name, url: url, csv: csv, target: target, headers: headers, retries: retries,
+            idleTimeoutSeconds: idleTimeoutSeconds)
+        let problems = self.problems
+        guard problems.isEmpty else { throw ConfigError(problems: problems) }
+    }
+
+    /// The loader's: its checks have run.
+    init(
+        checked name: String, url: HTTPURL, csv: CSVOptions, target: String, headers: HTTPHeaders, retries: Int?,
+        idleTimeoutSeconds: Double?
+    ) {
+        self.name = name
+        self.url = url
+        self.csv = csv
+        self.target = target
+        self.headers = headers
+        self.retries = retries
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+    }
+
+    /// What the loader would refuse in this source, worded as it words it.
+    var problems: [ConfigProblem] {
+        var problems: [ConfigProblem] = []
+        func problem(_ key: String?, _ text: String) { problems.append(ConfigProblem(source: name, key: key, text)) }
+        if let reason = ConfigLoader.nameProblem(name) { problem(nil, reason) }
+        if let reason = TargetTemplate.problem(target) {
+            problem("TARGET", "TARGET \"\(ConfigLoader.printable(target))\": \(reason)")
+        }
+        for (header, value) in headers where !ASCIIHeader.valid(header, value) {
+            problem(
+                "HEADERS",
+                "HEADERS.\(ConfigLoader.printable(header)) is not a valid header (name must be a token; no line breaks)"
+            )
+        }
+        if let retries, !(0...100).contains(retries) {
+            problem("RETRIES", "RETRIES must be a whole number from 0 to 100")
+        }
+        if let seconds = idleTimeoutSeconds, !(seconds > 0) {
+            problem("TIMEOUT", "TIMEOUT must be a number of seconds > 0")
+        }
+        do { try csv.validate() } catch { for text in error.problems { problem("PARAMS", text) } }
+        return problems
+    }
+
+    /// What is wrong with a set of sources that each source alone cannot show: two sources with one name, or one
+    /// final path (`runStart` renders the date placeholders).
+    static func setProblems(_ sources: [SourceConfig], runStart: LocalTime) -> [ConfigProblem] {
+        var problems: [ConfigProblem] = []
+        var names: Set<String> = []
+        var paths: [String: String] = [:]
+        for source in sources {
+            if !names.insert(source.name).inserted {
+                problems.append(ConfigProblem(source: source.name, key: nil, "two sources have this name"))
+                continue
+            }
+            let path = TargetPath(template: source.target, source: source.name, under: "", at: runStart).full
+            if let other = paths[path] {
+                problems.append(
+                    ConfigProblem(
+                        source: source.name, key: "TARGET",
+                        text: "sources \"\(other)\" and \"\(source.name)\" would both publish \(path)"))
+                continue
+            }
+            paths[path] = source.name
+        }
+        return problems
+    }
+}
+
+/// One thing wrong with a config, the environment or values built in code. `description` is the text the CLI prints.
+public struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
+    /// The source it is about, when it is about one.
+    public var source: String?
+    /// The key (`URL`, `TARGET`, `PARAMS`, `FTPHOST`, …), when one is to blame.
+    public var key: String?
+    /// Where in config.json: the key to blame (else its source), or where the JSON itself could not be read.
+    public var line: Int?
+    public var column: Int?
+    /// What is wrong, without the source's name.
+    public var message: String
+    public let description: String
+
+    /// A problem of `source`: printed `source "<name>": <message>`, the name's control characters masked.
+    public init(source: String?, key: String?, line: Int? = nil, column: Int? = nil, _ message: String) {
+        self.init(
+            source: source, key: key, line: line, column: column, message: message,
+            text: source.map { "source \"\(ConfigLoader.printable($0))\": \(message)" } ?? message)
+    }
+
+    /// A problem whose printed text is given whole.
+    init(source: String?, key: String?, line: Int? = nil, column: Int? = nil, message: String? = nil, text: String) {
+        self.source = source
+        self.key = key
+        self.line = line
+        self.column = column
+        self.message = message ?? text
+        description = text
+    }
 }
 
 /// Everything wrong with a config or the environment, listed at once: nothing runs until all of it is right.
 public struct ConfigError: Error, Sendable, CustomStringConvertible {
-    public let problems: [String]
-    public var description: String { problems.joined(separator: "\n") }
+    public let problems: [ConfigProblem]
+    /// Each problem as the CLI prints it.
+    public var messages: [String] { problems.map(\.description) }
+    public var description: String { messages.joined(separator: "\n") }
+
+    public init(problems: [ConfigProblem]) { self.problems = problems }
+
+    /// Problems not about one source or key.
+    init(_ messages: [String]) { problems = messages.map { ConfigProblem(source: nil, key: nil, text: $0) } }
 }
 
 public enum ConfigLoader {
@@ -26,26 +140,33 @@ public enum ConfigLoader {
     /// Parses and validates `text`. `runStart` renders date placeholders, to find two sources with one final path.
     public static func load(_ text: String, runStart: LocalTime) throws(ConfigError) -> [SourceConfig] {
         let document: JSONValue
+        let positions: [[String]: (line: Int, column: Int)]
         do {
-            document = try JSONParser.parse(text)
+            (document, positions) = try JSONParser.parseWithPositions(text)
         } catch {
-            throw ConfigError(problems: ["config.json is not valid JSON: \(error)"])
+            throw ConfigError(problems: [
+                ConfigProblem(
+                    source: nil, key: nil, line: error.line, column: error.column,
+                    message: error.reason, text: "config.json is not valid JSON: \(error)")
+            ])
         }
         guard case .object(let entries) = document else {
-            throw ConfigError(problems: ["config.json must be an object of sources: {\"name\": {\"URL\": ...}}"])
+            throw ConfigError(["config.json must be an object of sources: {\"name\": {\"URL\": ...}}"])
         }
-        guard !entries.isEmpty else { throw ConfigError(problems: ["config.json has no sources"]) }
-        var problems: [String] = []
+        guard !entries.isEmpty else { throw ConfigError(["config.json has no sources"]) }
+        var problems: [ConfigProblem] = []
         var sources: [SourceConfig] = []
-        var paths: [String: String] = [:]
         for (name, value) in entries {
             let before = problems.count
-            if let reason = nameProblem(name) { problems.append("source \"\(printable(name))\": \(reason)") }
+            // Where the key is, else where the source is: URL missing points at the source.
+            func located(_ key: String?, _ text: String) -> ConfigProblem {
+                let at = key.flatMap { positions[[name, $0]] } ?? positions[[name]]
+                return ConfigProblem(source: name, key: key, line: at?.line, column: at?.column, text)
+            }
+            if let reason = nameProblem(name) { problems.append(located(nil, reason)) }
             guard case .object(let fields) = value else {
                 problems.append(
-                    "source \"\(printable(name))\": must be an object with URL (and optionally PARAMS …), "
-                        + "got \(value.kind)"
-                )
+                    located(nil, "must be an object with URL (and optionally PARAMS …), got \(value.kind)"))
                 continue
             }
             var url: HTTPURL?
@@ -57,18 +178,18 @@ public enum ConfigLoader {
             var timeout: Double?
             // Names, templates and header names are printed with control characters masked: a CR LF in config.json
             // must not forge lines in the log or on the terminal.
-            func problem(_ text: String) { problems.append("source \"\(printable(name))\": \(text)") }
+            func problem(_ key: String, _ text: String) { problems.append(located(key, text)) }
             for (key, field) in fields {
                 switch key {
                 case "URL":
                     guard case .string(let text) = field else {
-                        problem("URL must be a string")
+                        problem(key, "URL must be a string")
                         continue
                     }
-                    do { url = try HTTPURL(text) } catch { problem("\(error)") }
+                    do { url = try HTTPURL(text) } catch { problem(key, "\(error)") }
                 case "PARAMS", "OUTPUT":
                     guard case .object(let members) = field else {
-                        problem("\(key) must be an object")
+                        problem(key, "\(key) must be an object")
                         continue
                     }
                     var converted: [String: CSVParam] = [:]
@@ -76,69 +197,71 @@ public enum ConfigLoader {
                         if let value = csvParam(raw) {
                             converted[param] = value
                         } else {
-                            problem("\(key).\(param) cannot be \(raw.kind)")
+                            problem(key, "\(key).\(param) cannot be \(raw.kind)")
                         }
                     }
                     if key == "PARAMS" { params = converted } else { output = converted }
                 case "TARGET":
                     guard case .string(let text) = field else {
-                        problem("TARGET must be a string")
+                        problem(key, "TARGET must be a string")
                         continue
                     }
                     if let reason = TargetTemplate.problem(text) {
-                        problem("TARGET \"\(printable(text))\": \(reason)")
+                        problem(key, "TARGET \"\(printable(text))\": \(reason)")
                     } else {
                         target = text
                     }
                 case "HEADERS":
                     guard case .object(let members) = field else {
-                        problem("HEADERS must be an object of strings")
+                        problem(key, "HEADERS must be an object of strings")
                         continue
                     }
                     for (header, raw) in members {
                         guard case .string(let text) = raw else {
-                            problem("HEADERS.\(printable(header)) must be a string")
+                            problem(key, "HEADERS.\(printable(header)) must be a string")
                             continue
                         }
                         headers.add(header, text)
                     }
                 case "RETRIES":
                     guard case .number(_, let integer?) = field, integer >= 0, integer <= 100 else {
-                        problem("RETRIES must be a whole number from 0 to 100")
+                        problem(key, "RETRIES must be a whole number from 0 to 100")
                         continue
                     }
                     retries = integer
                 case "TIMEOUT":
                     guard case .number(let seconds, _) = field, seconds > 0 else {
-                        problem("TIMEOUT must be a number of seconds > 0")
+                        problem(key, "TIMEOUT must be a number of seconds > 0")
                         continue
                     }
                     timeout = seconds
                 default:
-                    problem("unknown key \"\(key)\" (known: \(sourceKeys.joined(separator: ", ")))")
+                    problem(key, "unknown key \"\(key)\" (known: \(sourceKeys.joined(separator: ", ")))")
                 }
             }
-            if !fields.contains(where: { $0.key == "URL" }) { problem("URL is missing") }
+            if !fields.contains(where: { $0.key == "URL" }) { problem("URL", "URL is missing") }
             var csv = CSVOptions()
             do {
                 csv = try CSVOptions(params: params, output: output)
             } catch {
-                for text in error.problems { problem(text) }
+                for text in error.problems { problem("PARAMS", text) }
             }
             for (header, value) in headers where !ASCIIHeader.valid(header, value) {
-                problem("HEADERS.\(printable(header)) is not a valid header (name must be a token; no line breaks)")
+                problem(
+                    "HEADERS",
+                    "HEADERS.\(printable(header)) is not a valid header (name must be a token; no line breaks)")
             }
             guard problems.count == before, let url else { continue }
-            let path = TargetPath(template: target, source: name, under: "", at: runStart).full
-            if let other = paths[path] {
-                problems.append("sources \"\(other)\" and \"\(name)\" would both publish \(path)")
-                continue
-            }
-            paths[path] = name
             sources.append(
                 SourceConfig(
-                    name: name, url: url, csv: csv, target: target, headers: headers, retries: retries,
+                    checked: name, url: url, csv: csv, target: target, headers: headers, retries: retries,
                     idleTimeoutSeconds: timeout))
+        }
+        problems += SourceConfig.setProblems(sources, runStart: runStart).map { problem in
+            var problem = problem
+            let at = problem.source.flatMap { positions[[$0, problem.key ?? ""]] ?? positions[[$0]] }
+            (problem.line, problem.column) = (at?.line, at?.column)
+            return problem
         }
         guard problems.isEmpty else { throw ConfigError(problems: problems) }
         return sources

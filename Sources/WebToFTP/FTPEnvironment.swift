@@ -11,6 +11,49 @@ public struct FTPEnvironment: Sendable {
     public var targetDirectory: String
     public var security: FTPSecurity
 
+    /// The FTP side built in code, checked as the environment is (nothing empty but the port, a port from 1 to
+    /// 65535, no control characters): every problem listed.
+    public init(
+        host: String, port: Int? = nil, user: String, password: String, targetDirectory: String,
+        security: FTPSecurity = .explicitTLS
+    ) throws(ConfigError) {
+        self.init(
+            checked: host, port: port, user: user, password: password, targetDirectory: targetDirectory,
+            security: security)
+        let problems = self.problems
+        guard problems.isEmpty else { throw ConfigError(problems: problems) }
+    }
+
+    init(
+        checked host: String, port: Int?, user: String, password: String, targetDirectory: String,
+        security: FTPSecurity
+    ) {
+        self.host = host
+        self.port = port
+        self.user = user
+        self.password = password
+        self.targetDirectory = targetDirectory
+        self.security = security
+    }
+
+    /// What `load` would refuse in these values, named by their variables (the values are not echoed).
+    var problems: [ConfigProblem] {
+        var problems: [ConfigProblem] = []
+        let values = [("FTPHOST", host), ("FTPUSER", user), ("FTPPASS", password), ("FTPTARGET", targetDirectory)]
+        for (name, value) in values where value.isEmpty {
+            problems.append(ConfigProblem(source: nil, key: name, "\(name) is not set"))
+        }
+        if let port, !(1...65535).contains(port) {
+            problems.append(ConfigProblem(source: nil, key: "FTPHOST", "FTPHOST: invalid port \(port)"))
+        }
+        for (name, value) in values where value.unicodeScalars.contains(where: \.isControl) {
+            problems.append(
+                ConfigProblem(
+                    source: nil, key: name, "\(name) must not contain control characters (line breaks, NUL, tabs)"))
+        }
+        return problems
+    }
+
     /// All missing or malformed variables are reported together.
     /// `netrc`: the text of ~/.netrc, read for FTPUSER/FTPPASS when FTPPASS is not set.
     public static func load(
@@ -72,8 +115,8 @@ public struct FTPEnvironment: Sendable {
         where value.unicodeScalars.contains(where: \.isControl) {
             problems.append("\(name) must not contain control characters (line breaks, NUL, tabs)")
         }
-        guard problems.isEmpty else { throw ConfigError(problems: problems) }
+        guard problems.isEmpty else { throw ConfigError(problems) }
         return FTPEnvironment(
-            host: host, port: port, user: user, password: password, targetDirectory: target, security: security)
+            checked: host, port: port, user: user, password: password, targetDirectory: target, security: security)
     }
 }

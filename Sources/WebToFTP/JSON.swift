@@ -46,14 +46,26 @@
     private var index = 0
     private var depth = 0
     private static let maxDepth = 64
+    /// The keys from the document's top to the value being read.
+    private var path: [String] = []
+    /// Where the keys of the first two levels stand (a config's sources and their keys), for messages.
+    private var keyPositions: [[String]: (line: Int, column: Int)] = [:]
 
     public static func parse(_ text: String) throws(JSONError) -> JSONValue {
+        try parseWithPositions(text).value
+    }
+
+    /// The value, and the line and column of each key of the first two levels, by its path (`["source"]`,
+    /// `["source", "URL"]`).
+    static func parseWithPositions(
+        _ text: String
+    ) throws(JSONError) -> (value: JSONValue, keys: [[String]: (line: Int, column: Int)]) {
         var parser = JSONParser(bytes: Array(text.utf8))
         parser.skipSpace()
         let value = try parser.value()
         parser.skipSpace()
         guard parser.index == parser.bytes.count else { throw parser.error("unexpected text after the JSON value") }
-        return value
+        return (value, parser.keyPositions)
     }
 
     private init(bytes: [UInt8]) {
@@ -61,9 +73,15 @@
     }
 
     private func error(_ reason: String) -> JSONError {
+        let (line, column) = position(of: index)
+        return JSONError(line: line, column: column, reason: reason)
+    }
+
+    /// Line and column (in characters) of the byte at `offset`, both from 1.
+    private func position(of offset: Int) -> (line: Int, column: Int) {
         var line = 1
         var column = 1
-        for byte in bytes[..<min(index, bytes.count)] {
+        for byte in bytes[..<min(offset, bytes.count)] {
             if byte == 10 {
                 line += 1
                 column = 1
@@ -71,7 +89,7 @@
                 column += 1
             }
         }
-        return JSONError(line: line, column: column, reason: reason)
+        return (line, column)
     }
 
     private var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
@@ -152,6 +170,9 @@
             guard parser.peek == UInt8(ascii: ":") else { throw parser.error("expected ':' after the key") }
             parser.index += 1
             parser.skipSpace()
+            parser.path.append(key)
+            defer { parser.path.removeLast() }
+            if parser.path.count <= 2 { parser.keyPositions[parser.path] = parser.position(of: keyStart) }
             members.append((key, try parser.value()))
         }
         return .object(members)

@@ -6,28 +6,34 @@ extension Pipeline {
         _ source: SourceConfig, attempts: Int, start: UInt64, _ result: Result<TransferResult, TransferFailure>
     ) {
         let duration = Int((MonotonicClock.monotonicNanoseconds() - start) / 1_000_000)
+        var result = result
+        if cancelled != nil, case .failure(var failure) = result {
+            failure.interrupted = true
+            result = .failure(failure)
+        }
         outcomes.append(SourceOutcome(name: source.name, attempts: attempts, durationMS: duration, result: result))
         switch result {
         case .success(let done):
             for warning in done.warnings {
                 log.event(.warning, source: source.name, "leftovers", [("detail", warning)])
             }
-            var fields: [(String, String)] = [
-                ("path", done.path), ("bytes", "\(done.bytesOut)"), ("sha256", done.sha256),
-                ("http_status", "\(done.status)"), ("url", done.finalURL), ("bytes_in", "\(done.bytesIn)"),
-                ("duration_ms", "\(duration)"),
-                ("rate_bps", "\(duration > 0 ? Int(done.bytesOut * 1000 / UInt64(duration)) : 0)"),
+            var fields: [RunEvent.Field] = [
+                .init("path", .text(done.path)), .init("bytes", .integer(Int64(done.bytesOut))),
+                .init("sha256", .text(done.sha256)), .init("http_status", .integer(Int64(done.status))),
+                .init("url", .text(done.finalURL)), .init("bytes_in", .integer(Int64(done.bytesIn))),
+                .init("duration_ms", .integer(Int64(duration))),
+                .init("rate_bps", .integer(duration > 0 ? Int64(done.bytesOut * 1000 / UInt64(duration)) : 0)),
             ]
             if let csv = done.csv { fields += CSVReport.fields(csv) }
-            if let tls = done.httpTLS { fields.append(("http_tls", tls)) }
-            if let resumed = done.ftpDataResumed { fields.append(("ftp_data_tls_resumed", "\(resumed)")) }
+            if let tls = done.httpTLS { fields.append(.init("http_tls", .text(tls))) }
+            if let resumed = done.ftpDataResumed { fields.append(.init("ftp_data_tls_resumed", .text("\(resumed)"))) }
             log.event(.info, source: source.name, "published", fields)
         case .failure(let failure):
             log.event(
                 .error, source: source.name, "failed",
                 [
-                    ("class", failure.transient ? "transient" : "permanent"), ("attempts", "\(attempts)"),
-                    ("reason", failure.reason),
+                    .init("class", .text(failure.failureClass)), .init("attempts", .integer(Int64(attempts))),
+                    .init("reason", .text(failure.reason)),
                 ])
         }
     }

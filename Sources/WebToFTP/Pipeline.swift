@@ -62,12 +62,18 @@
     private var keptAlive: Pipeline?
     private var started: (nanoseconds: UInt64, openFDs: Int?, dryRun: Bool) = (0, nil, false)
 
-    /// Applies `options.only` (an unknown name fails, listed with the others). On the loop's thread.
+    /// Checks the sources as a set, the FTP side and the options (every problem listed), and applies
+    /// `options.only` (an unknown name fails, listed with the others). On the loop's thread.
     public init(
         loop: EventLoop, sources: [SourceConfig], ftp: FTPEnvironment, options: RunOptions, log: RunLog,
         runStart: LocalTime
     ) throws(ConfigError) {
         loop.assertInLoop()
+        // Again, as a whole: values built in code were checked one by one, and public fields may have changed since.
+        let problems =
+            SourceConfig.setProblems(sources, runStart: runStart) + sources.flatMap(\.problems) + ftp.problems
+            + options.problems
+        guard problems.isEmpty else { throw ConfigError(problems: problems) }
         (self.sources, skipped) = try Self.select(sources, only: options.only)
         self.loop = loop
         self.ftp = ftp
@@ -93,7 +99,7 @@
         guard !only.isEmpty else { return (sources, []) }
         let unknown = only.filter { name in !sources.contains { $0.name == name } }.sorted()
         guard unknown.isEmpty else {
-            throw ConfigError(problems: [
+            throw ConfigError([
                 "--only: no source named \(unknown.map { "\"\($0)\"" }.joined(separator: ", "))"
             ])
         }
@@ -168,6 +174,9 @@
         for transfer in running.values { transfer.cancel(reason) }
         advance()
     }
+
+    /// The reason the sources cut short by a cancelled `Web2FTP.run` fail with.
+    static let taskCancelledReason = "interrupted: the task awaiting the run was cancelled"
 
     /// What is under way now, and how far the run is.
     public var progress: (running: [TransferProgress], done: Int, total: Int) {

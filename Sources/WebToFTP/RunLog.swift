@@ -1,80 +1,140 @@
 @_spi(Internals) import Reactor
 
-/// The run's log: one event per line, `<local ISO time> <LEVEL> [<source>] <event> key=value …`, appended to the log
-/// file and written to stderr. Secrets never reach it: callers pass redacted URLs, and the password is masked here
-/// too should it ever appear.
+/// The run's events, handed to its observers: the parts of a run report here (`event`), and each observer hears
+/// every event, on the loop thread, secrets masked. The log file is one observer (`LogLines`, given a path); an
+/// embedder's is another (`Web2FTP.run(observer:)`). The password is masked here should it ever appear: callers pass
+/// redacted URLs already.
 @_spi(Internals) public final class RunLog {
-    public enum Level: String {
-        case info = "INFO"
-        case warning = "WARN"
-        case error = "ERROR"
-        /// Protocol lines (`trace` events): written at all only under `trace`.
-        case trace = "TRACE"
+    public typealias Level = RunEvent.Level
+
+    private let lines: LogLines
+    private let secrets: [String]
+    private var observers: [(RunEvent) -> Void] = []
+    /// TRACE events are made at all (`-vv`, `--trace`): written to the file, to stderr unless `echoToStderr` is off,
+    /// and handed to the observers.
+    public var trace = false {
+        didSet { lines.trace = trace }
     }
 
-    private var file: File
-    private let stderr = File.standardError()
-    public let path: String
-    private let secrets: [String]
-    public var echoToStderr = true
-    /// `attempt` lines on stderr too (`-v`).
-    public var verbose = false
-    /// TRACE events are written — to the file, and to stderr unless `echoToStderr` is off (`-vv`, `--trace`).
-    public var trace = false
-    /// Called around each line written to stderr, so that a live display can get out of the way and come back.
-    public var aroundStderr: ((() -> Void) -> Void)?
-    /// Hears the first line that could not be written to the log file (a full disk, a failing device), once per
-    /// file: the run goes on, its events still reach stderr, and the caller says so (the CLI: a WARN on stderr).
-    public var onWriteFailure: ((FileError) -> Void)?
-    private var writeFailureReported = false
-
-    /// Opens (creating, appending) the log file. Fails with the reason when it cannot be written.
-    public init(path: String, secrets: [String]) throws(ConfigError) {
-        self.path = path
+    /// Opens (creating, appending) the log file at `path`; nil writes no file (stderr only, if `echoToStderr`).
+    /// Fails with the reason when the file cannot be written.
+    public init(path: String?, secrets: [String]) throws(ConfigError) {
         self.secrets = secrets.filter { !$0.isEmpty }
-        do {
-            file = try File(path, .append)
-        } catch {
-            throw ConfigError(problems: ["cannot write the log file \(path): \(error.reason)"])
-        }
+        lines = try LogLines(path: path, secrets: self.secrets)
+        observers = [lines.write]
+    }
+
+    /// Adds an observer, which hears every event from now on, after the log file.
+    public func addObserver(_ observer: @escaping (RunEvent) -> Void) {
+        observers.append(observer)
+    }
+
+    /// The log file's path; nil when there is none.
+    public var path: String? { lines.path }
+
+    public var echoToStderr: Bool {
+        get { lines.echoToStderr }
+        set { lines.echoToStderr = newValue }
+    }
+
+    /// `attempt` lines on stderr too (`-v`).
+    public var verbose: Bool {
+        get { lines.verbose }
+        set { lines.verbose = newValue }
+    }
+
+    /// Called around each line written to stderr, so that a live display can get out of the way and come back.
+    public var aroundStderr: ((() -> Void) -> Void)? {
+        get { lines.aroundStderr }
+        set { lines.aroundStderr = newValue }
+    }
+
+    /// Hears the first line that could not be written to the log file (a full disk, a failing device), once per
+    /// file: the run goes on, its events still reach stderr and the other observers, and the caller says so (the
+    /// CLI: a WARN on stderr; `Web2FTP.run`: a `log_write_failed` event to its observer).
+    public var onWriteFailure: ((FileError) -> Void)? {
+        get { lines.onWriteFailure }
+        set { lines.onWriteFailure = newValue }
     }
 
     /// Reopens the file under its name (after logrotate moved it).
     public func reopen() {
-        guard let fresh = try? File(path, .append) else { return }
-        file = fresh
-        writeFailureReported = false
+        guard let path = lines.path, lines.reopen() else { return }
         event(.info, source: nil, "log_reopened", [("path", path)])
     }
 
     public func event(_ level: Level, source: String?, _ name: String, _ fields: [(String, String)] = []) {
+        event(level, source: source, name, fields.map { RunEvent.Field($0.0, .text($0.1)) })
+    }
+
+    public func event(_ level: Level, source: String?, _ name: String, _ fields: [RunEvent.Field]) {
         if level == .trace && !trace { return }
-        let line = format(level, source: source, name, fields)
-        do {
-            try file.write(line)
-        } catch {
-            reportWriteFailure(error)
-        }
-        if echoToStderr && (verbose || trace || level != .info || !name.hasPrefix("attempt")) { toStderr(line) }
+        let event = RunEvent(time: LocalTime.now(), level: level, source: source, name: name, fields: fields)
+            .masking(secrets)
+        for observer in observers { observer(event) }
     }
 
     /// A warning for stderr only, whatever `echoToStderr` says: for what the log file itself cannot take.
     public func warnOnStderr(_ name: String, _ fields: [(String, String)]) {
-        toStderr(format(.warning, source: nil, name, fields))
+        let event = RunEvent(
+            time: LocalTime.now(), level: .warning, source: nil, name: name,
+            fields: fields.map { RunEvent.Field($0.0, .text($0.1)) })
+        lines.toStderr(event.masking(secrets))
+    }
+}
+
+/// The observer that writes events as lines: appended to the log file (when there is one) and echoed to stderr.
+final class LogLines {
+    private var file: File?
+    private let stderr = File.standardError()
+    let path: String?
+    private let secrets: [String]
+    var echoToStderr = true
+    var verbose = false
+    /// Under trace, `attempt` lines reach stderr too, as under `verbose`.
+    var trace = false
+    var aroundStderr: ((() -> Void) -> Void)?
+    var onWriteFailure: ((FileError) -> Void)?
+    private var writeFailureReported = false
+
+    init(path: String?, secrets: [String]) throws(ConfigError) {
+        self.path = path
+        self.secrets = secrets
+        guard let path else { return }
+        do {
+            file = try File(path, .append)
+        } catch {
+            throw ConfigError(["cannot write the log file \(path): \(error.reason)"])
+        }
     }
 
-    private func format(_ level: Level, source: String?, _ name: String, _ fields: [(String, String)]) -> String {
-        var line = "\(LocalTime.now().iso8601) \(level.rawValue)"
-        if let source { line += " [\(source)]" }
-        line += " \(name)"
-        for (key, value) in fields {
-            let needsQuotes = value.isEmpty || value.contains(" ") || value.contains("\"")
-            line += " \(key)=" + (needsQuotes ? "\"" + value.replacingAll("\"", "'") + "\"" : value)
+    /// Opens the file under its name again; false when there is no file or it cannot be opened.
+    func reopen() -> Bool {
+        guard let path, let fresh = try? File(path, .append) else { return false }
+        file = fresh
+        writeFailureReported = false
+        return true
+    }
+
+    func write(_ event: RunEvent) {
+        let line = format(event)
+        if let file {
+            do {
+                try file.write(line)
+            } catch {
+                reportWriteFailure(error)
+            }
         }
+        let attempt = event.level == .info && event.name.hasPrefix("attempt")
+        if echoToStderr && (verbose || trace || !attempt) { writeToStderr(line) }
+    }
+
+    func toStderr(_ event: RunEvent) { writeToStderr(format(event)) }
+
+    private func format(_ event: RunEvent) -> String {
+        // The whole line masked again, as it always was: a secret is never split across a key and its value.
+        var line = event.line
         for secret in secrets { line = line.replacingAll(secret, "***") }
-        // One event, one line: a CR, LF or escape sequence from a server's reply or a file name cannot forge another
-        // line or drive the operator's terminal.
-        if line.unicodeScalars.contains(where: \.isControl) { line = ConfigLoader.printable(line) }
         return line + "\n"
     }
 
@@ -84,7 +144,7 @@
         onWriteFailure?(error)
     }
 
-    private func toStderr(_ line: String) {
+    private func writeToStderr(_ line: String) {
         // Nowhere left to report a failing stderr.
         if let aroundStderr {
             aroundStderr { try? self.stderr.write(line) }

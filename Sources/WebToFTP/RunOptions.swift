@@ -26,6 +26,37 @@ public struct RunOptions: Sendable {
     public var only: Set<String> = []
 
     public init() {}
+
+    /// Options built in code, checked: every problem listed.
+    public init(
+        mode: Mode = .sequential, workers: Int = 4, retries: Int = 2, retryBaseMS: Int = 1_000,
+        retryCapMS: Int = 60_000, tls: TLSConfiguration = TLSConfiguration(), trustPassiveAddress: Bool = false,
+        ftpTimeoutMS: Int? = nil, proxies: ProxySettings = ProxySettings(), only: Set<String> = []
+    ) throws(ConfigError) {
+        self.mode = mode
+        self.workers = workers
+        self.retries = retries
+        self.retryBaseMS = retryBaseMS
+        self.retryCapMS = retryCapMS
+        self.tls = tls
+        self.trustPassiveAddress = trustPassiveAddress
+        self.ftpTimeoutMS = ftpTimeoutMS
+        self.proxies = proxies
+        self.only = only
+        let problems = self.problems
+        guard problems.isEmpty else { throw ConfigError(problems: problems) }
+    }
+
+    /// Values no run can honour.
+    var problems: [ConfigProblem] {
+        var problems: [String] = []
+        if workers < 1 { problems.append("workers must be at least 1, got \(workers)") }
+        if !(0...100).contains(retries) { problems.append("retries must be from 0 to 100, got \(retries)") }
+        if retryBaseMS < 0 { problems.append("retryBaseMS must be ≥ 0, got \(retryBaseMS)") }
+        if retryCapMS < retryBaseMS { problems.append("retryCapMS must be ≥ retryBaseMS, got \(retryCapMS)") }
+        if let timeout = ftpTimeoutMS, timeout <= 0 { problems.append("ftpTimeoutMS must be > 0, got \(timeout)") }
+        return problems.map { ConfigProblem(source: nil, key: nil, $0) }
+    }
 }
 
 /// One transfer under way, for progress displays.

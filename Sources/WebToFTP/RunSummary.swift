@@ -40,7 +40,7 @@ public struct RunSummary: Sendable {
     public var bytesUploaded: UInt64 { results.reduce(0) { $0 + $1.bytesOut } }
     public var rows: Int { results.reduce(0) { $0 + ($1.rowsOut ?? 0) } }
     /// The CSV counters summed over the published sources (see `CSVReport`).
-    var csvTotals: [(String, String)] { CSVReport.totals(results.compactMap(\.csv)) }
+    var csvTotals: [RunEvent.Field] { CSVReport.totals(results.compactMap(\.csv)) }
 
     /// Per-source durations: min, median, max (ms).
     public var durations: (min: Int, median: Int, max: Int) {
@@ -52,21 +52,25 @@ public struct RunSummary: Sendable {
     /// Bytes uploaded per second of wall time.
     public var throughput: Double { wallMS > 0 ? Double(bytesUploaded) / (Double(wallMS) / 1000) : 0 }
 
-    @_spi(Internals) public var fields: [(String, String)] {
+    /// The `summary` event's fields: counts, bytes and durations as integers.
+    @_spi(Internals) public var fields: [RunEvent.Field] {
         let d = durations
+        func integer(_ key: String, _ value: some BinaryInteger) -> RunEvent.Field {
+            .init(key, .integer(Int64(value)))
+        }
         return [
-            ("sources", "\(outcomes.count)"), ("succeeded", "\(succeeded.count)"), ("failed", "\(failed.count)"),
-            ("retried", "\(retried)"), ("bytes_down", "\(bytesDownloaded)"), ("bytes_up", "\(bytesUploaded)"),
-            ("rows", "\(rows)"),
+            integer("sources", outcomes.count), integer("succeeded", succeeded.count),
+            integer("failed", failed.count), integer("retried", retried), integer("bytes_down", bytesDownloaded),
+            integer("bytes_up", bytesUploaded), integer("rows", rows),
         ] + csvTotals + [
-            ("wall_ms", "\(wallMS)"), ("duration_ms_min", "\(d.min)"),
-            ("duration_ms_median", "\(d.median)"), ("duration_ms_max", "\(d.max)"),
-            ("throughput_bps", "\(Int(throughput))"), ("ftp_host", ftpHost), ("ftp_target", ftpTarget),
+            integer("wall_ms", wallMS), integer("duration_ms_min", d.min), integer("duration_ms_median", d.median),
+            integer("duration_ms_max", d.max), integer("throughput_bps", Int(throughput)),
+            .init("ftp_host", .text(ftpHost)), .init("ftp_target", .text(ftpTarget)),
         ]
             + (process.map {
                 [
-                    ("open_fds_start", "\($0.openFDsAtStart)"), ("open_fds_end", "\($0.openFDsAtEnd)"),
-                    ("peak_rss_kib", "\($0.peakResidentKiB)"),
+                    integer("open_fds_start", $0.openFDsAtStart), integer("open_fds_end", $0.openFDsAtEnd),
+                    integer("peak_rss_kib", $0.peakResidentKiB),
                 ]
             } ?? [])
     }
@@ -91,7 +95,7 @@ public struct RunSummary: Sendable {
                 ]
             case .failure(let failure):
                 fields += [
-                    ("status", "\"failed\""), ("class", failure.transient ? "\"transient\"" : "\"permanent\""),
+                    ("status", "\"failed\""), ("class", JSONWriter.string(failure.failureClass)),
                     ("reason", JSONWriter.string(failure.reason)),
                 ]
             }
@@ -102,7 +106,7 @@ public struct RunSummary: Sendable {
                 ("started", JSONWriter.string(started)), ("sources_total", "\(outcomes.count)"),
                 ("succeeded", "\(succeeded.count)"), ("failed", "\(failed.count)"), ("retried", "\(retried)"),
                 ("bytes_down", "\(bytesDownloaded)"), ("bytes_up", "\(bytesUploaded)"), ("rows", "\(rows)"),
-            ] + csvTotals + [
+            ] + csvTotals.map { ($0.key, $0.value.description) } + [
                 ("wall_ms", "\(wallMS)"),
                 (
                     "duration_ms",

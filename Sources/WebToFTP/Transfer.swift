@@ -13,6 +13,11 @@ public struct TransferFailure: Error, Sendable, CustomStringConvertible {
     /// The temporary file this attempt uploaded to, when it may still be on the server (its clean-up could not be
     /// confirmed: the connection was lost, or the DELE failed). The pipeline deletes it with a later session.
     public var orphan: String?
+    /// The run was cancelled (a signal, the task awaiting `Web2FTP.run`) before this source had its outcome.
+    public var interrupted = false
+
+    /// As the log and the summary JSON name it: `interrupted`, `transient` or `permanent`.
+    public var failureClass: String { interrupted ? "interrupted" : transient ? "transient" : "permanent" }
 
     @_spi(Internals) public init(reason: String, transient: Bool, retryAfter: Int64?, orphan: String? = nil) {
         self.reason = reason

@@ -164,14 +164,14 @@ enum RunCommand {
             do {
                 sources = try ConfigLoader.load(text, runStart: runStart)
             } catch {
-                problems += error.problems.map { "\(parsed.config): \($0)" }
+                problems += error.messages.map { "\(parsed.config): \($0)" }
             }
         }
         if !sources.isEmpty {
             do {
                 _ = try Pipeline.select(sources, only: Set(parsed.only))
             } catch {
-                problems += error.problems
+                problems += error.messages
             }
         }
         guard problems.isEmpty else { return .failure(Problems(list: problems)) }
@@ -197,7 +197,7 @@ enum RunCommand {
             }
             ftp = try FTPEnvironment.load(environment, security: parsed.ftpTLS, netrc: netrc)
         } catch {
-            problems += error.problems
+            problems += error.messages
         }
         var options = RunOptions()
         options.mode = parsed.mode
@@ -224,7 +224,7 @@ enum RunCommand {
         do {
             log = try RunLog(path: parsed.log, secrets: [ftp?.password ?? ""])
         } catch {
-            problems += error.problems
+            problems += error.messages
         }
         guard problems.isEmpty, let ftp, let log else { return .failure(Problems(list: problems)) }
         log.echoToStderr = !parsed.quiet

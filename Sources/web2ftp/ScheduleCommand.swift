@@ -144,7 +144,7 @@ final class ScheduleCommand {
                 runStart: runStart)
         } catch {
             self.lock = nil
-            log.event(.error, source: nil, "skipped", [("reason", "config: " + error.problems.joined(separator: "; "))])
+            log.event(.error, source: nil, "skipped", [("reason", "config: " + error.messages.joined(separator: "; "))])
             return
         }
         running = pipeline

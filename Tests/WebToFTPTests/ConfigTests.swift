@@ -144,7 +144,7 @@ struct FTPEnvironmentTests {
             Issue.record("accepted control characters")
         } catch {
             for name in ["FTPHOST", "FTPUSER", "FTPPASS", "FTPTARGET"] {
-                #expect(error.problems.contains("\(name) must not contain control characters (line breaks, NUL, tabs)"))
+                #expect(error.messages.contains("\(name) must not contain control characters (line breaks, NUL, tabs)"))
             }
             #expect(!error.description.contains("p4ss") && !error.description.contains("DELE"))
         }
@@ -157,7 +157,7 @@ struct FTPEnvironmentTests {
             Issue.record("accepted an empty environment")
         } catch {
             #expect(
-                error.problems == [
+                error.messages == [
                     "FTPHOST is not set", "FTPUSER is not set", "FTPPASS is not set", "FTPTARGET is not set",
                     "FTPTLS must be explicit, implicit or none, got \"maybe\"",
                 ])

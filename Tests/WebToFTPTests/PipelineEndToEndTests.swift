@@ -423,7 +423,7 @@ struct LibraryRunTests {
         #expect(scenario.published("lib.csv") == "id\n1\n2\n3\n")
     }
 
-    @Test("Web2FTP.run on a full log device publishes, tells onLogWriteFailure once, and traces when asked")
+    @Test("Web2FTP.run on a full log device publishes, tells the observer once (log_write_failed), traces when asked")
     func fullLogAndTrace() async throws {
         try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
         try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
@@ -433,14 +433,14 @@ struct LibraryRunTests {
         let ftp = try FTPEnvironment.load(scenario.environment)
         var options = RunOptions()
         options.tls = .client(additionalCAFile: TestEnv.caFile)
-        let failures = LockedValue<[FileError]>([])
+        let failures = LockedValue<[RunEvent]>([])
         let summary = try await Web2FTP.run(
             sources: sources, ftp: ftp, options: options, logPath: "/dev/full", trace: true,
-            onLogWriteFailure: { error in failures.withLock { $0.append(error) } })
+            observer: { event in if event.name == "log_write_failed" { failures.withLock { $0.append(event) } } })
         #expect(summary.succeeded.count == 2 && summary.failed.isEmpty)
         let heard = failures.withLock { $0 }
         #expect(heard.count == 1)
-        #expect(heard.first?.path == "/dev/full" && heard.first?.errno == ENOSPC)
+        #expect(heard.first?["path"] == .text("/dev/full") && heard.first?["errno"] == .integer(Int64(ENOSPC)))
 
         let traced = try Scenario("libtrace")
         _ = try await Web2FTP.run(

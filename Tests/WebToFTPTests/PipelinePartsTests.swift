@@ -85,7 +85,7 @@ struct PipelinePartsTests {
         do {
             _ = try Pipeline.select(sources, only: ["zz", "a", "yy"])
         } catch {
-            #expect(error.problems == [#"--only: no source named "yy", "zz""#])
+            #expect(error.messages == [#"--only: no source named "yy", "zz""#])
         }
     }
 

@@ -1,0 +1,83 @@
+/// One event of a run, as the log has it: every line of the log file is one of these, and an embedder's observer
+/// (`Web2FTP.run(observer:)`) hears each of them, on the run's loop thread, in order. Secrets are masked already.
+public struct RunEvent: Sendable {
+    public enum Level: String, Sendable {
+        case info = "INFO"
+        case warning = "WARN"
+        case error = "ERROR"
+        /// Protocol lines (`trace` events): made at all only under `trace`.
+        case trace = "TRACE"
+    }
+
+    /// A field's value: counts, sizes, durations and codes are integers, everything else text.
+    public enum Value: Sendable, Equatable, CustomStringConvertible {
+        case text(String)
+        case integer(Int64)
+
+        public var description: String {
+            switch self {
+            case .text(let text): text
+            case .integer(let number): "\(number)"
+            }
+        }
+    }
+
+    public struct Field: Sendable, Equatable {
+        public var key: String
+        public var value: Value
+
+        public init(_ key: String, _ value: Value) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    public var time: LocalTime
+    public var level: Level
+    /// The source the event is about; nil for the run's own events.
+    public var source: String?
+    /// What happened: `run`, `start`, `attempt 1/3`, `published`, `failed`, `summary`, … (the README lists them).
+    public var name: String
+    public var fields: [Field]
+
+    public init(time: LocalTime, level: Level, source: String?, name: String, fields: [Field]) {
+        self.time = time
+        self.level = level
+        self.source = source
+        self.name = name
+        self.fields = fields
+    }
+
+    /// The value of the first field named `key`.
+    public subscript(key: String) -> Value? { fields.first { $0.key == key }?.value }
+
+    /// The event as one log line (without the newline): `<local ISO time> <LEVEL> [<source>] <name> key=value …`.
+    /// One event, one line: a CR, LF or escape sequence from a server's reply or a file name is shown as `?`, so it
+    /// cannot forge another line or drive the operator's terminal.
+    public var line: String {
+        var line = "\(time.iso8601) \(level.rawValue)"
+        if let source { line += " [\(source)]" }
+        line += " \(name)"
+        for field in fields {
+            let value = field.value.description
+            let needsQuotes = value.isEmpty || value.contains(" ") || value.contains("\"")
+            line += " \(field.key)=" + (needsQuotes ? "\"" + value.replacingAll("\"", "'") + "\"" : value)
+        }
+        if line.unicodeScalars.contains(where: \.isControl) { line = ConfigLoader.printable(line) }
+        return line
+    }
+
+    /// The event with every secret replaced by `***`, wherever it appears.
+    func masking(_ secrets: [String]) -> RunEvent {
+        guard !secrets.isEmpty else { return self }
+        func mask(_ text: String) -> String { secrets.reduce(text) { $0.replacingAll($1, "***") } }
+        var masked = self
+        masked.source = source.map(mask)
+        masked.name = mask(name)
+        masked.fields = fields.map { field in
+            guard case .text(let text) = field.value else { return field }
+            return Field(mask(field.key), .text(mask(text)))
+        }
+        return masked
+    }
+}
