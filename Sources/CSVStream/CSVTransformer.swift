@@ -63,6 +63,8 @@ public final class CSVTransformer {
     /// The chunk in UTF-8; the decoders write into its raw memory.
     private var decoded = ByteWriter(capacity: 128 * 1024)
     private var failed: CSVError?
+    /// Set once a `transformed(_:)` sequence started iterating: the transform is single-pass.
+    var drivenBySequence = false
 
     public init(options: CSVOptions) {
         self.options = options

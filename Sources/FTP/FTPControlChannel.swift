@@ -23,6 +23,9 @@ final class FTPControlChannel: ByteStreamDelegate {
     private var replyHandler: ((FTPReply) -> Void)?
     private var replyTimer: TimerID?
     private var pendingCommand = ""
+    /// Final replies the handler still waits for: 1, or 2 after an ABOR sent during a transfer (the STOR's own
+    /// final reply, then the ABOR's).
+    private var finalRepliesAwaited = 1
     /// The operation in flight, held until it ends or the channel dies.
     private var user: (any FTPControlChannelUser)?
     /// Why the channel is gone; nil while it lives (or before it connected).
@@ -117,10 +120,19 @@ final class FTPControlChannel: ByteStreamDelegate {
         awaitReply(command.description, handler)
     }
 
+    /// Sends ABOR while a transfer's final reply is still awaited: `handler` (the transfer's) hears both final
+    /// replies, the transfer's and then the ABOR's (RFC 959 §4.1.3), under one reply timeout each.
+    func sendAbort(then handler: @escaping (FTPReply) -> Void) {
+        let awaited = replyHandler == nil ? 1 : 2
+        send(FTPCommand(constant: "ABOR"), then: handler)
+        finalRepliesAwaited = awaited
+    }
+
     /// Waits for the next reply (the banner); the reply timeout runs meanwhile.
     func awaitReply(_ command: String, _ handler: @escaping (FTPReply) -> Void) {
         pendingCommand = command
         replyHandler = handler
+        finalRepliesAwaited = 1
         if let replyTimer { loop.cancelTimer(replyTimer) }
         let timeout = replyTimeoutMS
         replyTimer = loop.scheduleTimer(afterMilliseconds: timeout) { [weak self] in
@@ -133,7 +145,9 @@ final class FTPControlChannel: ByteStreamDelegate {
     /// Restarts the reply timeout for the reply still awaited (after a transfer's data is all sent, say).
     func rearmReplyTimeout() {
         guard let handler = replyHandler else { return }
+        let awaited = finalRepliesAwaited
         awaitReply(pendingCommand, handler)
+        finalRepliesAwaited = awaited
     }
 
     /// One command outside an upload or a listing (DELE, RNFR, NOOP …): `handler` hears the final reply, or nil when
@@ -179,7 +193,14 @@ final class FTPControlChannel: ByteStreamDelegate {
         replyTimer = nil
         // After a preliminary reply (1xx) the same handler waits for the final one, with no timeout meanwhile: a
         // transfer's final reply comes when the transfer ends (the upload re-arms the timeout then).
-        if !reply.isPreliminary { replyHandler = nil }
+        if !reply.isPreliminary {
+            finalRepliesAwaited -= 1
+            if finalRepliesAwaited > 0 {
+                rearmReplyTimeout()
+            } else {
+                replyHandler = nil
+            }
+        }
         handler(reply)
     }
 

@@ -15,6 +15,8 @@
         case dataFailed(String)
         /// The caller stopped the upload (its source failed).
         case aborted(String)
+        /// The caller cancelled the upload: as `aborted`, and during the transfer ABOR tells the server at once.
+        case cancelled(String)
     }
 
     public enum Action: Equatable, FTPPassiveActions {
@@ -27,6 +29,8 @@
         case beginTransfer
         /// Close the data connection without finishing (the server refused the transfer).
         case abortData
+        /// Close the data connection and send ABOR: its reply comes after the STOR's final one.
+        case abortTransfer
         case published(FTPPublishResult)
         case failed(FTPError)
     }
@@ -43,6 +47,8 @@
         var bytesSent: UInt64?
         /// Our side failed (the data connection, or the caller's source); it outranks whatever the server says.
         var failure: FTPError?
+        /// ABOR went out: its reply is still to come, after the STOR's final one.
+        var abortPending = false
     }
 
     /// The file as stored under the temporary name.
@@ -129,6 +135,14 @@
             return dataEnded(badly: .dataConnection(host: host, reason: reason))
         case .aborted(let reason):
             return dataEnded(badly: .aborted(reason))
+        case .cancelled(let reason):
+            guard case .transfer(var transfer) = state, transfer.reply == nil, !transfer.abortPending else {
+                return dataEnded(badly: .aborted(reason))
+            }
+            transfer.failure = transfer.failure ?? .aborted(reason)
+            transfer.abortPending = true
+            state = .transfer(transfer)
+            return [.abortTransfer]
         }
     }
 
@@ -210,6 +224,9 @@
         var transfer = transfer
         if reply.isPreliminary {
             transfer.accepted = true
+        } else if transfer.abortPending && transfer.reply != nil {
+            // The ABOR's own reply (225/226, or a refusal): the STOR's came first.
+            transfer.abortPending = false
         } else if !transfer.accepted && transfer.failure == nil {
             // Refused outright (553 bad name, 550 not writable, 452 no space …).
             return [.abortData] + fail("STOR \(temporaryPath)", reply)
@@ -232,7 +249,8 @@
         state = .transfer(transfer)
         if let failure = transfer.failure {
             // Our side knows best whatever the reply: vsftpd even answers 226 for a cut upload, and a 426 only
-            // echoes our own abort.
+            // echoes our own abort. After ABOR, its reply is awaited first: the DELE must not take it for its own.
+            guard !transfer.abortPending else { return [] }
             return cleanUp(after: failure)
         }
         guard let bytes = transfer.bytesSent else { return [] }

@@ -80,11 +80,16 @@ public final class FTPUpload: FTPControlChannelUser, FTPMachineDriver {
         }
     }
 
-    /// The source failed: stop, delete the temporary file, and report `reason`.
-    public func abort(_ reason: String) {
+    /// The source failed: stop, delete the temporary file, and report `reason`. `sendABOR`: during the transfer, tell
+    /// the server with ABOR too (a cancel); otherwise closing the data connection says it.
+    public func abort(_ reason: String, sendABOR: Bool = false) {
         control.loop.assertInLoop()
-        closeDataAwaitingReply()
-        step(.aborted(reason))
+        if sendABOR {
+            step(.cancelled(reason))
+        } else {
+            closeDataAwaitingReply()
+            step(.aborted(reason))
+        }
     }
 
     // MARK: the machine
@@ -100,6 +105,9 @@ public final class FTPUpload: FTPControlChannelUser, FTPMachineDriver {
             delegate?.uploadCanBegin(self)
         case .abortData:
             closeData()
+        case .abortTransfer:
+            closeData()
+            control.sendAbort { [weak self] reply in self?.step(.reply(reply)) }
         case .published(let result):
             finish(.success(result))
         case .failed(let error):

@@ -13,6 +13,8 @@ final class ConnectionPool {
     private let maxPerKey: Int
     private let lifetimeMS: Int
     private var idle: [Key: [IdleConnection]] = [:]
+    /// After `closeAll`, a connection handed back is closed: a task that ends after a shutdown leaves nothing open.
+    private var closed = false
 
     init(loop: EventLoop, maxPerKey: Int, lifetimeMS: Int) {
         self.loop = loop
@@ -30,7 +32,7 @@ final class ConnectionPool {
 
     func put(_ stream: any ByteStream, key: Key, connection: Int) {
         var list = idle[key] ?? []
-        if list.count >= maxPerKey {
+        if closed || list.count >= maxPerKey {
             stream.close()
             return
         }
@@ -45,6 +47,7 @@ final class ConnectionPool {
     var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
 
     func closeAll() {
+        closed = true
         for entry in idle.values.joined() { entry.close() }
         idle = [:]
     }

@@ -3,7 +3,8 @@
 
 /// What a response's consumer hears, on the loop thread.
 public protocol HTTPResponseDelegate: AnyObject {
-    /// The final response's head (after redirects), status 2xx. Pause the task here if the sink is not ready.
+    /// The final response's head (after redirects): status 2xx, or any status when the request accepts any. Pause the
+    /// task here if the sink is not ready.
     func task(_ task: HTTPTask, didReceiveHead head: HTTPResponseHead)
     /// Body bytes, valid only during the call.
     func task(_ task: HTTPTask, didReceive bytes: UnsafeRawBufferPointer)
@@ -59,22 +60,27 @@ public final class HTTPClient {
     }
 
     /// Starts a request. `headers` are sent to the first origin only: a redirect to another origin drops them, as it
-    /// drops credentials from the URL. The task holds `delegate` until it finishes.
+    /// drops credentials from the URL. `body` goes with its Content-Length (POST, PUT); a 303, or a 301/302 after a
+    /// POST, follows with a GET without it. A final status outside 2xx fails the task with `.status` unless
+    /// `acceptsAnyStatus`: then the delegate hears that head and its body like any other. The task holds `delegate`
+    /// until it finishes.
     @discardableResult
     public func request(
-        _ url: HTTPURL, method: String = "GET", headers: HTTPHeaders = HTTPHeaders(), idleTimeoutMS: Int? = nil,
-        delegate: any HTTPResponseDelegate
+        _ url: HTTPURL, method: String = "GET", headers: HTTPHeaders = HTTPHeaders(), body: [UInt8]? = nil,
+        idleTimeoutMS: Int? = nil, acceptsAnyStatus: Bool = false, delegate: any HTTPResponseDelegate
     ) -> HTTPTask {
         loop.assertInLoop()
         let task = HTTPTask(
-            client: self, url: url, method: method, headers: headers,
-            idleTimeoutMS: idleTimeoutMS ?? configuration.idleTimeoutMS, delegate: delegate)
+            client: self, url: url, method: method, headers: headers, body: body,
+            idleTimeoutMS: idleTimeoutMS ?? configuration.idleTimeoutMS, acceptsAnyStatus: acceptsAnyStatus,
+            delegate: delegate)
         active[ObjectIdentifier(task)] = task
         task.start()
         return task
     }
 
-    /// Cancels what is in flight and closes the idle pooled connections.
+    /// Cancels what is in flight and closes the idle pooled connections; a connection a later request releases is
+    /// closed too, never pooled.
     public func close() {
         loop.assertInLoop()
         for task in active.values { task.cancel() }

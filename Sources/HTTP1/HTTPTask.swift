@@ -23,15 +23,22 @@ public final class HTTPTask {
 
     /// What the caller asked for besides the URL: unlike `url`, it stays as it was across redirects.
     private struct Request {
-        let method: String
+        /// A 303 (or a 301/302 after POST) turns the request into a GET without its body, as browsers do.
+        var method: String
         /// Sent to the first origin only.
         let headers: HTTPHeaders
+        var body: [UInt8]?
         let firstOrigin: String
         let idleTimeoutMS: Int
+        /// The caller takes a final head of any status (with its body) instead of a `.status` error.
+        let acceptsAnyStatus: Bool
+
+        /// Safe to send again on a fresh connection when a kept-alive one turns out stale (RFC 9110 §9.2.2).
+        var isIdempotent: Bool { ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"].contains(method) }
     }
 
     private let client: HTTPClient
-    private let request: Request
+    private var request: Request
     private var delegate: (any HTTPResponseDelegate)?
     private var state = State.connecting
     private var stream: (any ByteStream)?
@@ -52,13 +59,15 @@ public final class HTTPTask {
     private var afterParse: (() -> Void)?
 
     init(
-        client: HTTPClient, url: HTTPURL, method: String, headers: HTTPHeaders, idleTimeoutMS: Int,
-        delegate: any HTTPResponseDelegate
+        client: HTTPClient, url: HTTPURL, method: String, headers: HTTPHeaders, body: [UInt8]?, idleTimeoutMS: Int,
+        acceptsAnyStatus: Bool, delegate: any HTTPResponseDelegate
     ) {
         self.client = client
         self.url = url
         self.delegate = delegate
-        request = Request(method: method, headers: headers, firstOrigin: url.origin, idleTimeoutMS: idleTimeoutMS)
+        request = Request(
+            method: method, headers: headers, body: body, firstOrigin: url.origin, idleTimeoutMS: idleTimeoutMS,
+            acceptsAnyStatus: acceptsAnyStatus)
         parser = HTTPResponseParser(requestMethod: method, limits: client.configuration.limits)
     }
 
@@ -147,6 +156,7 @@ public final class HTTPTask {
         }
         stream.write(encoded)
         traceRequest(encoded)
+        if let body = request.body, !body.isEmpty { stream.write(body) }
         state = .awaitingHead
         if paused { stream.pauseReading() } else { stream.resumeReading() }
         lastActivity = MonotonicClock.monotonicNanoseconds()
@@ -161,6 +171,10 @@ public final class HTTPTask {
         }
         if sameOrigin {
             for field in request.headers { fields.add(field.name, field.value) }
+        }
+        if let body = request.body {
+            fields.remove("Content-Length")
+            fields.add("Content-Length", String(body.count))
         }
         var target = url.requestTarget
         if let proxy = configuration.proxies.proxy(for: url), url.scheme == .http {
@@ -267,6 +281,10 @@ public final class HTTPTask {
         if [301, 302, 303, 307, 308].contains(head.status), let location = head.headers["Location"] {
             do {
                 let next = try redirectTarget(location)
+                if head.status == 303 || (request.method == "POST" && head.status <= 302) {
+                    request.method = request.method == "HEAD" ? "HEAD" : "GET"
+                    request.body = nil
+                }
                 state = .discardingRedirect(next)
                 discarded = 0
                 return true
@@ -281,7 +299,7 @@ public final class HTTPTask {
                 .failure(.unsupportedContentEncoding(url: url.redacted, encoding: encodings.joined(separator: ", "))))
             return false
         }
-        guard (200..<300).contains(head.status) else {
+        guard (200..<300).contains(head.status) || request.acceptsAnyStatus else {
             let retryAfter = head.headers["Retry-After"].flatMap {
                 RetryAfter.seconds($0, now: MonotonicClock.unixSeconds())
             }
@@ -382,7 +400,8 @@ public final class HTTPTask {
         closeStream()
         // A kept-alive connection the server had already closed: the request never reached it, so send it again
         // once, on a new connection (RFC 9112 §9.3.1 allows it for idempotent requests).
-        if reusedConnection && !parser.hasStarted && !staleRetryUsed, case .awaitingHead = state {
+        if reusedConnection && !parser.hasStarted && !staleRetryUsed && request.isIdempotent, case .awaitingHead = state
+        {
             staleRetryUsed = true
             return startFresh()
         }

@@ -18,6 +18,7 @@ func describe(_ action: FTPPublishMachine.Action) -> String {
     case .epsvRefused: return "! epsvRefused"
     case .beginTransfer: return "! beginTransfer"
     case .abortData: return "! abortData"
+    case .abortTransfer: return "! abortTransfer"
     case .published(let result):
         return "! published \(result.path) \(result.bytes) size=\(result.verifiedSize.map(String.init) ?? "-")"
             + (result.swapped ? " swapped" : "") + (result.leftoverBackup.map { " leftover=\($0)" } ?? "")
@@ -56,6 +57,7 @@ func publish(_ script: [String], plan: FTPPublishPlan = plan) -> [String] {
         case "~ready": event = .dataReady
         case let s where s.hasPrefix("~finished "): event = .dataFinished(bytes: UInt64(s.dropFirst(10))!)
         case let s where s.hasPrefix("~failed "): event = .dataFailed(String(s.dropFirst(8)))
+        case let s where s.hasPrefix("~cancel "): event = .cancelled(String(s.dropFirst(8)))
         default: event = .reply(reply(String(step.dropFirst(2))))
         }
         out += machine.handle(event).map(describe)
@@ -254,6 +256,32 @@ struct FTPPublishMachineTests {
         #expect(machine.handle(.aborted("stopped")) == [])
         #expect(machine.handle(.reply(reply("257 created"))).map(describe) == ["! failed upload aborted: stopped"])
         #expect(machine.isDone)
+    }
+
+    @Test("cancelled mid-transfer: ABOR, the STOR's final reply and then the ABOR's awaited, then DELE")
+    func cancelMidTransfer() {
+        let script =
+            Array(happy.prefix(6)) + [
+                "~cancel cancelled", "< 426 Failure reading network stream.", "< 225 No transfer to ABOR.",
+                "< 250 Delete operation successful.",
+            ]
+        #expect(
+            Array(publish(script).suffix(7)) == [
+                "~cancel cancelled", "! abortTransfer", "< 426 Failure reading network stream.",
+                "< 225 No transfer to ABOR.", "> DELE /in/daily/.sales.csv.part", "< 250 Delete operation successful.",
+                "! failed upload aborted: cancelled",
+            ])
+        // A second cancel, or one after the STOR's final reply, sends no second ABOR.
+        let late = Array(happy.prefix(6)) + ["< 226 Transfer complete.", "~cancel cancelled"]
+        #expect(publish(late).suffix(2) == ["~cancel cancelled", "> DELE /in/daily/.sales.csv.part"])
+    }
+
+    @Test("cancelled before STOR: no ABOR, ends at the next reply like an abort")
+    func cancelEarly() {
+        var machine = FTPPublishMachine(plan: plan, host: "ftp.test")
+        _ = machine.start()
+        #expect(machine.handle(.cancelled("stopped")) == [])
+        #expect(machine.handle(.reply(reply("257 created"))).map(describe) == ["! failed upload aborted: stopped"])
     }
 
     @Test("directory levels: absolute, relative, none")

@@ -130,3 +130,88 @@ struct FTPUploadCutShortTests {
         #expect(outcome.contains("timeout") || outcome.contains("500"), "\(outcome)")
     }
 }
+
+/// Writes `total` bytes of the pattern, then cancels (abort with ABOR) once `cancelAfter` bytes are out.
+private final class CancellingWriter: FTPUploadDelegate {
+    let cancelAfter: Int
+    var written = 0
+    var onFinish: (Result<FTPPublishResult, FTPError>) -> Void = { _ in }
+
+    init(cancelAfter: Int) { self.cancelAfter = cancelAfter }
+
+    func uploadCanBegin(_ upload: FTPUpload) { pump(upload) }
+    func uploadDidBecomeWritable(_ upload: FTPUpload) { pump(upload) }
+
+    private func pump(_ upload: FTPUpload) {
+        let pattern = testPattern(seed: 4)
+        while upload.isWritable {
+            if written >= cancelAfter { return upload.abort("cancelled", sendABOR: true) }
+            pattern.withUnsafeBytes { upload.write($0) }
+            written += pattern.count
+        }
+    }
+
+    func upload(_ upload: FTPUpload, didFinish result: Result<FTPPublishResult, FTPError>) { onFinish(result) }
+}
+
+@Suite("FTP upload: a cancel sends ABOR, and both final replies are awaited")
+struct FTPUploadCancelTests {
+    /// Cancels one upload mid-transfer, then (when it ended) publishes a small file on the same session; returns the
+    /// commands the server heard and both results.
+    private func cancelThenPublish(
+        replyTimeoutMS: Int = 2_000, script: @escaping @Sendable (String) -> [ScriptedFTPServer.Step]?
+    ) async throws -> (commands: [String], cancelled: String, next: String) {
+        try await onLoop(timeoutMS: 10_000) { loop, done in
+            let server = try ScriptedFTPServer(loop: loop, script: script)
+            var configuration = plainConfiguration()
+            configuration.port = server.port
+            configuration.replyTimeoutMS = replyTimeoutMS
+            FTPSession.connect(loop: loop, configuration: configuration) { result in
+                guard case .success(let session) = result else { return done(.failure(TestFailure("\(result)"))) }
+                loop.keepAlive(session)
+                let cancelling = CancellingWriter(cancelAfter: 128 * 1024)
+                loop.keepAlive(cancelling)
+                cancelling.onFinish = { cancelled in
+                    let writer = PatternWriter(pattern: testPattern(seed: 1), total: 1_000)
+                    loop.keepAlive(writer)
+                    writer.onFinish = { _, next in
+                        server.close()
+                        done(.success((server.commands, "\(cancelled)", "\(next.map(\.path))")))
+                    }
+                    _ = session.upload(plan: plan(directory: "out", name: "n.csv", checkSize: false), delegate: writer)
+                }
+                _ = session.upload(
+                    plan: plan(directory: "out", name: "cut.csv", checkSize: false), delegate: cancelling)
+            }
+        }
+    }
+
+    @Test("ABOR goes out, the STOR's 426 and the ABOR's 226 are both taken, then DELE; the session goes on")
+    func answered() async throws {
+        let run = try await cancelThenPublish { command in
+            if command.hasPrefix("STOR ") && command.contains("cut.csv") {
+                return [.store(answer: "426 Connection closed; transfer aborted.")]
+            }
+            if command == "ABOR" { return [.reply("226 ABOR command successful.")] }
+            return nil
+        }
+        #expect(run.cancelled.contains("aborted: cancelled"), "\(run.cancelled)")
+        let abor = run.commands.firstIndex(of: "ABOR")
+        let dele = run.commands.firstIndex { $0.hasPrefix("DELE ") && $0.contains(".cut.csv") }
+        #expect(abor != nil && dele != nil && abor! < dele!, "\(run.commands)")
+        // Had the ABOR's 226 been left over, the next upload's first command would have taken it for its answer.
+        #expect(run.next == "success(\"out/n.csv\")", "\(run.next)")
+    }
+
+    @Test("an ABOR the server never answers fails the upload on the reply timeout instead of holding it")
+    func unanswered() async throws {
+        let run = try await cancelThenPublish(replyTimeoutMS: 500) { command in
+            if command.hasPrefix("STOR ") && command.contains("cut.csv") {
+                return [.store(answer: "426 Connection closed; transfer aborted.")]
+            }
+            if command == "ABOR" { return [] }
+            return nil
+        }
+        #expect(run.cancelled.contains("timeout") || run.cancelled.contains("500"), "\(run.cancelled)")
+    }
+}

@@ -141,3 +141,31 @@ struct HTTPClientNginxTests {
         #expect(result.error?.isTransient == true)
     }
 }
+
+@Suite("HTTP client: nginx's non-2xx answers, when a request takes them")
+struct HTTPClientNginxStatusTests {
+    init() throws {
+        try TestEnv.require(.nginxHTTP)
+    }
+
+    @Test("a 404 and its page reach a request that accepts any status; `get` still fails on 404")
+    func notFoundAccepted() async throws {
+        let accepted: Download = try await onLoop { loop, done in
+            let client = HTTPClient(loop: loop, configuration: testClientConfiguration())
+            let collector = Collector()
+            collector.onFinish = { download in
+                client.close()
+                done(.success(download))
+            }
+            client.request(try HTTPURL(httpBase + "/missing.csv"), acceptsAnyStatus: true, delegate: collector)
+        }
+        #expect(accepted.error == nil)
+        #expect(accepted.head?.status == 404)
+        #expect(String(decoding: accepted.body, as: UTF8.self).contains("404 Not Found"))
+        let plain = try await download(httpBase + "/missing.csv")
+        guard case .status(_, 404, _, _)? = plain.error else {
+            Issue.record("expected a 404 status error, got \(String(describing: plain.result))")
+            return
+        }
+    }
+}

@@ -98,13 +98,39 @@ struct EventLoopTests {
                 precondition(loop.inLoopThread)
                 seen.append(value)
             }
-            Thread.detachNewThread {
-                callback.fulfill(7)
-                callback.fulfill(8)  // ignored: a callback runs once
-            }
+            Thread.detachNewThread { callback.fulfill(7) }
             loop.scheduleTimer(afterMilliseconds: 100) { done(.success(seen)) }
         }
         #expect(result == [7])
+    }
+
+    @Test("a loop callback fulfilled a second time is an assertion failure, not a silent no-op")
+    func loopCallbackTwice() async {
+        await #expect(processExitsWith: .failure) {
+            let thread = try EventLoopThread()
+            let made = LockedValue<LoopCallback<Int>?>(nil)
+            let ready = DispatchSemaphore(value: 0)
+            thread.handle.execute { loop in
+                made.withLock { $0 = loop.makeCallback { (_: Int) in } }
+                ready.signal()
+            }
+            ready.wait()
+            let callback = made.withLock { $0 }!
+            callback.fulfill(1)
+            callback.fulfill(2)
+        }
+    }
+
+    @Test("a loop callback fulfilled after its owner cancelled it does nothing")
+    func loopCallbackAfterCancel() async throws {
+        let result: [Int] = try await onLoop { loop, done in
+            var seen: [Int] = []
+            let callback = loop.makeCallback { (value: Int) in seen.append(value) }
+            loop.cancelCallback(callback)
+            Thread.detachNewThread { callback.fulfill(7) }
+            loop.scheduleTimer(afterMilliseconds: 100) { done(.success(seen)) }
+        }
+        #expect(result == [])
     }
 
     @Test("posting to a closed loop is refused rather than lost silently")

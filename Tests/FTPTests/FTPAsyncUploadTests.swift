@@ -1,0 +1,116 @@
+import FTP
+import Foundation
+import Reactor
+import TestSupport
+import Testing
+
+/// A handle logged in to the test vsftpd on a loop thread of its own; every command and reply line goes to `lines`.
+private struct AsyncFTP: Sendable {
+    let thread: EventLoopThread
+    let handle: FTPSessionHandle
+    let lines = Locked<[String]>([])
+
+    init() async throws {
+        thread = try EventLoopThread()
+        var configuration = ftpsConfiguration()
+        let lines = lines
+        configuration.trace = ProtocolTrace { _, direction, line in
+            lines.withLock { $0.append("\(direction.rawValue) \(line)") }
+        }
+        handle = try await FTPSessionHandle.connect(on: thread.handle, configuration: configuration)
+    }
+}
+
+/// `count` chunks of the test pattern, then (when `thenHang`) nothing more until the reading Task is cancelled.
+private func patternChunks(_ count: Int, seed: Int, thenHang: Bool = false) -> AsyncStream<[UInt8]> {
+    AsyncStream { continuation in
+        let pattern = testPattern(seed: seed)
+        for _ in 0..<count { continuation.yield(pattern) }
+        if !thenHang { continuation.finish() }
+    }
+}
+
+@Suite("FTP upload, async, against the test vsftpd")
+struct FTPAsyncUploadTests {
+    init() throws {
+        try TestEnv.require(.vsftpd)
+    }
+
+    @Test("an async sequence of chunks is published whole, size checked, from a Task on another thread")
+    func publish() async throws {
+        let ftp = try await AsyncFTP()
+        let directory = uniqueDirectory("async")
+        let result = try await ftp.handle.upload(
+            plan: plan(directory: directory, name: "a.bin"), from: patternChunks(40, seed: 3))
+        #expect(result.bytes == 40 * 64 * 1024 && result.verifiedSize == result.bytes)
+        let stored = try Data(contentsOf: URL(fileURLWithPath: ftpHome + "/" + directory + "/a.bin"))
+        #expect(stored == expectedBytes(40 * 64 * 1024, seed: 3))
+        #expect(ftp.handle.loop === ftp.thread.handle)
+        await ftp.handle.quit()
+    }
+
+    @Test("a cancelled upload sends ABOR, deletes its temporary file, then throws, within 10 s; the old file stays")
+    func cancelled() async throws {
+        let ftp = try await AsyncFTP()
+        let directory = uniqueDirectory("cancelled")
+        _ = try await ftp.handle.upload(
+            plan: plan(directory: directory, name: "keep.bin"), from: patternChunks(1, seed: 5))
+        let handle = ftp.handle
+        let uploading = Task {
+            try await handle.upload(
+                plan: plan(directory: directory, name: "keep.bin"), from: patternChunks(16, seed: 9, thenHang: true))
+        }
+        // Wait until the temporary file holds bytes: the transfer is under way.
+        let temporary = ftpHome + "/" + directory + "/.keep.bin.web2ftp-part.test"
+        for _ in 0..<500 where ((try? FileManager.default.attributesOfItem(atPath: temporary)[.size]) as? Int ?? 0) == 0
+        {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(FileManager.default.fileExists(atPath: temporary), "the transfer never started")
+        let clock = ContinuousClock()
+        let start = clock.now
+        uploading.cancel()
+        let result = await uploading.result
+        #expect(clock.now - start < .seconds(10))
+        guard case .failure(let error) = result, case .aborted("cancelled")? = error as? FTPError else {
+            Issue.record("expected .aborted(\"cancelled\"), got \(result)")
+            return
+        }
+        let lines = ftp.lines.value
+        let abor = lines.firstIndex(of: "> ABOR")
+        let dele = lines.firstIndex { $0.hasPrefix("> DELE ") && $0.hasSuffix("/.keep.bin.web2ftp-part.test") }
+        #expect(abor != nil && dele != nil && abor! < dele!, "\(lines.suffix(8))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: ftpHome + "/" + directory) == ["keep.bin"])
+        let kept = try Data(contentsOf: URL(fileURLWithPath: ftpHome + "/" + directory + "/keep.bin"))
+        #expect(kept == Data(testPattern(seed: 5)))
+        // The session is still good for the next upload: the ABOR's reply was not left for another command.
+        let next = try await ftp.handle.upload(
+            plan: plan(directory: directory, name: "n.bin"), from: patternChunks(1, seed: 1))
+        #expect(next.verifiedSize == 64 * 1024)
+        await ftp.handle.quit()
+    }
+
+    @Test("a source that throws aborts the upload: the temporary file is deleted and the error names the source")
+    func sourceFails() async throws {
+        struct Broke: Error {}
+        let ftp = try await AsyncFTP()
+        let directory = uniqueDirectory("srcfail")
+        let source = AsyncThrowingStream<[UInt8], any Error> { continuation in
+            for _ in 0..<8 { continuation.yield(testPattern(seed: 2)) }
+            continuation.finish(throwing: Broke())
+        }
+        do {
+            _ = try await ftp.handle.upload(plan: plan(directory: directory, name: "x.bin"), from: source)
+            Issue.record("the upload succeeded")
+        } catch {
+            guard case .aborted(let reason) = error else {
+                Issue.record("expected .aborted, got \(error)")
+                return
+            }
+            #expect(reason.contains("Broke"))
+        }
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: ftpHome + "/" + directory)) ?? []
+        #expect(left.isEmpty, "\(left)")
+        await ftp.handle.quit()
+    }
+}
