@@ -1,5 +1,5 @@
-import Reactor
-import TLS
+@_spi(Internals) import Reactor
+@_spi(Internals) import TLS
 
 /// The async face of an `FTPSession`, for use from any thread or Task: Sendable, it carries the session to the loop
 /// that owns it (`loop`) for every call. One upload at a time, as on the session.

@@ -1,4 +1,4 @@
-import Reactor
+@_spi(Internals) import Reactor
 
 /// A response body read on demand, for the async API: a single-pass sequence of chunks with backpressure. At most one
 /// chunk waits here; while it waits, the connection is not read. A second iterator is a programming error. Dropping

@@ -1,4 +1,4 @@
-import Reactor
+@_spi(Internals) import Reactor
 
 /// The async face of an `HTTPClient`, for use from any thread or Task: Sendable, it carries the client to the loop
 /// that owns it (`loop`) for every call. The client stays loop-bound; its delegate API is unchanged.

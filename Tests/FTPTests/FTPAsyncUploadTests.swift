@@ -1,7 +1,7 @@
-import FTP
+@_spi(Internals) import FTP
 import Foundation
-import Reactor
-import TestSupport
+@_spi(Internals) import Reactor
+@_spi(Internals) import TestSupport
 import Testing
 
 /// A handle logged in to the test vsftpd on a loop thread of its own; every command and reply line goes to `lines`.

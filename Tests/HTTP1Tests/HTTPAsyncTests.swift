@@ -1,8 +1,8 @@
 import Foundation
 import Glibc
-import HTTP1
-import Reactor
-import TestSupport
+@_spi(Internals) import HTTP1
+@_spi(Internals) import Reactor
+@_spi(Internals) import TestSupport
 import Testing
 
 /// A client on a loop thread of its own, driven through its async handle as an embedder would, plus a way to look at

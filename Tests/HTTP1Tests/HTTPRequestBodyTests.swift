@@ -1,7 +1,7 @@
 import Foundation
-import HTTP1
-import Reactor
-import TestSupport
+@_spi(Internals) import HTTP1
+@_spi(Internals) import Reactor
+@_spi(Internals) import TestSupport
 import Testing
 
 /// One request through a fresh client to a scripted server, with a body and/or any status accepted, then maybe a GET.
