@@ -17,8 +17,9 @@ let package = Package(
         // The README's "Embedding" snippet as written, extracted by scripts/examples.sh (do not edit here).
         .executableTarget(
             name: "ReadmeEmbedding", dependencies: [.product(name: "WebToFTP", package: "web2ftp")]),
-        // The async examples (HTTP body as an AsyncSequence, the async FTP upload, `transformed(_:)`) come with the
-        // async API, next to these.
+        // The README's second snippet, the layers on their own, async: an HTTP body as an AsyncSequence, the CSV
+        // transform over it, the async FTP upload (extracted likewise).
+        .executableTarget(name: "ReadmeLayers", dependencies: [.product(name: "WebToFTP", package: "web2ftp")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -6,16 +6,24 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
 
-# The first ```swift block after "## Embedding", as the README shows it.
-snippet=Examples/Sources/ReadmeEmbedding/main.swift
-mkdir -p "$(dirname "$snippet")"
-{
-  echo "// Extracted from README.md (\"Embedding\") by scripts/examples.sh: edit the README, not this file."
-  awk '/^## Embedding/ { section = 1 } section && /^```swift/ { inside = 1; next } inside && /^```/ { exit }
-       inside { print }' README.md
-} > "$snippet"
-[ "$(wc -l < "$snippet")" -gt 1 ] || { echo "examples: no swift snippet under README's \"## Embedding\"" >&2; exit 1; }
-if ! grep -q '^// Extracted' "$snippet"; then exit 1; fi
+# The ```swift blocks after "## Embedding", as the README shows them: the first (the run) as ReadmeEmbedding, the
+# second (the layers, async) as ReadmeLayers.
+extract() {
+  local number=$1 snippet=$2
+  mkdir -p "$(dirname "$snippet")"
+  {
+    echo "// Extracted from README.md (\"Embedding\") by scripts/examples.sh: edit the README, not this file."
+    awk -v want="$number" '/^## Embedding/ { section = 1 } /^## Security/ { section = 0 }
+         section && /^```swift/ { seen++; inside = (seen == want); next } inside && /^```/ { inside = 0; next }
+         inside { print }' README.md
+  } > "$snippet"
+  [ "$(wc -l < "$snippet")" -gt 1 ] || {
+    echo "examples: no swift snippet number $number under README's \"## Embedding\"" >&2
+    exit 1
+  }
+}
+extract 1 Examples/Sources/ReadmeEmbedding/main.swift
+extract 2 Examples/Sources/ReadmeLayers/main.swift
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
