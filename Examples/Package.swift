@@ -8,12 +8,18 @@ let package = Package(
     name: "web2ftp-examples",
     dependencies: [.package(name: "web2ftp", path: "..")],
     targets: [
+        // Output plumbing the examples share (writing to stdout and stderr); not web2ftp's API.
+        .target(name: "ExampleSupport"),
         .executableTarget(
-            name: "PipelineExample", dependencies: [.product(name: "WebToFTP", package: "web2ftp")]),
-        .executableTarget(name: "HTTPExample", dependencies: [.product(name: "WebToFTP", package: "web2ftp")]),
-        .executableTarget(name: "FTPExample", dependencies: [.product(name: "WebToFTP", package: "web2ftp")]),
+            name: "PipelineExample",
+            dependencies: ["ExampleSupport", .product(name: "WebToFTP", package: "web2ftp")]),
+        .executableTarget(
+            name: "HTTPExample", dependencies: ["ExampleSupport", .product(name: "WebToFTP", package: "web2ftp")]),
+        .executableTarget(
+            name: "FTPExample", dependencies: ["ExampleSupport", .product(name: "WebToFTP", package: "web2ftp")]),
         // The transform alone: the CSVStream product, without OpenSSL or sockets.
-        .executableTarget(name: "CSVExample", dependencies: [.product(name: "CSVStream", package: "web2ftp")]),
+        .executableTarget(
+            name: "CSVExample", dependencies: ["ExampleSupport", .product(name: "CSVStream", package: "web2ftp")]),
         // The README's "Embedding" snippet as written, extracted by scripts/examples.sh (do not edit here).
         .executableTarget(
             name: "ReadmeEmbedding", dependencies: [.product(name: "WebToFTP", package: "web2ftp")]),

@@ -1,23 +1,8 @@
 // The CSV transform alone: reads CSV on stdin, writes the transformed CSV on stdout.
 // usage: CSVExample < in.csv > out.csv
 import CSVStream
+import ExampleSupport
 import Glibc
-
-// Swift 6 refuses the C stdio globals (shared mutable state): write to the descriptors.
-func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32) {
-    var offset = 0
-    while offset < bytes.count {
-        let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-        if written <= 0 { return }
-        offset += written
-    }
-}
-
-func printError(_ text: String) {
-    var line = Array(text.utf8)
-    if line.last != 10 { line.append(10) }
-    line.withUnsafeBytes { writeAll($0, to: 2) }
-}
 
 // The same options a config's PARAMS give (pandas read_csv names): ';'-separated, ',' decimals, day-first dates.
 let options = try CSVOptions(params: [

@@ -1,23 +1,8 @@
 // The FTP client alone: publishes a few bytes under a name (through a temporary name, renamed when complete).
 // usage: FTPHOST=host[:port] FTPUSER=u FTPPASS=p FTPTARGET=/dir [FTPTLS=explicit|implicit|none] FTPExample NAME
+import ExampleSupport
 import Glibc
 import WebToFTP
-
-// Swift 6 refuses the C stdio globals (shared mutable state): write to the descriptors.
-func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32) {
-    var offset = 0
-    while offset < bytes.count {
-        let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-        if written <= 0 { return }
-        offset += written
-    }
-}
-
-func printError(_ text: String) {
-    var line = Array(text.utf8)
-    if line.last != 10 { line.append(10) }
-    line.withUnsafeBytes { writeAll($0, to: 2) }
-}
 
 final class Publisher: FTPUploadDelegate {
     let loop: WebToFTP.EventLoop

@@ -1,23 +1,8 @@
 // The HTTP client alone: streams one URL's body to stdout, on an event loop run on this thread.
 // usage: HTTPExample URL
+import ExampleSupport
 import Glibc
 import WebToFTP
-
-// Swift 6 refuses the C stdio globals (shared mutable state): write to the descriptors.
-func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32) {
-    var offset = 0
-    while offset < bytes.count {
-        let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-        if written <= 0 { return }
-        offset += written
-    }
-}
-
-func printError(_ text: String) {
-    var line = Array(text.utf8)
-    if line.last != 10 { line.append(10) }
-    line.withUnsafeBytes { writeAll($0, to: 2) }
-}
 
 // `HTTPClient` and `EventLoop` are also names in SwiftNIO and AsyncHTTPClient: a program that imports those too
 // writes `WebToFTP.HTTPClient` and `WebToFTP.EventLoop`, as here.

@@ -1,24 +1,9 @@
 // The whole pipeline, as `web2ftp manual` runs it: the sources of a config file, to the FTP server of the
 // environment; prints the summary. The log goes to pipeline-example.log.
 // usage: FTPHOST=… FTPUSER=… FTPPASS=… FTPTARGET=… PipelineExample CONFIG.json
+import ExampleSupport
 import Glibc
 import WebToFTP
-
-// Swift 6 refuses the C stdio globals (shared mutable state): write to the descriptors.
-func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32) {
-    var offset = 0
-    while offset < bytes.count {
-        let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-        if written <= 0 { return }
-        offset += written
-    }
-}
-
-func printError(_ text: String) {
-    var line = Array(text.utf8)
-    if line.last != 10 { line.append(10) }
-    line.withUnsafeBytes { writeAll($0, to: 2) }
-}
 
 func readFile(_ path: String) -> String? {
     guard let file = fopen(path, "r") else { return nil }
