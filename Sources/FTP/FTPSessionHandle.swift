@@ -67,10 +67,16 @@ public struct FTPSessionHandle: Sendable {
                     if Task.isCancelled { break }
                 }
             } catch {
-                let reason = "the source failed: \(error)"
-                writer.handle.execute { loop in writer.get(on: loop).abort(reason) }
+                // A source that failed because this Task was cancelled (an HTTPBody does) is a cancel: ABOR.
+                if !Task.isCancelled {
+                    let reason = "the source failed: \(error)"
+                    writer.handle.execute { loop in writer.get(on: loop).abort(reason) }
+                }
             }
         }
+        // Posted before `finish`, so that a cancelled upload is never finished as if its bytes were all there (the
+        // cancellation handler may not have reached the loop yet; a second cancel does nothing).
+        if Task.isCancelled { writer.handle.execute { loop in writer.get(on: loop).cancel() } }
         return await onLoop(writer) { writer, done in writer.finish(then: done) }
     }
 

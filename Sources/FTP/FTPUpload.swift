@@ -86,6 +86,9 @@ public final class FTPUpload: FTPControlChannelUser, FTPMachineDriver {
         control.loop.assertInLoop()
         if sendABOR {
             step(.cancelled(reason))
+            // The machine sends ABOR only while the transfer runs; otherwise (before it, or after its final reply)
+            // the data connection is closed here, as for any abort, and the reply still awaited gets its timeout.
+            if data != nil { closeDataAwaitingReply() }
         } else {
             closeDataAwaitingReply()
             step(.aborted(reason))

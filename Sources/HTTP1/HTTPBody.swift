@@ -117,7 +117,8 @@ final class BodyChannel: @unchecked Sendable {
     /// The consumer gave up (Task cancelled, body dropped): whoever waits hears `.cancelled`, the task is cancelled.
     func cancel() {
         let waiters = state.withLock { state in
-            if state.end == nil { state.end = .failure(.cancelled) }
+            // A chunk still waiting is lost: the body must not then end as if complete.
+            if state.end == nil || state.chunk != nil { state.end = .failure(.cancelled) }
             state.chunk = nil
             defer {
                 state.headWaiter = nil

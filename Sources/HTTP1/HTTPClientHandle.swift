@@ -52,8 +52,9 @@ public struct HTTPClientHandle: Sendable {
         return HTTPResponse(head: try head.get(), body: HTTPBody(owner: owner))
     }
 
-    /// Cancels what is in flight and closes every pooled connection; requests made afterwards fail. Returns once
-    /// done, or at once when the loop has closed (which closed everything).
+    /// Cancels what is in flight and closes every pooled connection; a request made afterwards still runs, on a
+    /// connection closed when it ends (never pooled). Returns once done, or at once when the loop has closed (which
+    /// closed everything).
     public func shutdown() async {
         let client = client
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in

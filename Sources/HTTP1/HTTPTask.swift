@@ -26,7 +26,7 @@ public final class HTTPTask {
         /// A 303 (or a 301/302 after POST) turns the request into a GET without its body, as browsers do.
         var method: String
         /// Sent to the first origin only.
-        let headers: HTTPHeaders
+        var headers: HTTPHeaders
         var body: [UInt8]?
         let firstOrigin: String
         let idleTimeoutMS: Int
@@ -34,7 +34,9 @@ public final class HTTPTask {
         let acceptsAnyStatus: Bool
 
         /// Safe to send again on a fresh connection when a kept-alive one turns out stale (RFC 9110 §9.2.2).
-        var isIdempotent: Bool { ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"].contains(method) }
+        var isIdempotent: Bool {
+            ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"].contains(method.uppercased())
+        }
     }
 
     private let client: HTTPClient
@@ -132,7 +134,8 @@ public final class HTTPTask {
         let proxy = configuration.proxies.proxy(for: url)
         let key = ConnectionPool.Key(origin: url.origin, proxy: proxy?.origin)
         poolKey = key
-        if let reused = client.pool.take(key) {
+        // A request that may not be sent twice goes on a fresh connection: a stale pooled one could not be retried.
+        if request.isIdempotent, let reused = client.pool.take(key) {
             attach(reused.stream, reused: true, connection: reused.connection)
             return
         }
@@ -284,6 +287,9 @@ public final class HTTPTask {
                 if head.status == 303 || (request.method == "POST" && head.status <= 302) {
                     request.method = request.method == "HEAD" ? "HEAD" : "GET"
                     request.body = nil
+                    // The caller's own framing of the dropped body must not go with the bodiless request.
+                    request.headers.remove("Content-Length")
+                    request.headers.remove("Content-Type")
                 }
                 state = .discardingRedirect(next)
                 discarded = 0

@@ -146,11 +146,7 @@
     /// more than about ten seconds.
     public func cancel(_ reason: String) {
         loop.assertInLoop()
-        guard cancelled == nil else { return }
-        switch phase {
-        case .ready, .closing, .finished: return
-        case .removingLeftovers, .transferring, .removingOrphans: break
-        }
+        guard isCancellable else { return }
         cancelled = reason
         pool.drain()
         cleanup.stop()
@@ -177,6 +173,15 @@
 
     /// The reason the sources cut short by a cancelled `Web2FTP.run` fail with.
     static let taskCancelledReason = "interrupted: the task awaiting the run was cancelled"
+
+    /// A cancel would take effect: the run has started, is not closing yet, and was not cancelled before.
+    var isCancellable: Bool {
+        guard cancelled == nil else { return false }
+        switch phase {
+        case .ready, .closing, .finished: return false
+        case .removingLeftovers, .transferring, .removingOrphans: return true
+        }
+    }
 
     /// What is under way now, and how far the run is.
     public var progress: (running: [TransferProgress], done: Int, total: Int) {

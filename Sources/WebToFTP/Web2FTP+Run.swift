@@ -80,6 +80,8 @@ private final class RunCancellation: @unchecked Sendable {
     }
 
     private static func cancel(_ pipeline: Pipeline) {
+        // Said only when it takes effect: a cancel during the final QUIT interrupts nothing.
+        guard pipeline.isCancellable else { return }
         pipeline.log.event(.warning, source: nil, "interrupted", [("by", "task_cancellation")])
         pipeline.cancel(Pipeline.taskCancelledReason)
     }

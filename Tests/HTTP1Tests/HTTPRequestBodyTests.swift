@@ -7,7 +7,7 @@ import Testing
 /// One request through a fresh client to a scripted server, with a body and/or any status accepted, then maybe a GET.
 private func send(
     _ path: String, method: String = "GET", body: [UInt8]? = nil, acceptsAnyStatus: Bool = false,
-    thenGet second: String? = nil,
+    thenGet second: String? = nil, secondMethod: String = "GET", secondBody: [UInt8]? = nil,
     script: @escaping @Sendable (_ connection: Int, _ request: String) -> [ScriptedServer.Step]
 ) async throws -> (downloads: [Download], requests: [String]) {
     try await onLoop { loop, done in
@@ -29,7 +29,7 @@ private func send(
                 results.append($0)
                 finish()
             }
-            client.request(try! HTTPURL(base + second), delegate: collector)
+            client.request(try! HTTPURL(base + second), method: secondMethod, body: secondBody, delegate: collector)
         }
         client.request(
             try HTTPURL(base + path), method: method, body: body, acceptsAnyStatus: acceptsAnyStatus, delegate: first)
@@ -51,6 +51,21 @@ struct HTTPRequestBodyTests {
         // The server reads heads only: the body is what came between the two, on the same connection.
         #expect(result.requests[1].hasPrefix("a,b\n1,2\nGET /next HTTP/1.1\r\n"))
         #expect(result.downloads[0].body == Data("ok".utf8))
+    }
+
+    @Test("a POST never takes a pooled connection (a stale one could not be retried): a fresh one, after a GET")
+    func postOnFreshConnection() async throws {
+        let connections = Locked<[Int]>([])
+        let result = try await send(
+            "/first", thenGet: "/form", secondMethod: "POST", secondBody: Array("x=1".utf8)
+        ) { connection, _ in
+            connections.withLock { $0.append(connection) }
+            return [.send(okHead + "Content-Length: 2\r\n\r\nok")]
+        }
+        #expect(result.downloads.map(\.error).allSatisfy { $0 == nil })
+        #expect(result.requests.last?.hasPrefix("POST /form HTTP/1.1\r\n") == true, "\(result.requests)")
+        let seen = connections.value
+        #expect(seen.count == 2 && seen[0] != seen[1], "the POST went over the GET's kept-alive connection: \(seen)")
     }
 
     @Test("a 303 after a POST is followed with a GET that carries no body")
