@@ -91,7 +91,7 @@ struct GetCommandTests {
 
     @Test("get --trace: the request and response heads on stderr, query values and most header values masked")
     func getTrace() throws {
-        try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
+        try TestEnv.require(.nginxHTTP)
         let url = "http://127.0.0.1:\(TestEnv.httpPort)/small.csv?key=hunter2"
         let run = try runProduct("web2ftp", ["get", url, "-o", "/dev/null", "--trace"])
         #expect(run.status == 0, "\(run.error)")

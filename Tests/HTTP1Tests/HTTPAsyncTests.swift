@@ -7,6 +7,18 @@ import Testing
 
 /// A client on a loop thread of its own, driven through its async handle as an embedder would, plus a way to look at
 /// the loop (its registered descriptors, the pool) from the test.
+/// A request ended by a cancel: `.cancelled`, and the client left with no connection, idle or registered.
+private func expectCancelled<T>(
+    _ result: Result<T, any Error>, leaving async: AsyncClient, at location: SourceLocation
+) async throws {
+    guard case .failure(let error) = result, case .cancelled? = error as? HTTPError else {
+        Issue.record("expected .cancelled, got \(result)", sourceLocation: location)
+        return
+    }
+    let state = try await async.settled(idle: 0, registered: 0)
+    #expect(state == (0, 0), sourceLocation: location)
+}
+
 private struct AsyncClient: Sendable {
     let thread: EventLoopThread
     let client: LoopBound<HTTPClient>
@@ -187,12 +199,7 @@ struct HTTPAsyncTests {
         reader.cancel()
         let result = await reader.result
         #expect(clock.now - before < .seconds(2), "the idle timeout (5 s) ended it, not the cancel")
-        guard case .failure(let error) = result, case .cancelled? = error as? HTTPError else {
-            Issue.record("expected .cancelled, got \(result)")
-            return
-        }
-        let state = try await async.settled(idle: 0, registered: 0)
-        #expect(state == (0, 0))
+        try await expectCancelled(result, leaving: async, at: #_sourceLocation)
     }
 
     @Test("cancelling the Task that waits for the head ends the request with .cancelled")
@@ -207,12 +214,7 @@ struct HTTPAsyncTests {
         try await Task.sleep(for: .milliseconds(100))
         waiting.cancel()
         let result = await waiting.result
-        guard case .failure(let error) = result, case .cancelled? = error as? HTTPError else {
-            Issue.record("expected .cancelled, got \(result)")
-            return
-        }
-        let state = try await async.settled(idle: 0, registered: 0)
-        #expect(state == (0, 0))
+        try await expectCancelled(result, leaving: async, at: #_sourceLocation)
     }
 
     @Test("a request that opts in gets the 404 head and page; one that does not throws the status")

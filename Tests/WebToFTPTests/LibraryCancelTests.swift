@@ -18,12 +18,9 @@ struct LibraryCancelTests {
             ]
         }
         defer { thread.shutdown() }
-        let sources = try ConfigLoader.load(
-            "{\"stall\": {\"URL\": \"http://127.0.0.1:\(port)/s.csv\", \"TIMEOUT\": 120}}", runStart: .now())
-        let ftp = try FTPEnvironment.load(scenario.environment)
+        let (sources, ftp, options) = try scenario.libraryRun(
+            "{\"stall\": {\"URL\": \"http://127.0.0.1:\(port)/s.csv\", \"TIMEOUT\": 120}}")
         let logPath = scenario.directory + "/lib.log"
-        var options = RunOptions()
-        options.tls = .client(additionalCAFile: TestEnv.caFile)
         let run = Task { [options] in
             try await Web2FTP.run(sources: sources, ftp: ftp, options: options, logPath: logPath)
         }
@@ -51,10 +48,7 @@ struct LibraryCancelTests {
     func cancelledBeforeStart() async throws {
         try TestEnv.require(.nginxHTTP, .vsftpd)
         let scenario = try Scenario("lib-cancel-early")
-        let sources = try ConfigLoader.load("{\"early\": {\"URL\": \"\(http)/small.csv\"}}", runStart: .now())
-        let ftp = try FTPEnvironment.load(scenario.environment)
-        var options = RunOptions()
-        options.tls = .client(additionalCAFile: TestEnv.caFile)
+        let (sources, ftp, options) = try scenario.libraryRun("{\"early\": {\"URL\": \"\(http)/small.csv\"}}")
         let logPath = scenario.directory + "/lib.log"
         let run = Task { [options] in
             withUnsafeCurrentTask { $0?.cancel() }

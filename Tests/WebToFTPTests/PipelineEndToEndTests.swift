@@ -66,6 +66,14 @@ struct Scenario {
         }.sorted()
     }
 
+    /// What `Web2FTP.run` takes for this scenario: the sources of `config` (a config.json text), the FTP side of its
+    /// environment, and options trusting the test CA.
+    func libraryRun(_ config: String) throws -> (sources: [SourceConfig], ftp: FTPEnvironment, options: RunOptions) {
+        var options = RunOptions()
+        options.tls = .client(additionalCAFile: TestEnv.caFile)
+        return (try ConfigLoader.load(config, runStart: .now()), try FTPEnvironment.load(environment), options)
+    }
+
     var log: String { (try? String(contentsOfFile: directory + "/etl_pipeline.log", encoding: .utf8)) ?? "" }
 
     var summary: [String: Any]? {
@@ -411,11 +419,8 @@ struct LibraryRunTests {
     func run() async throws {
         try TestEnv.require(.nginxHTTP, .vsftpd)
         let scenario = try Scenario("library")
-        let sources = try ConfigLoader.load(
-            "{\"lib\": {\"URL\": \"\(http)/small.csv\", \"PARAMS\": {\"usecols\": [\"id\"]}}}", runStart: .now())
-        let ftp = try FTPEnvironment.load(scenario.environment)
-        var options = RunOptions()
-        options.tls = .client(additionalCAFile: TestEnv.caFile)
+        let (sources, ftp, options) = try scenario.libraryRun(
+            "{\"lib\": {\"URL\": \"\(http)/small.csv\", \"PARAMS\": {\"usecols\": [\"id\"]}}}")
         let summary = try await Web2FTP.run(
             sources: sources, ftp: ftp, options: options, logPath: scenario.directory + "/lib.log")
         #expect(summary.succeeded.count == 1 && summary.failed.isEmpty)
@@ -425,14 +430,10 @@ struct LibraryRunTests {
 
     @Test("Web2FTP.run on a full log device publishes, tells the observer once (log_write_failed), traces when asked")
     func fullLogAndTrace() async throws {
-        try TestEnv.requireServer(port: TestEnv.httpPort, "nginx (HTTP)")
-        try TestEnv.requireServer(port: TestEnv.ftpsPort, "vsftpd (FTPS)")
+        try TestEnv.require(.nginxHTTP, .vsftpd)
         let scenario = try Scenario("libfull")
-        let sources = try ConfigLoader.load(
-            "{\"a\": {\"URL\": \"\(http)/small.csv\"}, \"b\": {\"URL\": \"\(http)/small.csv\"}}", runStart: .now())
-        let ftp = try FTPEnvironment.load(scenario.environment)
-        var options = RunOptions()
-        options.tls = .client(additionalCAFile: TestEnv.caFile)
+        let (sources, ftp, options) = try scenario.libraryRun(
+            "{\"a\": {\"URL\": \"\(http)/small.csv\"}, \"b\": {\"URL\": \"\(http)/small.csv\"}}")
         let failures = LockedValue<[RunEvent]>([])
         let summary = try await Web2FTP.run(
             sources: sources, ftp: ftp, options: options, logPath: "/dev/full", trace: true,

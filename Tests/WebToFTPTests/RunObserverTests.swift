@@ -10,11 +10,8 @@ struct RunObserverTests {
     func fileIsOneObserver() async throws {
         try TestEnv.require(.nginxHTTP, .vsftpd)
         let scenario = try Scenario("lib-observer")
-        let sources = try ConfigLoader.load(
-            "{\"obs\": {\"URL\": \"\(http)/small.csv\", \"PARAMS\": {\"usecols\": [\"id\"]}}}", runStart: .now())
-        let ftp = try FTPEnvironment.load(scenario.environment)
-        var options = RunOptions()
-        options.tls = .client(additionalCAFile: TestEnv.caFile)
+        let (sources, ftp, options) = try scenario.libraryRun(
+            "{\"obs\": {\"URL\": \"\(http)/small.csv\", \"PARAMS\": {\"usecols\": [\"id\"]}}}")
         let heard = LockedValue<[(event: RunEvent, thread: pthread_t)]>([])
         let logPath = scenario.directory + "/lib.log"
         let caller = pthread_self()
@@ -44,10 +41,7 @@ struct RunObserverTests {
     func noFileByDefault() async throws {
         try TestEnv.require(.nginxHTTP, .vsftpd)
         let scenario = try Scenario("lib-nofile")
-        let sources = try ConfigLoader.load("{\"nofile\": {\"URL\": \"\(http)/small.csv\"}}", runStart: .now())
-        let ftp = try FTPEnvironment.load(scenario.environment)
-        var options = RunOptions()
-        options.tls = .client(additionalCAFile: TestEnv.caFile)
+        let (sources, ftp, options) = try scenario.libraryRun("{\"nofile\": {\"URL\": \"\(http)/small.csv\"}}")
         let names = LockedValue<[String]>([])
         // The old default was etl_pipeline.log in the working directory.
         let oldDefault = FileManager.default.currentDirectoryPath + "/etl_pipeline.log"
