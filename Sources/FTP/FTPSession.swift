@@ -74,6 +74,7 @@ public final class FTPSession {
     let dataConnector: FTPDataConnector
     /// The context the control connection's TLS uses (nil for plain FTP).
     let context: TLSContext?
+    private var closeHook: UInt64 = 0
 
     private init(loop: EventLoop, configuration: Configuration, context: TLSContext?) {
         self.loop = loop
@@ -86,7 +87,11 @@ public final class FTPSession {
             control: control, connectTimeoutMS: configuration.connectTimeoutMS,
             trustPassiveAddress: configuration.trustPassiveAddress,
             context: configuration.security == .none ? nil : context)
+        // The loop closing ends what is in flight (an async caller would otherwise wait for ever).
+        closeHook = loop.addCloseHook { [weak self] in self?.close() }
     }
+
+    deinit { loop.removeCloseHook(closeHook) }
 
     /// Connects and logs in. `context` lets many sessions share one TLS context (CA loading costs milliseconds);
     /// nil makes one from `configuration.tls`.

@@ -50,6 +50,7 @@ public final class HTTPClient {
     /// Tasks in flight, held here so that a caller need not keep them.
     var active: [ObjectIdentifier: HTTPTask] = [:]
     private var context: Result<TLSContext, TLSError>?
+    private var closeHook: UInt64 = 0
 
     public init(loop: EventLoop, configuration: Configuration = Configuration()) {
         self.loop = loop
@@ -57,7 +58,11 @@ public final class HTTPClient {
         pool = ConnectionPool(
             loop: loop, maxPerKey: configuration.maxIdleConnectionsPerOrigin,
             lifetimeMS: configuration.idleConnectionLifetimeMS)
+        // The loop closing ends what is in flight (an async caller would otherwise wait for ever) and the pool.
+        closeHook = loop.addCloseHook { [weak self] in self?.close() }
     }
+
+    deinit { loop.removeCloseHook(closeHook) }
 
     /// Starts a request. `headers` are sent to the first origin only: a redirect to another origin drops them, as it
     /// drops credentials from the URL. `body` goes with its Content-Length (POST, PUT); a 303, or a 301/302 after a

@@ -47,6 +47,9 @@ public final class EventLoop {
     private var timers = TimerQueue()
     private var callbacks: [UInt64: (Any) -> Void] = [:]
     private var nextCallbackID: UInt64 = 1
+    /// Locked: the last handle on a client may be dropped on another thread once the loop refuses tasks, and its
+    /// deinit then removes its hook there while the loop thread is still running the others.
+    private let closeHooks = LockedValue(CloseHooks())
     private var stopRequested = false
     private var isClosed = false
     private var owner: pthread_t
@@ -86,7 +89,13 @@ public final class EventLoop {
     }
 
     deinit {
-        close()
+        // Nothing holds the loop any more, so nothing live is registered on it (clients hold their loop); tasks other
+        // threads posted since its last turn cannot run without it and are dropped.
+        if !isClosed {
+            isClosed = true
+            _ = handle.closeEventFD()
+            Sys.close(epollFD)
+        }
         events.deallocate()
     }
 
@@ -236,12 +245,48 @@ public final class EventLoop {
         stopRequested = true
     }
 
-    /// Closes the loop's own descriptors. Descriptors still registered are their owners' to close.
+    /// Closes the loop: later tasks are refused, those already posted still run, then everything live on it (HTTP
+    /// clients, FTP sessions) is closed, so that every operation in flight ends and whoever awaits it hears so. Then
+    /// the loop's own descriptors are closed; descriptors still registered are their owners' to close.
     public func close() {
+        assertInLoop()
         guard !isClosed else { return }
         isClosed = true
-        handle.closeEventFD()
+        for task in handle.closeEventFD() { task(self) }
+        // A hook may end operations whose owners remove other hooks, or make new ones: take them one at a time.
+        while let hook = closeHooks.withLock({ $0.takeFirst() }) { hook.body() }
         Sys.close(epollFD)
+    }
+
+    /// Runs `body` when the loop closes, unless removed first: how a client ends what is in flight on it.
+    @_spi(Internals) public func addCloseHook(_ body: @escaping () -> Void) -> UInt64 {
+        assertInLoop()
+        return closeHooks.withLock { $0.add(CloseHook(body: body)) }
+    }
+
+    @_spi(Internals) public func removeCloseHook(_ id: UInt64) {
+        closeHooks.withLock { _ = $0.hooks.removeValue(forKey: id) }
+    }
+}
+
+/// @unchecked Sendable: the closure runs on the loop thread only; other threads only remove it.
+private struct CloseHook: @unchecked Sendable {
+    let body: () -> Void
+}
+
+private struct CloseHooks: Sendable {
+    var hooks: [UInt64: CloseHook] = [:]
+    var nextID: UInt64 = 1
+
+    mutating func add(_ hook: CloseHook) -> UInt64 {
+        defer { nextID += 1 }
+        hooks[nextID] = hook
+        return nextID
+    }
+
+    mutating func takeFirst() -> CloseHook? {
+        guard let id = hooks.keys.min() else { return nil }
+        return hooks.removeValue(forKey: id)
     }
 }
 

@@ -37,6 +37,9 @@ public final class EventLoopHandle: Sendable {
         }
     }
 
+    /// Tasks posted and not yet taken by the loop: for tests that must know a post has landed.
+    @_spi(Internals) public var pendingTaskCount: Int { state.withLock { $0.tasks.count } }
+
     func takeTasks() -> [Task] {
         state.withLock { state in
             if state.tasks.isEmpty { return [] }
@@ -46,12 +49,15 @@ public final class EventLoopHandle: Sendable {
         }
     }
 
-    func closeEventFD() {
+    /// Refuses every later task and returns those posted after the loop's last turn, for the loop to run as it
+    /// closes: dropping them would leave their posters (an async caller's continuation) waiting for ever.
+    func closeEventFD() -> [Task] {
         state.withLock { state in
-            guard state.eventFD >= 0 else { return }
+            guard state.eventFD >= 0 else { return [] }
             Sys.close(state.eventFD)
             state.eventFD = -1
-            state.tasks = []
+            defer { state.tasks = [] }
+            return state.tasks
         }
     }
 }

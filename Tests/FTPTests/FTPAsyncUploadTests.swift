@@ -114,3 +114,39 @@ struct FTPAsyncUploadTests {
         await ftp.handle.quit()
     }
 }
+
+@Suite("FTP, async, when the loop goes away")
+struct FTPAsyncLoopGoneTests {
+    @Test("shutting the loop down while an upload waits for the server's last reply ends it with an error")
+    func uploadWaitingForReply() async throws {
+        let serverThread = try EventLoopThread()
+        defer { serverThread.shutdown() }
+        // The data goes in, the 226 never comes: the upload waits on the loop, not in its source.
+        let server = try await serverThread.onLoop { loop in
+            LoopBound(try ScriptedFTPServer(loop: loop) { $0.hasPrefix("STOR") ? [.store(answer: nil)] : nil })
+        }
+        let port = try await serverThread.onLoop { _ in server.object.port }
+        let thread = try EventLoopThread()
+        var configuration = FTPSession.Configuration(host: "127.0.0.1", port: port, user: "u", password: "p")
+        configuration.security = .none
+        let handle = try await FTPSessionHandle.connect(on: thread.handle, configuration: configuration)
+        let uploading = Task {
+            try await handle.upload(plan: plan(directory: "/out", name: "a.bin"), from: patternChunks(1, seed: 2))
+        }
+        for _ in 0..<300 where try await serverThread.onLoop({ _ in server.object.stored.isEmpty }) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        thread.shutdown()
+        let result = try await outcome(within: 5) { try await uploading.value }
+        guard case .failure(let error) = result, error is FTPError else {
+            Issue.record("expected an FTPError, got \(result)")
+            return
+        }
+        // A call after the loop closed is answered at once too.
+        let late = try await outcome(within: 5) {
+            try await handle.upload(plan: plan(directory: "/out", name: "b.bin"), from: patternChunks(1, seed: 2))
+        }
+        #expect((try? late.get()) == nil)
+        await handle.quit()
+    }
+}

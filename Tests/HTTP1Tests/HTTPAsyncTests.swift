@@ -217,6 +217,65 @@ struct HTTPAsyncTests {
         try await expectCancelled(result, leaving: async, at: #_sourceLocation)
     }
 
+    @Test("shutting the loop down ends a request waiting for its head and a body being read: both throw")
+    func loopShutdownEndsWaiters() async throws {
+        let server = try await scriptedServer { _, path in
+            path.contains("head") ? [.hang] : [.send(okHead + "Content-Length: 1000\r\n\r\n0123456789"), .hang]
+        }
+        defer { server.thread.shutdown() }
+        let async = try await AsyncClient()
+        let handle = async.handle
+        let base = "http://127.0.0.1:\(server.port)"
+        let response = try await handle.execute(HTTPRequest(try HTTPURL(base + "/body.csv")))
+        let reading = Task { try await async.collect(response.body).count }
+        let waitingForHead = Task { try await handle.execute(HTTPRequest(try HTTPURL(base + "/head.csv"))).head.status }
+        try await Task.sleep(for: .milliseconds(200))
+        async.thread.shutdown()
+        let read = try await outcome(within: 5) { try await reading.value }
+        let head = try await outcome(within: 5) { try await waitingForHead.value }
+        for result in [read, head] {
+            guard case .failure(let error) = result, case .cancelled? = error as? HTTPError else {
+                Issue.record("expected .cancelled, got \(result)")
+                continue
+            }
+        }
+        // A request made after the loop closed fails at once instead of waiting for a loop that will never run it.
+        let late = try await outcome(within: 5) { try await handle.execute(HTTPRequest(try HTTPURL(base + "/x"))) }
+        guard case .failure(let error) = late, case .connect(_, .closed)? = error as? HTTPError else {
+            Issue.record("expected .connect(.closed), got \(late)")
+            return
+        }
+    }
+
+    @Test("work posted to a loop after its last turn still runs as it closes: its caller is answered")
+    func latePostsAnswered() async throws {
+        let making = try Self.postThenClose()
+        let made = try await outcome(within: 5) { try await making.value }
+        // It ran on the closing loop: the client it made is already closed, and its requests fail with `.closed`.
+        guard case .success(let client) = made else {
+            Issue.record("expected a client made as the loop closed, got \(made)")
+            return
+        }
+        let request = try await outcome(within: 5) {
+            try await client.execute(HTTPRequest(try HTTPURL("http://127.0.0.1:9/x")))
+        }
+        guard case .failure(let error) = request, case .connect(_, .closed)? = error as? HTTPError else {
+            Issue.record("expected .connect(.closed), got \(request)")
+            return
+        }
+    }
+
+    /// A loop nobody runs gets a client made on it from a Task, and closes once the post has landed; synchronous, so
+    /// that the loop is closed on the thread that made it.
+    private static func postThenClose() throws -> Task<HTTPClientHandle, any Error> {
+        let loop = try EventLoop()
+        let handle = loop.handle
+        let making = Task.detached { try await HTTPClientHandle(on: handle) }
+        while handle.pendingTaskCount == 0 { usleep(1000) }
+        loop.close()
+        return making
+    }
+
     @Test("a request that opts in gets the 404 head and page; one that does not throws the status")
     func statusThroughHandle() async throws {
         try TestEnv.require(.nginxHTTP)

@@ -103,3 +103,30 @@ extension EventLoopThread {
         return result.value!
     }
 }
+
+/// Thrown by `outcome(within:_:)` when the work did not end in time.
+public struct StillWaiting: Error, CustomStringConvertible {
+    public let seconds: Int
+    public var description: String { "still waiting after \(seconds) s: something is never resumed" }
+}
+
+/// Runs `body` in a Task of its own and returns how it ended, or throws `StillWaiting` when it has not ended within
+/// `seconds`. For work that may hang on a continuation nobody resumes: a task group would wait for it for ever too.
+public func outcome<T: Sendable>(
+    within seconds: Int, _ body: @escaping @Sendable () async throws -> T
+) async throws -> Result<T, any Error> {
+    let ended = Locked<Result<T, any Error>?>(nil)
+    let task = Task {
+        let result: Result<T, any Error>
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        ended.withLock { $0 = result }
+    }
+    let clock = ContinuousClock()
+    let deadline = clock.now + .seconds(seconds)
+    while clock.now < deadline {
+        if let result = ended.value { return result }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    task.cancel()
+    throw StillWaiting(seconds: seconds)
+}
