@@ -27,7 +27,7 @@ let package = Package(
 
         // Runs loop scenarios in a process of its own so that tests can count its file descriptors alone.
         .executableTarget(
-            name: "web2ftp-fdcheck", dependencies: ["Reactor", "TLS", "HTTP1", "FTP"], path: "Tests/FDCheck"),
+            name: "web2ftp-fdcheck", dependencies: ["Reactor", "TLS", "HTTP1", "FTP", "TestSupport"], path: "Tests/FDCheck"),
         // Streams a large generated CSV through the transformer and reports peak memory (scripts/csv-memory.sh).
         .executableTarget(name: "web2ftp-csvmemcheck", dependencies: ["CSVStream"], path: "Tests/CSVMemCheck"),
         .target(name: "TestSupport", dependencies: ["Reactor", "TLS"], path: "Tests/TestSupport"),

@@ -3,14 +3,16 @@ extension CSVTransformer {
     /// input chunks gave (never an empty chunk), the last one includes what `finish` flushes. Fails with `CSVError`,
     /// or with what `input` fails with. Single-pass: it drives this transformer, whose `counters` and `warnings` tell
     /// the story afterwards.
-    public func transformed<Input: AsyncSequence>(_ input: Input) -> CSVTransformedSequence<Input>
+    /// The sequence's type is opaque: its name and the operators every `AsyncSequence` gets are not surface of ours.
+    public func transformed<Input: AsyncSequence>(_ input: Input) -> some AsyncSequence<[UInt8], any Error>
     where Input.Element == [UInt8] {
         CSVTransformedSequence(transformer: self, input: input)
     }
 }
 
 /// See `CSVTransformer.transformed(_:)`.
-public struct CSVTransformedSequence<Input: AsyncSequence>: AsyncSequence where Input.Element == [UInt8] {
+@_spi(Internals) public struct CSVTransformedSequence<Input: AsyncSequence>: AsyncSequence
+where Input.Element == [UInt8] {
     public typealias Element = [UInt8]
 
     let transformer: CSVTransformer

@@ -27,7 +27,7 @@ public struct FTPPublishPlan: Equatable, Sendable {
         directoriesToCreate = createDirectories ? Self.levels(of: directory) : []
     }
 
-    public func path(_ name: String) -> String { Self.join(directory, name) }
+    @_spi(Internals) public func path(_ name: String) -> String { Self.join(directory, name) }
 
     /// `directory/name` as the server names it (no separator doubled; an empty directory is the login directory).
     @_spi(Internals) public static func join(_ directory: String, _ name: String) -> String {

@@ -4,7 +4,7 @@
 /// chunk waits here; while it waits, the connection is not read. A second iterator is a programming error. Dropping
 /// the body (and its iterator) before the end closes the connection, which then never goes back to the pool;
 /// cancelling the Task that waits in `next()` ends the body with `HTTPError.cancelled`.
-public struct HTTPBody: AsyncSequence, Sendable {
+@_spi(Internals) public struct HTTPBody: AsyncSequence, Sendable {
     public typealias Element = [UInt8]
     public typealias Failure = HTTPError
 

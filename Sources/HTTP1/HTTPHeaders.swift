@@ -1,5 +1,6 @@
 /// Header fields in the order received. Names compare case-insensitively (RFC 9110 §5.1); repeated fields are kept.
-public struct HTTPHeaders: Sendable, Equatable, Sequence {
+/// Not a `Sequence` itself (its operators are not surface of ours): `fields` is.
+public struct HTTPHeaders: Sendable, Equatable {
     public private(set) var fields: [(name: String, value: String)] = []
 
     public init() {}
@@ -29,8 +30,6 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
     }
 
     public func contains(_ name: String) -> Bool { self[name] != nil }
-
-    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
 
     public static func == (lhs: HTTPHeaders, rhs: HTTPHeaders) -> Bool {
         lhs.fields.elementsEqual(rhs.fields) { $0.name == $1.name && $0.value == $1.value }

@@ -27,5 +27,13 @@ public struct HTTPRequest: Sendable {
 /// The answer to an async request: the final head, and the body still to be read from the connection.
 public struct HTTPResponse: Sendable {
     public let head: HTTPResponseHead
-    public let body: HTTPBody
+    /// A single-pass sequence of chunks with backpressure (see `HTTPBody`). Its type is opaque: its name and the
+    /// operators every `AsyncSequence` gets are not surface of ours; `any AsyncSequence<[UInt8], HTTPError>` stores it.
+    public var body: some AsyncSequence<[UInt8], HTTPError> & Sendable { bodySequence }
+    @_spi(Internals) public let bodySequence: HTTPBody
+
+    init(head: HTTPResponseHead, body: HTTPBody) {
+        self.head = head
+        bodySequence = body
+    }
 }

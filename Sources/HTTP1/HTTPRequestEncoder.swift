@@ -21,7 +21,7 @@
             // Compressed bytes are never handed on as if they were the CSV: we ask for none.
             ("Accept-Encoding", "identity"), ("Connection", "keep-alive"),
         ])
-        for field in headers { standard.remove(field.name) }
+        for field in headers.fields { standard.remove(field.name) }
         var out: [UInt8] = []
         out.reserveCapacity(256)
         out += "\(method) \(target) HTTP/1.1\r\n".utf8

@@ -173,7 +173,7 @@ public final class HTTPTask {
             fields.add("Authorization", HTTPRequestEncoder.basicAuthorization(user: user, password: url.password ?? ""))
         }
         if sameOrigin {
-            for field in request.headers { fields.add(field.name, field.value) }
+            for field in request.headers.fields { fields.add(field.name, field.value) }
         }
         if let body = request.body {
             fields.remove("Content-Length")

@@ -14,7 +14,7 @@ extension ProtocolTrace {
     func recordHead(_ head: HTTPResponseHead, connection: Int) {
         let status = "HTTP/\(head.version.major).\(head.version.minor) \(head.status)"
         record(connection: connection, .received, head.reason.isEmpty ? status : "\(status) \(head.reason)")
-        for field in head.headers {
+        for field in head.headers.fields {
             record(connection: connection, .received, HTTPTraceMask.headerLine(name: field.name, value: field.value))
         }
     }

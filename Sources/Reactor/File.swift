@@ -181,7 +181,7 @@ import Glibc
 }
 
 /// A file call that failed: which call, on which path, with which errno.
-public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
+@_spi(Internals) public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
     public let call: String
     public let path: String
     public let errno: Int32

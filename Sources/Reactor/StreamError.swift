@@ -2,7 +2,7 @@ import Glibc
 
 /// Why a byte stream broke: a cause at the socket, or the TLS layer's. Reactor cannot see the TLS module's own error,
 /// so TLS hands its failures up as a `TLSFailure` that keeps what callers act on.
-public enum StreamError: Error, Equatable, Sendable, CustomStringConvertible {
+@_spi(Internals) public enum StreamError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The peer reset the connection (ECONNRESET, or EPIPE on a send).
     case reset(peer: String)
     /// A socket call failed with another errno (ETIMEDOUT after keep-alive probes, EHOSTUNREACH …).

@@ -1,7 +1,7 @@
 /// How a TLS context behaves. Defaults are the safe ones: TLS 1.2 or newer, the peer verified against the system's
 /// CA store and the expected name.
 public struct TLSConfiguration: Sendable {
-    public enum Version: Sendable, Comparable {
+    public enum Version: Sendable {
         case tls12
         case tls13
     }

@@ -28,7 +28,7 @@ public final class TLSContext: @unchecked Sendable {
             throw .configuration("cannot set the minimum TLS version: \(OpenSSLErrors.drain())")
         }
         if let maximum = configuration.maximumVersion {
-            guard maximum >= configuration.minimumVersion,
+            guard Self.version(maximum) >= Self.version(configuration.minimumVersion),
                 cssl_ctx_set_max_proto_version(context, Self.version(maximum)) == 1
             else {
                 throw .configuration("cannot set the maximum TLS version: \(OpenSSLErrors.drain())")

@@ -49,7 +49,7 @@ public struct SourceConfig: Sendable {
         if let reason = TargetTemplate.problem(target) {
             problem("TARGET", "TARGET \"\(ConfigLoader.printable(target))\": \(reason)")
         }
-        for (header, value) in headers where !ASCIIHeader.valid(header, value) {
+        for (header, value) in headers.fields where !ASCIIHeader.valid(header, value) {
             problem(
                 "HEADERS",
                 "HEADERS.\(ConfigLoader.printable(header)) is not a valid header (name must be a token; no line breaks)"
@@ -246,7 +246,7 @@ public enum ConfigLoader {
             } catch {
                 for text in error.problems { problem("PARAMS", text) }
             }
-            for (header, value) in headers where !ASCIIHeader.valid(header, value) {
+            for (header, value) in headers.fields where !ASCIIHeader.valid(header, value) {
                 problem(
                     "HEADERS",
                     "HEADERS.\(printable(header)) is not a valid header (name must be a token; no line breaks)")

@@ -60,7 +60,7 @@ public struct RunOptions: Sendable {
 }
 
 /// One transfer under way, for progress displays.
-public struct TransferProgress: Sendable {
+@_spi(Internals) public struct TransferProgress: Sendable {
     public var name: String
     public var bytes: UInt64
     /// The announced size, when the server gave one.

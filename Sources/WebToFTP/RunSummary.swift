@@ -7,9 +7,9 @@ public struct RunSummary: Sendable {
     public var started: String
     /// What the process held when the run started and ended: open descriptors (start, end) and peak resident KiB.
     /// Equal descriptor counts across a run are the everyday check that no connection or file was leaked.
-    public var process: ProcessFigures?
+    @_spi(Internals) public var process: ProcessFigures?
 
-    public struct ProcessFigures: Sendable {
+    @_spi(Internals) public struct ProcessFigures: Sendable {
         public var openFDsAtStart: Int
         public var openFDsAtEnd: Int
         public var peakResidentKiB: Int

@@ -7,6 +7,7 @@ import Glibc
 @_spi(Internals) import HTTP1
 @_spi(Internals) import Reactor
 @_spi(Internals) import TLS
+@_spi(Internals) import TestSupport
 
 func openDescriptors() -> [String] {
     guard let directory = opendir("/proc/self/fd") else { return [] }

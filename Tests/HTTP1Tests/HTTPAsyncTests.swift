@@ -46,7 +46,8 @@ private struct AsyncClient: Sendable {
         return seen
     }
 
-    func collect(_ body: HTTPBody, pauseEvery: Int = 0) async throws(HTTPError) -> [UInt8] {
+    func collect(_ body: some AsyncSequence<[UInt8], HTTPError>, pauseEvery: Int = 0) async throws(HTTPError) -> [UInt8]
+    {
         var all: [UInt8] = []
         var chunks = 0
         for try await chunk in body {
@@ -231,8 +232,8 @@ struct HTTPAsyncTests {
         let waitingForHead = Task { try await handle.execute(HTTPRequest(try HTTPURL(base + "/head.csv"))).head.status }
         try await Task.sleep(for: .milliseconds(200))
         async.thread.shutdown()
-        let read = try await outcome(within: 5) { try await reading.value }
-        let head = try await outcome(within: 5) { try await waitingForHead.value }
+        let read = try await outcome(within: 20) { try await reading.value }
+        let head = try await outcome(within: 20) { try await waitingForHead.value }
         for result in [read, head] {
             guard case .failure(let error) = result, case .cancelled? = error as? HTTPError else {
                 Issue.record("expected .cancelled, got \(result)")
@@ -240,7 +241,7 @@ struct HTTPAsyncTests {
             }
         }
         // A request made after the loop closed fails at once instead of waiting for a loop that will never run it.
-        let late = try await outcome(within: 5) { try await handle.execute(HTTPRequest(try HTTPURL(base + "/x"))) }
+        let late = try await outcome(within: 20) { try await handle.execute(HTTPRequest(try HTTPURL(base + "/x"))) }
         guard case .failure(let error) = late, case .connect(_, .closed)? = error as? HTTPError else {
             Issue.record("expected .connect(.closed), got \(late)")
             return
@@ -249,14 +250,15 @@ struct HTTPAsyncTests {
 
     @Test("work posted to a loop after its last turn still runs as it closes: its caller is answered")
     func latePostsAnswered() async throws {
-        let making = try Self.postThenClose()
-        let made = try await outcome(within: 5) { try await making.value }
+        let handle = try await Self.loopClosingAfterFirstPost()
+        let making = Task { try await HTTPClientHandle(on: handle) }
+        let made = try await outcome(within: 20) { try await making.value }
         // It ran on the closing loop: the client it made is already closed, and its requests fail with `.closed`.
         guard case .success(let client) = made else {
             Issue.record("expected a client made as the loop closed, got \(made)")
             return
         }
-        let request = try await outcome(within: 5) {
+        let request = try await outcome(within: 20) {
             try await client.execute(HTTPRequest(try HTTPURL("http://127.0.0.1:9/x")))
         }
         guard case .failure(let error) = request, case .connect(_, .closed)? = error as? HTTPError else {
@@ -265,15 +267,18 @@ struct HTTPAsyncTests {
         }
     }
 
-    /// A loop nobody runs gets a client made on it from a Task, and closes once the post has landed; synchronous, so
-    /// that the loop is closed on the thread that made it.
-    private static func postThenClose() throws -> Task<HTTPClientHandle, any Error> {
-        let loop = try EventLoop()
-        let handle = loop.handle
-        let making = Task.detached { try await HTTPClientHandle(on: handle) }
-        while handle.pendingTaskCount == 0 { usleep(1000) }
-        loop.close()
-        return making
+    /// A loop nobody runs, on a thread of its own (never a blocked thread of the Tasks' pool): it closes once a post
+    /// has landed on it.
+    private static func loopClosingAfterFirstPost() async throws -> EventLoopHandle {
+        let made = Locked<EventLoopHandle?>(nil)
+        Thread.detachNewThread {
+            guard let loop = try? EventLoop() else { return }
+            made.withLock { $0 = loop.handle }
+            while loop.handle.pendingTaskCount == 0 { usleep(1000) }
+            loop.close()
+        }
+        while made.value == nil { try await Task.sleep(for: .milliseconds(5)) }
+        return made.value!
     }
 
     @Test("a request that opts in gets the 404 head and page; one that does not throws the status")
