@@ -227,7 +227,7 @@ enum RunCommand {
             problems += error.messages
         }
         guard problems.isEmpty, let ftp, let log else { return .failure(Problems(list: problems)) }
-        log.echoToStderr = !parsed.quiet
+        log.quiet = parsed.quiet
         log.onWriteFailure = { [unowned log] error in
             log.warnOnStderr("log_write_failed", [("path", error.path), ("reason", error.reason), ("run", "goes on")])
         }

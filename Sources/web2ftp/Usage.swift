@@ -24,7 +24,8 @@ enum Usage {
           --at HH:MM[:SS]        schedule: run at this local time (repeatable; default 22:23)
           --run-now              schedule: also run once at start
           --dry-run              check config, env, DNS, FTP login and each source; transfer nothing
-          --quiet                no log lines or progress on stderr (the log file gets every line)
+          --quiet                no progress and no INFO lines on stderr; WARN and ERROR lines (a failed
+                                 source and why, warnings) still go there; the log file gets every line
           -v, --verbose          more on stderr: each attempt too
           -vv, -v -v, --trace    also log each FTP command and reply, each HTTP request line and response head, at
                                  level TRACE: trace conn=N proto=ftp|http dir=>|< line="...", to the log file and
