@@ -12,6 +12,16 @@ extension Pipeline {
             case .success(let session):
                 self.pool.release(session)
             case .failure(let error):
+                if let dead = self.pool.unusable {
+                    // As in a run: every source fails at once with the reason (the pool logged it).
+                    let failure = Self.destinationFailure(dead)
+                    for source in self.sources {
+                        self.outcomes.append(
+                            SourceOutcome(name: source.name, attempts: 0, durationMS: 0, result: .failure(failure)))
+                        self.logCheck(source, .failure(failure))
+                    }
+                    return self.advance()
+                }
                 // Every source reports it.
                 self.log.event(.error, source: nil, "ftp_login", [("reason", "\(error)")])
                 loginProblem = Transfer.classify(error)
@@ -62,7 +72,7 @@ extension Pipeline {
             log.event(
                 .error, source: source.name, "failed",
                 [
-                    ("class", failure.transient ? "transient" : "permanent"), ("reason", failure.reason),
+                    ("class", failure.failureClass), ("reason", failure.reason),
                 ])
         }
     }

@@ -288,7 +288,7 @@ enum RunCommand {
             if let signalled {
                 exitCode = signalled == SIGINT ? 130 : 143
             } else {
-                exitCode = summary.failed.isEmpty ? 0 : 1
+                exitCode = summary.failed.isEmpty ? 0 : summary.destinationUnusable ? 4 : 1
             }
             loop.stop()
         }

@@ -50,6 +50,9 @@ enum Usage {
         EXIT CODES
           0 all sources published   1 some sources failed
           2 usage or config error, or the lock file cannot be created: nothing ran
-          3 another run of this config is in progress   130 interrupted (SIGINT)   143 terminated (SIGTERM)
+          3 another run of this config is in progress
+          4 the FTP destination is unusable: the run's first login was refused (530), AUTH TLS was refused or the
+            server's certificate is not trusted; no further login was tried, nothing was published (--dry-run too)
+          130 interrupted (SIGINT)   143 terminated (SIGTERM)
         """
 }
