@@ -96,4 +96,26 @@ struct DeadDestinationTests {
         #expect(log.contains("WARN ftp_login reason=") && log.contains("run=\"goes on\""), "\(log)")
         #expect(logins.value >= 3, "the limit was reached")
     }
+
+    @Test("schedule: a run with a dead destination is logged and the scheduler stays up")
+    func scheduleStaysUp() async throws {
+        try TestEnv.require(.nginxHTTP)
+        let scenario = try Scenario("dead-schedule")
+        let (thread, server, environment) = try await Self.scripted(scenario) { command in
+            command.hasPrefix("PASS") ? [.reply("530 Login incorrect.")] : nil
+        }
+        defer { thread.shutdown() }
+        try scenario.writeConfig(Self.sixSources)
+        let process = try scenario.start(["schedule", "parallel", "--run-now"], environment: environment)
+        // Blocking waits, as the other schedule test does: an await could resume too late.
+        for _ in 0..<300 where !scenario.log.contains(" summary sources=6 ") { usleep(20_000) }
+        usleep(300_000)
+        #expect(process.isRunning, "the scheduler must stay up: \(scenario.log)")
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(scenario.log.contains("destination=unusable"), "\(scenario.log)")
+        #expect(SecurityTests.failure(scenario.log, "s6").contains("class=destination"), "\(scenario.log)")
+        #expect(try await thread.onLoop { _ in server.object.commands }.filter { $0.hasPrefix("PASS") }.count == 1)
+    }
 }
