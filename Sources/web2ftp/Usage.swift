@@ -23,7 +23,8 @@ enum Usage {
           --retries N            retries after the first attempt (default 2)
           --at HH:MM[:SS]        schedule: run at this local time (repeatable; default 22:23)
           --run-now              schedule: also run once at start
-          --dry-run              check config, env, DNS, FTP login and each source; transfer nothing
+          --dry-run              check config, env, DNS, FTP login and each source (the CSV transform over its
+                                 first 64 KiB); upload nothing
           --quiet                no progress and no INFO lines on stderr; WARN and ERROR lines (a failed
                                  source and why, warnings) still go there; the log file gets every line
           -v, --verbose          more on stderr: each attempt too
