@@ -149,6 +149,14 @@ final class FTPSessionPool {
     func drain() {
         guard case .open = state else { return }
         state = .draining
+        // Their transfers are being cancelled: a login made for them now would only be closed again.
+        failWaiting(.aborted("cancelled"))
+    }
+
+    private func failWaiting(_ error: FTPError) {
+        let askers = waiting
+        waiting = []
+        for asker in askers { asker(.failure(error)) }
     }
 
     /// Quits every waiting session (QUIT, then close) and calls `then` when they and any login under way are done.
@@ -160,9 +168,7 @@ final class FTPSessionPool {
         let sessions = idle
         idle = []
         // Nobody will hand a session back now: those still waiting would wait for ever.
-        let askers = waiting
-        waiting = []
-        for asker in askers { asker(.failure(.aborted("the run is closing"))) }
+        failWaiting(.aborted("the run is closing"))
         state = .closing(quitting: sessions.count, then: then)
         for session in sessions {
             session.quit { [unowned self] in

@@ -2,6 +2,7 @@ import Foundation
 @_spi(Internals) import Reactor
 @_spi(Internals) import TestSupport
 import Testing
+@_spi(Internals) import WebToFTP
 
 /// Issue #17: a dead FTP destination costs one login, not one per source; the run exits 4.
 @Suite("A dead FTP destination is not hammered", .serialized)
@@ -116,6 +117,27 @@ struct DeadDestinationTests {
         #expect(process.terminationStatus == 0)
         #expect(scenario.log.contains("destination=unusable"), "\(scenario.log)")
         #expect(SecurityTests.failure(scenario.log, "s6").contains("class=destination"), "\(scenario.log)")
+        #expect(try await thread.onLoop { _ in server.object.commands }.filter { $0.hasPrefix("PASS") }.count == 1)
+    }
+
+    @Test("Web2FTP.run: the summary tells a dead destination (destinationUnusable, class destination)")
+    func library() async throws {
+        try TestEnv.require(.nginxHTTP)
+        let scenario = try Scenario("dead-library")
+        let (thread, server, environment) = try await Self.scripted(scenario) { command in
+            command.hasPrefix("PASS") ? [.reply("530 Login incorrect.")] : nil
+        }
+        defer { thread.shutdown() }
+        var (sources, _, options) = try scenario.libraryRun(Self.sixSources)
+        options.mode = .parallel
+        let ftp = try FTPEnvironment.load(environment)
+        let summary = try await Web2FTP.run(sources: sources, ftp: ftp, options: options)
+        #expect(summary.destinationUnusable)
+        #expect(summary.failed.count == 6 && summary.succeeded.isEmpty)
+        for outcome in summary.failed {
+            guard case .failure(let failure) = outcome.result else { continue }
+            #expect(failure.destinationUnusable && failure.failureClass == "destination")
+        }
         #expect(try await thread.onLoop { _ in server.object.commands }.filter { $0.hasPrefix("PASS") }.count == 1)
     }
 }
