@@ -33,10 +33,12 @@ extension FTPSession {
 
     /// Removes leftovers of earlier runs in `directory` older than `olderThanSeconds` (default a day): stale temporary
     /// files are deleted; a stale backup is put back when its final name is missing (an interrupted swap), else
-    /// deleted. Returns what it did. Newer leftovers may belong to a run in progress and are left alone.
+    /// deleted. Newer leftovers may belong to a run in progress and are left alone — but with `here`, a temporary
+    /// upload of a killed run of this host goes early (see `FTPLeftovers`), its modification time asked with MDTM.
+    /// Returns what it did.
     @_spi(Internals) public func removeLeftovers(
         in directory: String, olderThanSeconds: Int64 = 24 * 3600, now: Int64 = MonotonicClock.unixSeconds(),
-        completion: @escaping (Result<[FTPLeftovers.Step], FTPError>) -> Void
+        here: FTPLeftovers.Here? = nil, completion: @escaping (Result<[FTPLeftovers.Step], FTPError>) -> Void
     ) {
         loop.assertInLoop()
         listNames(directory) { result in
@@ -44,9 +46,33 @@ extension FTPSession {
             case .failure(let error):
                 completion(.failure(error))
             case .success(let names):
-                let steps = FTPLeftovers.plan(names: names, now: now, olderThanSeconds: olderThanSeconds)
-                self.perform(steps[...], in: directory, done: []) { completion(.success($0)) }
+                let killed =
+                    here.map {
+                        FTPLeftovers.killedRunParts(
+                            names: names, now: now, olderThanSeconds: olderThanSeconds, here: $0)
+                    } ?? []
+                self.modificationTimes(killed[...], in: directory, found: [:]) { modified in
+                    let steps = FTPLeftovers.plan(
+                        names: names, now: now, olderThanSeconds: olderThanSeconds, modified: modified)
+                    self.perform(steps[...], in: directory, done: []) { completion(.success($0)) }
+                }
             }
+        }
+    }
+
+    /// MDTM of each name in turn; a name the server gives no time for is left out.
+    private func modificationTimes(
+        _ names: ArraySlice<String>, in directory: String, found: [String: Int64],
+        completion: @escaping ([String: Int64]) -> Void
+    ) {
+        guard let name = names.first else { return completion(found) }
+        guard isUsable, let command = try? FTPCommand("MDTM", FTPPublishPlan.join(directory, name)) else {
+            return completion(found)
+        }
+        exchange(command) { reply in
+            var found = found
+            found[name] = reply.flatMap(FTPLeftovers.modificationTime)
+            self.modificationTimes(names.dropFirst(), in: directory, found: found, completion: completion)
         }
     }
 

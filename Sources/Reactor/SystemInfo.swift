@@ -5,6 +5,13 @@ import Glibc
 @_spi(Internals) public enum SystemInfo {
     public static var processID: Int32 { getpid() }
 
+    /// Whether process `pid` exists here. One we may not signal exists too (EPERM); a pid that cannot be one
+    /// counts as alive, so that nothing is taken for a dead run's by mistake.
+    public static func processIsAlive(_ pid: Int) -> Bool {
+        guard pid > 0, pid <= Int(Int32.max) else { return true }
+        return kill(pid_t(pid), 0) == 0 || errno != ESRCH
+    }
+
     /// The host name, or "localhost" when it cannot be had.
     public static var hostName: String {
         var buffer = [CChar](repeating: 0, count: 256)

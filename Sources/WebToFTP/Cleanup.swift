@@ -1,8 +1,9 @@
 @_spi(Internals) import FTP
+@_spi(Internals) import Reactor
 
 /// Our temporary files on the server. Before the first upload: leftovers of earlier runs, older than a day, go from
 /// each target directory (a crashed run's temporary files; a backup whose swap was interrupted is put back) — newer
-/// ones may belong to a run going on. After the last transfer: the temporary files of this run's failed attempts
+/// ones may belong to a run going on, unless a killed run of this host left them (see `FTPLeftovers`). After the last transfer: the temporary files of this run's failed attempts
 /// whose own clean-up could not be confirmed (a connection lost mid-publish) go over a working session, so that a
 /// retry that published leaves nothing behind either. An interrupted run cleans up too, for as long as the cancel
 /// deadline allows: an interrupt is when a temporary file is most likely left, its session cut mid-transfer.
@@ -40,7 +41,8 @@ final class Cleanup {
                     self.pool.release(session)
                     return then()
                 }
-                session.removeLeftovers(in: directory) { result in
+                let here = FTPLeftovers.Here(host: SystemInfo.hostName, isAlive: SystemInfo.processIsAlive)
+                session.removeLeftovers(in: directory, here: here) { result in
                     self.logLeftovers(in: directory, result)
                     next()
                 }

@@ -3,7 +3,7 @@
 @_spi(Internals) import TLS
 
 /// The run's FTP logins: a session handed back usable waits here for the next transfer, and a new login is made only
-/// when none waits. Closing quits the waiting sessions and waits for logins under way, which would otherwise
+/// when none waits and `FTPLoginGate` allows it. Closing quits the waiting sessions and waits for logins under way, which would otherwise
 /// outlive the run (an attempt that failed while its session was connecting hands it back later).
 final class FTPSessionPool {
     private enum State {
@@ -25,6 +25,13 @@ final class FTPSessionPool {
     private var state = State.open
     private var idle: [FTPSession] = []
     private(set) var loginsUnderWay = 0
+    private var gate = FTPLoginGate()
+    /// Askers waiting for the first login to end, or for a session once the server's session limit is reached.
+    private var waiting: [(Result<FTPSession, FTPError>) -> Void] = []
+    /// Sessions handed out and not back yet.
+    private var lent = 0
+    /// Hears, once, that the destination is unusable (see `FTPLoginGate`): the pipeline fails every source at once.
+    var onUnusable: ((FTPError) -> Void)?
     private var loggedFirstLogin = false
     /// Under `--trace`, where every session reports its commands and replies.
     let trace: ProtocolTrace?
@@ -47,26 +54,94 @@ final class FTPSessionPool {
         configuration.trace = trace
     }
 
-    /// A usable session: a waiting one, else a new login. Its first success logs the server's warnings and `ftp_login`.
+    /// A usable session: an idle one, else a new login when `FTPLoginGate` allows one, else the asker waits (for
+    /// the first login, or for a session to come back). Its first success logs the server's warnings and `ftp_login`.
     func acquire(_ done: @escaping (Result<FTPSession, FTPError>) -> Void) {
         while let session = idle.popLast() {
-            if session.isUsable { return done(.success(session)) }
+            if session.isUsable { return lend(session, to: done) }
             session.close()
         }
+        switch gate.admit(sessions: idle.count + lent + loginsUnderWay) {
+        case .login:
+            login(done)
+        case .wait:
+            waiting.append(done)
+        case .fail(let error):
+            // Later, as a login's failure would come: the asker may not expect its answer while it asks.
+            loop.scheduleTimer(afterMilliseconds: 0) { done(.failure(error)) }
+        }
+    }
+
+    /// The failure that made the FTP destination unusable for this run, once one has.
+    var unusable: FTPError? { gate.unusable }
+
+    private func login(_ done: @escaping (Result<FTPSession, FTPError>) -> Void) {
         if context == nil && ftp.security != .none { context = try? TLSContext(options.tls) }
         loginsUnderWay += 1
         FTPSession.connect(loop: loop, configuration: configuration, context: context) { result in
             // Strong: the pool lives until its last login has ended (`close` waits for it).
             self.loginsUnderWay -= 1
-            if case .success(let session) = result { self.logFirstLogin(session) }
-            done(result)
+            self.loginEnded(result, done)
             self.closeIfDone()
         }
     }
 
-    /// Takes a session back: kept while the run goes on and the session is usable, else closed.
+    private func loginEnded(
+        _ result: Result<FTPSession, FTPError>, _ done: @escaping (Result<FTPSession, FTPError>) -> Void
+    ) {
+        let failure: FTPError?
+        switch result {
+        case .success: failure = nil
+        case .failure(let error): failure = error
+        }
+        switch gate.loginEnded(failure, others: idle.count + lent) {
+        case .deliver:
+            if case .success(let session) = result {
+                logFirstLogin(session)
+                lend(session, to: done)
+            } else {
+                done(result)
+            }
+            wakeWaiting()
+        case .failAll(let unusable):
+            guard let failure else { return }
+            if unusable {
+                log.event(.error, source: nil, "ftp_login", [("reason", "\(failure)"), ("destination", "unusable")])
+                onUnusable?(failure)
+            }
+            let askers = [done] + waiting
+            waiting = []
+            for asker in askers { asker(.failure(failure)) }
+        case .backOff(let limit):
+            log.event(
+                .warning, source: nil, "ftp_login",
+                [("reason", failure.map { "\($0)" } ?? ""), ("sessions", "\(limit)"), ("run", "goes on")])
+            waiting.append(done)
+            if !idle.isEmpty { wakeWaiting() }
+        }
+    }
+
+    private func lend(_ session: FTPSession, to done: (Result<FTPSession, FTPError>) -> Void) {
+        lent += 1
+        done(.success(session))
+    }
+
+    /// Those waiting ask again: the first login ended, or a session went away and made room for a login.
+    private func wakeWaiting() {
+        let askers = waiting
+        waiting = []
+        for asker in askers { acquire(asker) }
+    }
+
+    /// Takes a session back: handed to the next one waiting, else kept while the run goes on and the session is
+    /// usable, else closed.
     func release(_ session: FTPSession) {
-        guard case .open = state, session.isUsable else { return session.close() }
+        lent -= 1
+        guard case .open = state, session.isUsable else {
+            session.close()
+            return wakeWaiting()
+        }
+        if !waiting.isEmpty { return lend(session, to: waiting.removeFirst()) }
         idle.append(session)
     }
 
@@ -74,6 +149,14 @@ final class FTPSessionPool {
     func drain() {
         guard case .open = state else { return }
         state = .draining
+        // Their transfers are being cancelled: a login made for them now would only be closed again.
+        failWaiting(.aborted("cancelled"))
+    }
+
+    private func failWaiting(_ error: FTPError) {
+        let askers = waiting
+        waiting = []
+        for asker in askers { asker(.failure(error)) }
     }
 
     /// Quits every waiting session (QUIT, then close) and calls `then` when they and any login under way are done.
@@ -84,6 +167,8 @@ final class FTPSessionPool {
         }
         let sessions = idle
         idle = []
+        // Nobody will hand a session back now: those still waiting would wait for ever.
+        failWaiting(.aborted("the run is closing"))
         state = .closing(quitting: sessions.count, then: then)
         for session in sessions {
             session.quit { [unowned self] in

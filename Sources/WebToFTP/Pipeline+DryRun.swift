@@ -1,10 +1,11 @@
+@_spi(Internals) import CSVStream
 @_spi(Internals) import HTTP1
 @_spi(Internals) import Reactor
 
 extension Pipeline {
     /// `--dry-run`: checks everything a run needs without transferring anything — the FTP login (with TLS), and for
-    /// each source a ranged GET (`Range: bytes=0-0`) that must answer 2xx and not `text/html`; the request is dropped
-    /// once the head is in. Outcomes are reported like a run's, the path being where the file would go.
+    /// each source a ranged GET that must answer 2xx and not `text/html`: the head alone (`Range: bytes=0-0`), or
+    /// for a source with a transform the first 64 KiB run through it (see `SampleProbe`). Outcomes are reported like a run's, the path being where the file would go.
     func check() {
         pool.acquire { result in
             var loginProblem: TransferFailure?
@@ -12,6 +13,16 @@ extension Pipeline {
             case .success(let session):
                 self.pool.release(session)
             case .failure(let error):
+                if let dead = self.pool.unusable {
+                    // As in a run: every source fails at once with the reason (the pool logged it).
+                    let failure = Self.destinationFailure(dead)
+                    for source in self.sources {
+                        self.outcomes.append(
+                            SourceOutcome(name: source.name, attempts: 0, durationMS: 0, result: .failure(failure)))
+                        self.logCheck(source, .failure(failure))
+                    }
+                    return self.advance()
+                }
                 // Every source reports it.
                 self.log.event(.error, source: nil, "ftp_login", [("reason", "\(error)")])
                 loginProblem = Transfer.classify(error)
@@ -32,7 +43,7 @@ extension Pipeline {
                     self.log.event(level, source: source.name, "csv", fields)
                 }
                 let start = MonotonicClock.monotonicNanoseconds()
-                let probe = HeadProbe { result in
+                let probe = SampleProbe(csv: source.csv) { result in
                     var result = result
                     if let loginProblem, case .success = result { result = .failure(loginProblem) }
                     let duration = Int((MonotonicClock.monotonicNanoseconds() - start) / 1_000_000)
@@ -42,8 +53,10 @@ extension Pipeline {
                     next()
                 }
                 probe.path = self.targetPath(for: source).full
+                let log = self.log
+                probe.onCSVWarning = { log.event(.warning, source: source.name, "csv", [("detail", $0)]) }
                 var headers = source.headers
-                headers.add("Range", "bytes=0-0")
+                headers.add("Range", probe.range)
                 self.client.request(source.url, headers: headers, delegate: probe)
             }
             next()
@@ -62,22 +75,36 @@ extension Pipeline {
             log.event(
                 .error, source: source.name, "failed",
                 [
-                    ("class", failure.transient ? "transient" : "permanent"), ("reason", failure.reason),
+                    ("class", failure.failureClass), ("reason", failure.reason),
                 ])
         }
     }
 }
 
-/// Takes the head of a response and drops the rest.
-final class HeadProbe: HTTPResponseDelegate {
+/// Takes the head of a response and, when the source has a transform, the first 64 KiB of its body, and runs the
+/// transform over them: a missing `usecols` column or a wrong encoding fails the dry run as it would fail the run.
+/// A sample cut short drops its last, partial row (its bytes are pushed up to the last line end and never finished).
+final class SampleProbe: HTTPResponseDelegate {
+    static let sampleBytes = 64 * 1024
+
     var path = ""
+    /// Hears the transform's warnings on the sample.
+    var onCSVWarning: ((String) -> Void)?
+    private let transformer: CSVTransformer?
     private var status = 0
     private var refused: TransferFailure?
+    private var sample: [UInt8] = []
+    /// The sample is the whole body: a 206 whose Content-Range reaches the end.
+    private var rangeIsWhole = false
     private let done: (Result<TransferResult, TransferFailure>) -> Void
 
-    init(done: @escaping (Result<TransferResult, TransferFailure>) -> Void) {
+    init(csv: CSVOptions, done: @escaping (Result<TransferResult, TransferFailure>) -> Void) {
+        transformer = csv.isPassthrough ? nil : CSVTransformer(options: csv)
         self.done = done
     }
+
+    /// The Range to ask for: the head is enough without a transform.
+    var range: String { transformer == nil ? "bytes=0-0" : "bytes=0-\(Self.sampleBytes - 1)" }
 
     func task(_ task: HTTPTask, didReceiveHead head: HTTPResponseHead) {
         status = head.status
@@ -85,23 +112,59 @@ final class HeadProbe: HTTPResponseDelegate {
             refused = TransferFailure(
                 reason: "\(task.url.redacted) answered \(head.status) with text/html: not CSV", transient: false,
                 retryAfter: nil)
+            return task.cancel()
         }
-        task.cancel()
+        guard transformer != nil else { return task.cancel() }
+        if head.status == 206, let range = head.headers["Content-Range"] { rangeIsWhole = Self.reachesEnd(range) }
     }
 
-    func task(_ task: HTTPTask, didReceive bytes: UnsafeRawBufferPointer) {}
+    func task(_ task: HTTPTask, didReceive bytes: UnsafeRawBufferPointer) {
+        sample.append(contentsOf: bytes.prefix(Self.sampleBytes - sample.count))
+        if sample.count >= Self.sampleBytes { task.cancel() }
+    }
 
     func task(_ task: HTTPTask, didFinish result: Result<HTTPResponseSummary, HTTPError>) {
         if let refused { return done(.failure(refused)) }
         switch result {
         case .failure(.cancelled) where status != 0, .success:
+            let whole: Bool
+            if case .success = result { whole = status != 206 || rangeIsWhole } else { whole = false }
+            if let problem = checkSample(whole: whole) { return done(.failure(problem)) }
             done(
                 .success(
                     TransferResult(
-                        path: path, bytesIn: 0, bytesOut: 0, csv: nil, finalURL: task.url.redacted, status: status,
-                        httpTLS: task.tlsVersion, ftpDataResumed: nil, sha256: "", warnings: [])))
+                        path: path, bytesIn: UInt64(sample.count), bytesOut: 0, csv: nil, finalURL: task.url.redacted,
+                        status: status, httpTLS: task.tlsVersion, ftpDataResumed: nil, sha256: "", warnings: [])))
         case .failure(let error):
             done(.failure(Transfer.classify(error)))
         }
+    }
+
+    private func checkSample(whole: Bool) -> TransferFailure? {
+        guard let transformer else { return nil }
+        var output: [UInt8] = []
+        defer { for warning in transformer.warnings { onCSVWarning?(warning) } }
+        do {
+            if whole {
+                try transformer.push(sample, into: &output)
+                try transformer.finish(into: &output)
+            } else if let end = sample.lastIndex(of: UInt8(ascii: "\n")) {
+                try transformer.push(sample[...end], into: &output)
+            }
+            return nil
+        } catch {
+            return TransferFailure(reason: "CSV: \(error.message)", transient: false, retryAfter: nil)
+        }
+    }
+
+    /// `bytes 0-99/100`: the range ends where the body does.
+    static func reachesEnd(_ contentRange: String) -> Bool {
+        let parts = contentRange.split(separator: "/")
+        guard parts.count == 2, let total = Int(parts[1]),
+            let last = parts[0].split(separator: "-").last.flatMap({
+                Int($0)
+            })
+        else { return false }
+        return last + 1 >= total
     }
 }

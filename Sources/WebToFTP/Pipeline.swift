@@ -53,7 +53,7 @@
     private var queue: [SourceConfig] = []
     private var running: [String: Transfer] = [:]
     /// Sources between attempts, and their back-off timers.
-    private var waiting: [String: (source: SourceConfig, start: UInt64, timer: TimerID)] = [:]
+    private var waiting: [String: (source: SourceConfig, attempts: Int, start: UInt64, timer: TimerID)] = [:]
     var outcomes: [SourceOutcome] = []
     private(set) var cancelled: String?
     private var deadline: TimerID?
@@ -90,6 +90,7 @@
         pool = FTPSessionPool(
             loop: loop, ftp: ftp, options: options, log: log, trace: log.traceSink(protocol: "ftp", loop: loop))
         cleanup = Cleanup(pool: pool, log: log)
+        pool.onUnusable = { [unowned self] error in self.destinationFailed(error) }
     }
 
     /// The sources `only` names (all when it is empty), and the names of the others; an unknown name is an error.
@@ -219,8 +220,12 @@
             acquireSession: pool.acquire, releaseSession: pool.release,
             completion: { [unowned self] result in
                 self.running[source.name] = nil
-                if case .failure(let failure) = result, let orphan = failure.orphan { self.cleanup.noteOrphan(orphan) }
-                guard case .failure(let failure) = result, self.cancelled == nil,
+                var result = result
+                if case .failure(let failure) = result {
+                    if let orphan = failure.orphan { self.cleanup.noteOrphan(orphan) }
+                    if let dead = self.pool.unusable { result = .failure(Self.destinationFailure(dead)) }
+                }
+                guard case .failure(let failure) = result, self.cancelled == nil, !failure.destinationUnusable,
                     case .retry(let delay) = policy.decide(after: number, failure)
                 else {
                     self.record(source, attempts: number, start: start, result)
@@ -232,12 +237,35 @@
                     self.waiting[source.name] = nil
                     self.attempt(source, number: number + 1, start: start)
                 }
-                self.waiting[source.name] = (source, start, timer)
+                self.waiting[source.name] = (source, number, start, timer)
             })
         let log = self.log
         transfer.onCSVWarning = { warning in log.event(.warning, source: source.name, "csv", [("detail", warning)]) }
         running[source.name] = transfer
         transfer.start()
+    }
+
+    /// The FTP destination is unusable (see `FTPLoginGate`): every source without an outcome fails now with that
+    /// reason, and none is tried again. No upload can be under way: no login has succeeded.
+    private func destinationFailed(_ error: FTPError) {
+        let failure = Self.destinationFailure(error)
+        let now = MonotonicClock.monotonicNanoseconds()
+        for source in queue { record(source, attempts: 0, start: now, .failure(failure)) }
+        queue = []
+        for (_, waiter) in waiting.sorted(by: { $0.key < $1.key }) {
+            loop.cancelTimer(waiter.timer)
+            record(waiter.source, attempts: waiter.attempts, start: waiter.start, .failure(failure))
+        }
+        waiting = [:]
+        for transfer in running.values { transfer.cancel(failure.reason) }
+        advance()
+    }
+
+    static func destinationFailure(_ error: FTPError) -> TransferFailure {
+        var failure = TransferFailure(
+            reason: "the FTP destination is unusable: \(error)", transient: false, retryAfter: nil)
+        failure.destinationUnusable = true
+        return failure
     }
 
     /// Every source has its outcome: the run goes on to its clean-up, then closes.

@@ -37,6 +37,13 @@
         set { lines.echoToStderr = newValue }
     }
 
+    /// `--quiet`: only WARN and ERROR lines reach stderr (as `curl -sS` and `rclone -q` keep errors): a failed run
+    /// under systemd must still say why in the journal.
+    public var quiet: Bool {
+        get { lines.quiet }
+        set { lines.quiet = newValue }
+    }
+
     /// `attempt` lines on stderr too (`-v`).
     public var verbose: Bool {
         get { lines.verbose }
@@ -90,6 +97,7 @@ final class LogLines {
     let path: String?
     private let secrets: [String]
     var echoToStderr = true
+    var quiet = false
     var verbose = false
     /// Under trace, `attempt` lines reach stderr too, as under `verbose`.
     var trace = false
@@ -125,8 +133,15 @@ final class LogLines {
                 reportWriteFailure(error)
             }
         }
-        let attempt = event.level == .info && event.name.hasPrefix("attempt")
-        if echoToStderr && (verbose || trace || !attempt) { writeToStderr(line) }
+        if echoToStderr && showsOnStderr(event) { writeToStderr(line) }
+    }
+
+    private func showsOnStderr(_ event: RunEvent) -> Bool {
+        switch event.level {
+        case .warning, .error: return true
+        case .trace: return !quiet
+        case .info: return !quiet && (verbose || trace || !event.name.hasPrefix("attempt"))
+        }
     }
 
     func toStderr(_ event: RunEvent) { writeToStderr(format(event)) }

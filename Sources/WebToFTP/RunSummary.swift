@@ -34,6 +34,18 @@ public struct RunSummary: Sendable {
     public var succeeded: [SourceOutcome] { outcomes.filter { if case .success = $0.result { true } else { false } } }
     public var failed: [SourceOutcome] { outcomes.filter { if case .failure = $0.result { true } else { false } } }
     public var retried: Int { outcomes.filter { $0.attempts > 1 }.count }
+    /// Nothing was published because the FTP destination is unusable (see `TransferFailure.destinationUnusable`):
+    /// the CLI's exit code 4.
+    public var destinationUnusable: Bool {
+        succeeded.isEmpty
+            && outcomes.contains {
+                if case .failure(let failure) = $0.result {
+                    failure.destinationUnusable && !failure.interrupted
+                } else {
+                    false
+                }
+            }
+    }
 
     private var results: [TransferResult] { outcomes.compactMap { try? $0.result.get() } }
     public var bytesDownloaded: UInt64 { results.reduce(0) { $0 + $1.bytesIn } }

@@ -15,9 +15,14 @@ public struct TransferFailure: Error, Sendable, CustomStringConvertible {
     public var orphan: String?
     /// The run was cancelled (a signal, the task awaiting `Web2FTP.run`) before this source had its outcome.
     public var interrupted = false
+    /// The FTP destination is unusable (the run's first login failed for good: refused, TLS refused or not
+    /// trusted): the source was not tried, or stopped, and no further login was made.
+    public var destinationUnusable = false
 
-    /// As the log and the summary JSON name it: `interrupted`, `transient` or `permanent`.
-    public var failureClass: String { interrupted ? "interrupted" : transient ? "transient" : "permanent" }
+    /// As the log and the summary JSON name it: `interrupted`, `destination`, `transient` or `permanent`.
+    public var failureClass: String {
+        interrupted ? "interrupted" : destinationUnusable ? "destination" : transient ? "transient" : "permanent"
+    }
 
     @_spi(Internals) public init(reason: String, transient: Bool, retryAfter: Int64?, orphan: String? = nil) {
         self.reason = reason

@@ -227,7 +227,7 @@ enum RunCommand {
             problems += error.messages
         }
         guard problems.isEmpty, let ftp, let log else { return .failure(Problems(list: problems)) }
-        log.echoToStderr = !parsed.quiet
+        log.quiet = parsed.quiet
         log.onWriteFailure = { [unowned log] error in
             log.warnOnStderr("log_write_failed", [("path", error.path), ("reason", error.reason), ("run", "goes on")])
         }
@@ -288,7 +288,7 @@ enum RunCommand {
             if let signalled {
                 exitCode = signalled == SIGINT ? 130 : 143
             } else {
-                exitCode = summary.failed.isEmpty ? 0 : 1
+                exitCode = summary.failed.isEmpty ? 0 : summary.destinationUnusable ? 4 : 1
             }
             loop.stop()
         }

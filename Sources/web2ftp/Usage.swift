@@ -23,8 +23,10 @@ enum Usage {
           --retries N            retries after the first attempt (default 2)
           --at HH:MM[:SS]        schedule: run at this local time (repeatable; default 22:23)
           --run-now              schedule: also run once at start
-          --dry-run              check config, env, DNS, FTP login and each source; transfer nothing
-          --quiet                no log lines or progress on stderr (the log file gets every line)
+          --dry-run              check config, env, DNS, FTP login and each source (the CSV transform over its
+                                 first 64 KiB); upload nothing
+          --quiet                no progress and no INFO lines on stderr; WARN and ERROR lines (a failed
+                                 source and why, warnings) still go there; the log file gets every line
           -v, --verbose          more on stderr: each attempt too
           -vv, -v -v, --trace    also log each FTP command and reply, each HTTP request line and response head, at
                                  level TRACE: trace conn=N proto=ftp|http dir=>|< line="...", to the log file and
@@ -49,6 +51,9 @@ enum Usage {
         EXIT CODES
           0 all sources published   1 some sources failed
           2 usage or config error, or the lock file cannot be created: nothing ran
-          3 another run of this config is in progress   130 interrupted (SIGINT)   143 terminated (SIGTERM)
+          3 another run of this config is in progress
+          4 the FTP destination is unusable: the run's first login was refused (530), AUTH TLS was refused or the
+            server's certificate is not trusted; no further login was tried, nothing was published (--dry-run too)
+          130 interrupted (SIGINT)   143 terminated (SIGTERM)
         """
 }

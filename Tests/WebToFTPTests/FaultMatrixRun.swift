@@ -42,7 +42,7 @@ struct FaultMatrixTests {
             #expect(retries == expected, "retries: \(log)")
             outcome = "published after \(retries) retr\(retries == 1 ? "y" : "ies")"
         case .failed(let text):
-            #expect(run.status == 1, "\(log)")
+            #expect(run.status == row.failedStatus, "\(log)")
             #expect(landed.victim == nil, "nothing under the final name")
             let reason = log.split(separator: "\n").first { $0.contains("[victim] failed ") }.map(String.init) ?? ""
             #expect(reason.contains(text), "\(log)")

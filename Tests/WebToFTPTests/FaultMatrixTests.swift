@@ -35,6 +35,8 @@ struct FaultCase: CustomTestStringConvertible, Sendable {
     var host: String? = nil
     /// False where the fault takes the FTP server away for every source.
     var otherPublishes = true
+    /// The exit status of a row whose victim fails: 4 where the run's first login fails for good.
+    var failedStatus: Int32 = 1
     /// The victim's URL says https while the scripted server speaks plain TCP (it never answers the handshake).
     var httpsToPlain = false
     /// `sequential`, or `parallel`: both sources at once, each on its own FTP session.

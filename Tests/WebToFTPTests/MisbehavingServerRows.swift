@@ -22,6 +22,7 @@ extension FaultCase {
         }
         func ftp(
             _ phase: String, _ misbehaviour: String, _ expect: Expect, otherPublishes: Bool = true,
+            failedStatus: Int32 = 1,
             _ script: @escaping @Sendable (_ command: String, _ seen: Int) -> [ScriptedFTPServer.Step]?
         ) {
             var row = FaultCase(
@@ -40,6 +41,7 @@ extension FaultCase {
                 }, faults: [], expect: expect)
             row.misbehaviour = misbehaviour
             row.otherPublishes = otherPublishes
+            row.failedStatus = failedStatus
             rows.append(row)
         }
         let lying: @Sendable ([UInt8]) -> [ScriptedServer.Step] = { body in
@@ -123,18 +125,18 @@ extension FaultCase {
         }
         ftp(
             "FTP login", "a FEAT reply of 100,000 lines (capped at 1000)", .failed("longer than 1000 lines"),
-            otherPublishes: false
+            otherPublishes: false, failedStatus: 4
         ) { command, _ in
             command == "FEAT"
                 ? [.reply("211-Features:\r\n" + String(repeating: " X\r\n", count: 100_000) + "211 End")] : nil
         }
         ftp(
             "FTP login", "a reply line of 1 MiB (capped at 8 KiB)", .failed("longer than 8192 bytes"),
-            otherPublishes: false
+            otherPublishes: false, failedStatus: 4
         ) { command, _ in
             command == "FEAT" ? [.reply("211 " + String(repeating: "x", count: 1 << 20))] : nil
         }
-        ftp("FTP login", "530 to PASS", .failed("530"), otherPublishes: false) { command, _ in
+        ftp("FTP login", "530 to PASS", .failed("530"), otherPublishes: false, failedStatus: 4) { command, _ in
             command.hasPrefix("PASS") ? [.reply("530 Login incorrect.")] : nil
         }
         return rows

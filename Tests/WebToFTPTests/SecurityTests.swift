@@ -74,7 +74,12 @@ struct SecurityTests {
         #expect(Self.failure(log, "unknown_ca").contains("--cacert"), "the message says what to do")
     }
 
-    @Test("an FTPS server whose certificate is not trusted: every source fails at once, nothing retried or published")
+    @Test(
+        """
+        an FTPS server whose certificate is not trusted: every source fails at once (class=destination), nothing \
+        retried or published, exit 4
+        """
+    )
     func untrustedFTPServer() throws {
         let scenario = try Scenario("security-ftps")
         try scenario.writeConfig(
@@ -83,11 +88,11 @@ struct SecurityTests {
             """)
         let run = try scenario.run("sequential", ["--retries", "2"], trustTestCA: false)
         let log = scenario.log
-        #expect(run.status == 1, "\(log)")
+        #expect(run.status == 4, "\(log)")
         for name in ["a", "b"] {
             let line = Self.failure(log, name)
             #expect(
-                line.contains("class=permanent attempts=1") && line.contains("TLS verification of 127.0.0.1 failed"),
+                line.contains("class=destination attempts=0") && line.contains("TLS verification of 127.0.0.1 failed"),
                 "\(log)")
         }
         #expect(scenario.files.isEmpty)
@@ -106,7 +111,7 @@ struct SecurityTests {
         environment["FTPTARGET"] = "/out"
         let refused = try scenario.run("sequential", ["--retries", "1"], environment: environment)
         let commands = try await thread.onLoop { _ in server.object.commands }
-        #expect(refused.status == 1)
+        #expect(refused.status == 4, "AUTH TLS refused: the destination is unusable")
         #expect(Self.failure(scenario.log, "a").contains("AUTH TLS"), "\(scenario.log)")
         #expect(!commands.contains { $0.hasPrefix("USER") || $0.hasPrefix("PASS") }, "\(commands)")
         #expect(!commands.isEmpty && commands.allSatisfy { $0 == "AUTH TLS" || $0 == "QUIT" }, "\(commands)")
