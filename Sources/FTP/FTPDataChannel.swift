@@ -42,6 +42,8 @@ final class FTPDataConnector {
     /// data connection. vsftpd only asks that a data connection resume *a* session of this client, and under TLS 1.3
     /// each ticket resumes once: every data connection spends a fresh one (a TLS 1.2 session is reused as it is).
     private var unspentSessions: [TLSSession] = []
+    /// The server sent this client a session ticket at some point: it resumes sessions.
+    private var receivedTickets = false
 
     init(
         control: FTPControlChannel, connectTimeoutMS: Int, trustPassiveAddress: Bool, context: TLSContext?
@@ -69,7 +71,19 @@ final class FTPDataConnector {
 
     /// Keeps the sessions a data connection received, for later data connections.
     func harvest(_ sessions: [TLSSession]) {
-        unspentSessions += sessions.filter(\.isResumable)
+        let resumable = sessions.filter(\.isResumable)
+        if !resumable.isEmpty { receivedTickets = true }
+        unspentSessions += resumable
+    }
+
+    /// No session of this client is left for the next data connection to resume, although the server does resume
+    /// them. proftpd under TLS 1.3 sends two tickets at login, none on data connections, and takes each once: the
+    /// third data connection could resume nothing, and proftpd (like any server that requires reuse) refuses that
+    /// with 425. A new login gets fresh tickets. A server that never sent one (pure-ftpd) does not require reuse.
+    func resumptionExhausted() -> Bool {
+        guard context != nil else { return false }
+        harvest(control.takeReceivedSessions())
+        return receivedTickets && unspentSessions.isEmpty && control.resumableSession == nil
     }
 
     /// The session the next data connection offers.

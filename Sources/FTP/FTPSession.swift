@@ -116,6 +116,9 @@ public final class FTPSession {
     }
 
     public var isUsable: Bool { control.isIdle }
+    /// The next data connection could resume no TLS session of this client (see
+    /// `FTPDataConnector.resumptionExhausted`): a server that requires reuse would refuse it; log in again instead.
+    @_spi(Internals) public var dataResumptionExhausted: Bool { dataConnector.resumptionExhausted() }
     var deadError: FTPError? { control.failure }
     public var isTLS: Bool { tlsVersion != nil }
     var host: String { configuration.host }

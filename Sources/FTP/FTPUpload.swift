@@ -109,7 +109,7 @@ public final class FTPUpload: FTPControlChannelUser, FTPMachineDriver {
         case .abortData:
             closeData()
         case .abortTransfer:
-            closeData()
+            closeDataCleanly()
             control.sendAbort { [weak self] reply in self?.step(.reply(reply)) }
         case .published(let result):
             finish(.success(result))
@@ -151,6 +151,16 @@ public final class FTPUpload: FTPControlChannelUser, FTPMachineDriver {
     private func closeData() {
         data?.close()
         data = nil
+    }
+
+    /// Ends the data connection of a cancelled transfer with close_notify, not a bare close: a server that sees a bare
+    /// close forgets the TLS session, and its tickets are then the only ones left to this client — proftpd refuses
+    /// the next data connection that resumes none of the control connection's sessions (425), vsftpd drops the
+    /// session. The bytes sent so far land in the temporary file, which the cancel deletes.
+    private func closeDataCleanly() {
+        guard let data else { return }
+        self.data = nil
+        data.finish(timeoutMS: 1_000) { _ in }
     }
 
     /// Closes the data connection of a transfer cut short: the final reply to STOR (426, 451 …) is still to come,

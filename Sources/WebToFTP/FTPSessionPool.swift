@@ -25,6 +25,8 @@ final class FTPSessionPool {
     private var state = State.open
     private var idle: [FTPSession] = []
     private(set) var loginsUnderWay = 0
+    /// Sessions retired while the run goes on (their TLS tickets spent), still saying goodbye.
+    private var retiring = 0
     private var gate = FTPLoginGate()
     /// Askers waiting for the first login to end, or for a session once the server's session limit is reached.
     private var waiting: [(Result<FTPSession, FTPError>) -> Void] = []
@@ -58,8 +60,8 @@ final class FTPSessionPool {
     /// the first login, or for a session to come back). Its first success logs the server's warnings and `ftp_login`.
     func acquire(_ done: @escaping (Result<FTPSession, FTPError>) -> Void) {
         while let session = idle.popLast() {
-            if session.isUsable { return lend(session, to: done) }
-            session.close()
+            if session.isUsable && !session.dataResumptionExhausted { return lend(session, to: done) }
+            retire(session)
         }
         switch gate.admit(sessions: idle.count + lent + loginsUnderWay) {
         case .login:
@@ -137,12 +139,25 @@ final class FTPSessionPool {
     /// usable, else closed.
     func release(_ session: FTPSession) {
         lent -= 1
-        guard case .open = state, session.isUsable else {
-            session.close()
+        guard case .open = state, session.isUsable, !session.dataResumptionExhausted else {
+            retire(session)
             return wakeWaiting()
         }
         if !waiting.isEmpty { return lend(session, to: waiting.removeFirst()) }
         idle.append(session)
+    }
+
+    /// A session not kept: a live one says goodbye (QUIT) — one whose TLS tickets are spent is still logged in — a
+    /// dead or busy one is closed.
+    private func retire(_ session: FTPSession) {
+        guard session.isUsable else { return session.close() }
+        retiring += 1
+        // The closure holds the session until its QUIT is answered; closing the pool waits for it.
+        session.quit {
+            withExtendedLifetime(session) {}
+            self.retiring -= 1
+            self.closeIfDone()
+        }
     }
 
     /// The run was cancelled: no session is kept from now on.
@@ -181,7 +196,9 @@ final class FTPSessionPool {
     }
 
     private func closeIfDone() {
-        guard case .closing(let quitting, let then) = state, quitting == 0, loginsUnderWay == 0 else { return }
+        guard case .closing(let quitting, let then) = state, quitting == 0, loginsUnderWay == 0, retiring == 0 else {
+            return
+        }
         state = .closed
         then()
     }

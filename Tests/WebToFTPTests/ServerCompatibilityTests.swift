@@ -55,4 +55,25 @@ struct ServerCompatibilityTests {
             #expect(!scenario.log.contains(TestEnv.ftpPassword))
         }
     }
+
+    @Test(
+        "a sequential run of six files publishes each at its first attempt: a session whose TLS tickets are spent is replaced before its next data connection (proftpd under TLS 1.3 gives two)",
+        arguments: FTPServerUnderTest.all)
+    func manyFilesOneWorker(server: FTPServerUnderTest) throws {
+        try TestEnv.requireServer(port: server.port, server.name)
+        let scenario = try Scenario("compat-many-\(server.name)")
+        try FileManager.default.createDirectory(atPath: scenario.target, withIntermediateDirectories: true)
+        _ = chown(
+            scenario.target, getpwnam(TestEnv.ftpUser)?.pointee.pw_uid ?? 0,
+            getpwnam(TestEnv.ftpUser)?.pointee.pw_gid ?? 0)
+        let sources = (1...6).map { "\"f\($0)\": {\"URL\": \"\(http)/small.csv\"}" }
+        try scenario.writeConfig("{\(sources.joined(separator: ", "))}")
+        var environment = scenario.environment
+        environment["FTPHOST"] = "localhost:\(server.port)"
+        if server.homeIsRoot { environment["FTPTARGET"] = "/" + scenario.targetName }
+        let run = try scenario.run("sequential", environment: environment)
+        #expect(run.status == 0, "\(server.name): \(run.error)\n\(scenario.log)")
+        #expect(scenario.files == (1...6).map { "f\($0).csv" }, "\(server.name)")
+        #expect(!scenario.log.contains(" retry "), "\(server.name): a file needed a second attempt\n\(scenario.log)")
+    }
 }
