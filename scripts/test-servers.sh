@@ -135,6 +135,13 @@ EOF
   rm -f "$c/pureftpd.passwd" "$c/pureftpd.pdb"
   printf '%s\n%s\n' "$W2F_FTP_PASS" "$W2F_FTP_PASS" | "$root/usr/bin/pure-pw" useradd "$W2F_FTP_USER" \
     -u "$W2F_FTP_USER" -g "$W2F_FTP_USER" -d "$DIR/ftp-home" -f "$c/pureftpd.passwd" -m -F "$c/pureftpd.pdb" >/dev/null
+  # pure-pw hashes with argon2id at t=1023: about a second of CPU per login, and tens of seconds when the parallel
+  # tests load both cores (logins then time out). A SHA-512 crypt hash (glibc checks it in milliseconds) instead.
+  local hash
+  hash=$(openssl passwd -6 "$W2F_FTP_PASS")
+  awk -F: -v OFS=: -v h="$hash" '{ $2 = h; print }' "$c/pureftpd.passwd" > "$c/pureftpd.passwd.new"
+  mv "$c/pureftpd.passwd.new" "$c/pureftpd.passwd"
+  "$root/usr/bin/pure-pw" mkdb "$c/pureftpd.pdb" -f "$c/pureftpd.passwd"
 }
 
 make_certificates() {
