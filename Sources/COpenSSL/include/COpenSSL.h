@@ -36,6 +36,9 @@ static inline void cssl_ctx_set_default_options(SSL_CTX *ctx) {
     // retries because the caller hands us a fresh view each time.
     SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
 }
+static inline int cssl_lookup_add_dir(X509_LOOKUP *lookup, const char *directories) {
+    return X509_LOOKUP_add_dir(lookup, directories, X509_FILETYPE_PEM);
+}
 static inline int cssl_set_app_data(SSL *ssl, void *data) { return SSL_set_app_data(ssl, data); }
 static inline void *cssl_get_app_data(const SSL *ssl) { return SSL_get_app_data(ssl); }
 static inline long cssl_bio_set_mem_eof_return(BIO *bio, int value) { return BIO_set_mem_eof_return(bio, value); }
