@@ -88,6 +88,8 @@ public final class HTTPClient {
     }
 
     @_spi(Internals) public var idleConnectionCount: Int { pool.idleCount }
+    /// The bytes of buffers each idle pooled connection holds (see `ByteStream.role`).
+    @_spi(Internals) public var idleConnectionBufferBytes: [Int] { pool.idleBufferBytes }
 
     /// The TLS context, made on first use: SSL_CTX_new costs ≈ 1 ms a plain-HTTP run need not pay.
     func tlsContext() -> Result<TLSContext, TLSError> {
