@@ -98,7 +98,7 @@ public final class FTPSession {
         var tlsContext = context
         if configuration.security != .none && tlsContext == nil {
             do {
-                tlsContext = try TLSContext(configuration.tls)
+                tlsContext = try TLSContext.shared(configuration.tls)
             } catch {
                 loop.scheduleTimer(afterMilliseconds: 0) {
                     completion(.failure(.tls(host: configuration.host, error)))

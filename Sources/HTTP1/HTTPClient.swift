@@ -96,7 +96,7 @@ public final class HTTPClient {
         if let context { return context }
         let made: Result<TLSContext, TLSError>
         do {
-            made = .success(try TLSContext(configuration.tls))
+            made = .success(try TLSContext.shared(configuration.tls))
         } catch {
             made = .failure(error)
         }

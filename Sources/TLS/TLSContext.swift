@@ -1,4 +1,5 @@
 internal import COpenSSL
+@_spi(Internals) import Reactor
 
 /// An OpenSSL SSL_CTX configured once from a `TLSConfiguration` and then shared by every connection made with it
 /// (SSL_CTX_new costs ≈ 1 ms: make one context per configuration, not per connection). Its CAs come from the
@@ -22,6 +23,43 @@ public final class TLSContext: @unchecked Sendable {
     }
 
     deinit { SSL_CTX_free(context) }
+
+    /// One client context per distinct configuration for the whole process (the HTTP client and the FTP sessions of a
+    /// run share it, and so do the runs of a `schedule`): SSL_CTX_new alone costs ≈ 3 M instructions.
+    @_spi(Internals) public static func shared(_ configuration: TLSConfiguration) throws(TLSError) -> TLSContext {
+        let key = SharedKey(configuration)
+        return try sharedContexts.withLock { (contexts) throws(TLSError) -> TLSContext in
+            if let index = contexts.firstIndex(where: { $0.key == key }) {
+                let entry = contexts.remove(at: index)
+                contexts.append(entry)
+                return entry.context
+            }
+            let context = try TLSContext(configuration)
+            contexts.append((key, context))
+            if contexts.count > TrustStore.configuredLimit { contexts.removeFirst() }
+            return context
+        }
+    }
+
+    private struct SharedKey: Equatable, Sendable {
+        var trust: TrustStore.Key
+        var verification: TLSConfiguration.Verification
+        var minimumVersion: TLSConfiguration.Version
+        var maximumVersion: TLSConfiguration.Version?
+        var groups: String
+        var server: Bool
+
+        init(_ configuration: TLSConfiguration) {
+            trust = TrustStore.Key(configuration)
+            verification = configuration.verification
+            minimumVersion = configuration.minimumVersion
+            maximumVersion = configuration.maximumVersion
+            groups = configuration.groups
+            server = configuration.certificateChainFile != nil
+        }
+    }
+
+    private static let sharedContexts = LockedValue<[(key: SharedKey, context: TLSContext)]>([])
 
     /// Loads the CAs `configuration` trusts into the process-wide store that its contexts will share, or says why
     /// they do not load: for checking `--cacert` up front, without making a context.

@@ -22,6 +22,13 @@ final class TrustStore: @unchecked Sendable {
         var file: String?
         var fileIdentity: FileIdentity?
         var pem: [UInt8]?
+
+        init(_ configuration: TLSConfiguration) {
+            system = configuration.trustSystemStore
+            file = configuration.additionalCAFile
+            fileIdentity = configuration.additionalCAFile.flatMap { File.identity(of: $0) }
+            pem = configuration.additionalCAPEM
+        }
     }
 
     private struct Cache: Sendable {
@@ -36,10 +43,7 @@ final class TrustStore: @unchecked Sendable {
 
     /// The store for `configuration`; nil when it trusts nothing (the context's own empty store does).
     static func forConfiguration(_ configuration: TLSConfiguration) throws(TLSError) -> TrustStore? {
-        let key = Key(
-            system: configuration.trustSystemStore, file: configuration.additionalCAFile,
-            fileIdentity: configuration.additionalCAFile.flatMap { File.identity(of: $0) },
-            pem: configuration.additionalCAPEM)
+        let key = Key(configuration)
         return try cache.withLock { (cache) throws(TLSError) -> TrustStore? in
             if key.file == nil && key.pem == nil {
                 guard key.system else { return nil }

@@ -53,7 +53,7 @@ final class FTPSessionPool {
             if session.isUsable { return done(.success(session)) }
             session.close()
         }
-        if context == nil && ftp.security != .none { context = try? TLSContext(options.tls) }
+        if context == nil && ftp.security != .none { context = try? TLSContext.shared(options.tls) }
         loginsUnderWay += 1
         FTPSession.connect(loop: loop, configuration: configuration, context: context) { result in
             // Strong: the pool lives until its last login has ended (`close` waits for it).
