@@ -3,13 +3,14 @@
 # same loopback servers, plus the hot-path micro-benchmarks (MB/s, and instructions per byte under callgrind).
 # Budget: ~30 min (the first run also generates ~3.5 GiB of data, ~1 min); `--quick` (2 runs, 200 small files, no
 # 2 GiB case) ~8 min. Figures on a shared 2-core VM are noisy: compare the ratios measured in one run.
-# usage: scripts/bench.sh [--quick] [--markdown FILE] [--runs N] [--no-micro] [--only-micro]
+# usage: scripts/bench.sh [--quick] [--markdown FILE] [--runs N] [--no-micro] [--only-micro] [--only-one-file]
+# (--only-one-file: the whole-process CPU of one small file, web2ftp against curl download + curl upload, ~1 min)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
 
-quick=() markdown=() runs=() micro=1 compare=1
+quick=() markdown=() runs=() only=() micro=1 compare=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=(--quick) ;;
@@ -17,7 +18,8 @@ while [ $# -gt 0 ]; do
     --runs) runs=(--runs "$2"); shift ;;
     --no-micro) micro= ;;
     --only-micro) compare= ;;
-    *) echo "usage: scripts/bench.sh [--quick] [--markdown FILE] [--runs N] [--no-micro] [--only-micro]" >&2; exit 2 ;;
+    --only-one-file) only=(--only one-file); micro= ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--markdown FILE] [--runs N] [--no-micro] [--only-micro] [--only-one-file]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -57,5 +59,5 @@ if [ -n "$compare" ]; then
   echo "== data (deterministic; kept between runs)"
   "$bench" gen "$W2F_TEST_DIR/www" "${quick[@]}"
   export W2F_BENCH_WEB2FTP="$root/.build-static/bench/web2ftp"
-  "$bench" compare "${quick[@]}" "${runs[@]}" "${markdown[@]}"
+  "$bench" compare "${quick[@]}" "${runs[@]}" "${markdown[@]}" "${only[@]}"
 fi

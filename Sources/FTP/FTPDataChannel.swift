@@ -165,6 +165,8 @@ final class FTPDataChannel: ByteStreamDelegate {
                 self.stream = tls
                 tls.delegate = self
                 tls.fullRecords = self.fullRecords
+                // An upload's ciphertext leaves in large sends; a listing is small.
+                if self.fullRecords { tls.role = .sending }
                 self.delegate?.dataChannelIsReady(self)
             }
         }

@@ -93,7 +93,7 @@ public final class FTPSession {
 
     deinit { loop.removeCloseHook(closeHook) }
 
-    /// Connects and logs in. `context` lets many sessions share one TLS context (CA loading costs milliseconds);
+    /// Connects and logs in. `context` lets many sessions share one TLS context (SSL_CTX_new costs ≈ 1 ms);
     /// nil makes one from `configuration.tls`.
     public static func connect(
         loop: EventLoop, configuration: Configuration, context: TLSContext? = nil,
@@ -103,7 +103,7 @@ public final class FTPSession {
         var tlsContext = context
         if configuration.security != .none && tlsContext == nil {
             do {
-                tlsContext = try TLSContext(configuration.tls)
+                tlsContext = try TLSContext.shared(configuration.tls)
             } catch {
                 loop.scheduleTimer(afterMilliseconds: 0) {
                     completion(.failure(.tls(host: configuration.host, error)))

@@ -45,6 +45,8 @@ final class ConnectionPool {
     }
 
     var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
+    /// The buffers the idle connections hold, one figure per connection.
+    var idleBufferBytes: [Int] { idle.values.flatMap { $0.map(\.heldBufferBytes) } }
 
     func closeAll() {
         closed = true
@@ -79,6 +81,8 @@ private final class IdleConnection: ByteStreamDelegate {
         stream.resumeReading()
         timer = loop.scheduleTimer(afterMilliseconds: lifetimeMS) { [weak self] in self?.expire() }
     }
+
+    var heldBufferBytes: Int { stream?.heldBufferBytes ?? 0 }
 
     func release() -> any ByteStream {
         if let timer { loop.cancelTimer(timer) }

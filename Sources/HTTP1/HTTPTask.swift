@@ -314,6 +314,10 @@ public final class HTTPTask {
         }
         self.head = head
         state = .streaming
+        // A body of more than a couple of reads streams through the large buffers; the pool takes the stream back
+        // small (`releaseStream`).
+        let length = head.headers["Content-Length"].flatMap { Int($0) } ?? Int.max
+        if length > 16 * 1024 { stream?.role = .receiving }
         delegate?.task(self, didReceiveHead: head)
         if case .finished = state { return false }
         return !paused
@@ -441,6 +445,7 @@ public final class HTTPTask {
         guard let stream else { return }
         self.stream = nil
         if keepAlive && pending.isEmpty, let key = poolKey {
+            stream.role = .control
             client.pool.put(stream, key: key, connection: connection)
         } else {
             stream.close()

@@ -19,6 +19,16 @@
     }
 }
 
+/// See `ByteStream.role`.
+@_spi(Internals) public enum StreamRole: Sendable {
+    /// Commands and replies, request and response heads, or nothing (idle in a pool).
+    case control
+    /// A body or a download streaming in: large reads, and large decrypted chunks.
+    case receiving
+    /// An upload streaming out: ciphertext leaves in large sends.
+    case sending
+}
+
 /// Receives a stream's events on the loop thread. After the owner calls `close()`, no further events arrive.
 @_spi(Internals) public protocol ByteStreamDelegate: AnyObject {
     /// Bytes arrived. The buffer is valid only during the call: copy what must outlive it.
@@ -62,6 +72,14 @@
     /// For bulk senders (the FTP data channel): a TLS layer cuts writes into full records and holds a partial one
     /// until more comes or the output is shut down. No effect on a stream without TLS.
     var fullRecords: Bool { get set }
+
+    /// What the stream is used for now, which sizes its buffers: small ones (≤ 16 KiB in all, TLS included) for a
+    /// control connection or an idle pooled one; large ones only while a transfer is in flight, given back when the
+    /// role returns to `.control`. A change made while the stream is delivering bytes takes effect after the call.
+    var role: StreamRole { get set }
+    /// The bytes of buffers this stream and the layers below it hold now (TLS: the memory BIOs' capacity included),
+    /// for the tests and figures that hold `role` to its promise.
+    var heldBufferBytes: Int { get }
 
     /// Queues `bytes` for sending (copying what cannot be sent at once).
     func write(_ bytes: UnsafeRawBufferPointer)

@@ -178,6 +178,29 @@ import Glibc
 
     /// An environment variable, through the same layer (the lock's runtime directory).
     public static func environment(_ name: String) -> String? { Sys.environment(name) }
+
+    /// What tells one version of a file from another (device, inode, size, modification time), nil when it cannot
+    /// be had: a cache keyed by path notices a file replaced or rewritten since (a renewed CA file).
+    public static func identity(of path: String) -> FileIdentity? {
+        guard let status = Sys.status(path) else { return nil }
+        return FileIdentity(
+            device: UInt64(status.st_dev), inode: UInt64(status.st_ino), size: Int64(status.st_size),
+            modified: Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec))
+    }
+
+    /// Whether any entry's name in `directory` passes `test` (stopping at the first); nil when the directory cannot
+    /// be read.
+    public static func directoryContains(_ directory: String, where test: (UnsafePointer<CChar>) -> Bool) -> Bool? {
+        Sys.directoryContains(directory, where: test)
+    }
+}
+
+/// See `File.identity(of:)`.
+@_spi(Internals) public struct FileIdentity: Hashable, Sendable {
+    public var device: UInt64
+    public var inode: UInt64
+    public var size: Int64
+    public var modified: Int64
 }
 
 /// A file call that failed: which call, on which path, with which errno.

@@ -137,6 +137,25 @@ enum Sys {
         getenv(name).map { String(cString: $0) }
     }
 
+    /// stat(2) of `path` (links followed), nil when it cannot be had.
+    static func status(_ path: String) -> stat? {
+        var result = stat()
+        return stat(path, &result) == 0 ? result : nil
+    }
+
+    /// Whether any entry of `directory` passes `test`; nil when the directory cannot be read. Stops at the first.
+    static func directoryContains(_ directory: String, where test: (UnsafePointer<CChar>) -> Bool) -> Bool? {
+        guard let handle = opendir(directory) else { return nil }
+        defer { closedir(handle) }
+        while let entry = readdir(handle) {
+            let found = withUnsafePointer(to: &entry.pointee.d_name) { name in
+                name.withMemoryRebound(to: CChar.self, capacity: 256) { test($0) }
+            }
+            if found { return true }
+        }
+        return false
+    }
+
     // MARK: epoll, eventfd, signalfd
 
     static func epollCreate() throws(ReactorError) -> Int32 {

@@ -2,8 +2,12 @@ import Glibc
 
 /// Buffer and watermark sizes for a connection.
 @_spi(Internals) public struct StreamLimits: Sendable {
-    /// Bytes read per read(2); one buffer per connection, reused for every read.
+    /// Bytes read per read(2) while the connection receives a transfer (`StreamRole.receiving`); one buffer per
+    /// connection, reused for every read.
     public var readBufferSize: Int
+    /// Bytes read per read(2) in any other role: replies and heads are small, and an idle connection should hold
+    /// little.
+    public static let controlReadBufferSize = 4 * 1024
     /// Above this many queued bytes, `isWritable` turns false.
     public var highWatermark: Int
     /// Once the queue drains to this, the delegate hears `streamDidBecomeWritable`.
@@ -36,6 +40,11 @@ import Glibc
     private var owesWritable = false
     private var pendingFailure: TimerID?
     private var registered = true
+    /// The delegate is handling a read: `readBuffer` must stay where it is until it returns.
+    private var delivering = false
+    public var role = StreamRole.control {
+        didSet { if !delivering { fitReadBuffer() } }
+    }
 
     /// Takes ownership of `fd`, a connected nonblocking socket, and registers it on `loop`.
     public init(loop: EventLoop, adopting fd: Int32, limits: StreamLimits = StreamLimits()) throws(ReactorError) {
@@ -53,7 +62,7 @@ import Glibc
         self.limits = limits
         self.peer = peer
         self.local = local
-        readBuffer = .allocate(byteCount: limits.readBufferSize, alignment: 16)
+        readBuffer = .allocate(byteCount: min(limits.readBufferSize, StreamLimits.controlReadBufferSize), alignment: 16)
         do {
             try loop.register(fd, interest: .read, handler: self)
         } catch {
@@ -68,6 +77,16 @@ import Glibc
         readBuffer.deallocate()
     }
 
+    /// Reallocates the read buffer at the size the role asks for, if it is not that already.
+    private func fitReadBuffer() {
+        let wanted =
+            role == .receiving ? limits.readBufferSize : min(limits.readBufferSize, StreamLimits.controlReadBufferSize)
+        guard readBuffer.count != wanted else { return }
+        readBuffer.deallocate()
+        readBuffer = .allocate(byteCount: wanted, alignment: 16)
+    }
+
+    public var heldBufferBytes: Int { readBuffer.count }
     public var isOpen: Bool { fd >= 0 }
     public var description: String {
         "TCPConnection(\(local) → \(peer), delegate: \(delegate.map { "\(type(of: $0))" } ?? "none"))"
@@ -179,8 +198,12 @@ import Glibc
                 delegate?.stream(self, didEnd: .eof)
                 return
             case .processed(let count):
+                let filled = count == readBuffer.count
+                delivering = true
                 delegate?.stream(self, didRead: UnsafeRawBufferPointer(rebasing: readBuffer[..<count]))
-                if count < readBuffer.count { return }
+                delivering = false
+                fitReadBuffer()
+                if !filled { return }
             }
         }
     }

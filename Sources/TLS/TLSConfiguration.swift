@@ -14,7 +14,8 @@ public struct TLSConfiguration: Sendable {
     }
 
     public var verification: Verification = .full
-    /// Trust the system's CA store (/etc/ssl/certs via OpenSSL's default paths).
+    /// Trust the system's CAs: OpenSSL's hashed directory (/etc/ssl/certs, or SSL_CERT_DIR), each CA read when a chain
+    /// needs it; the bundle file (SSL_CERT_FILE) only where no hashed directory exists or when named outside one.
     public var trustSystemStore = true
     /// A PEM file of further CAs, *added* to the system store, so that public HTTPS sources and a privately signed
     /// FTPS server work in one run.

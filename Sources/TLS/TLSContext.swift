@@ -1,7 +1,9 @@
 internal import COpenSSL
+@_spi(Internals) import Reactor
 
 /// An OpenSSL SSL_CTX configured once from a `TLSConfiguration` and then shared by every connection made with it
-/// (loading the CA store costs milliseconds: make one context per configuration, not per connection).
+/// (SSL_CTX_new costs ≈ 1 ms: make one context per configuration, not per connection). Its CAs come from the
+/// process-wide `TrustStore` for its configuration.
 /// @unchecked Sendable: the SSL_CTX is only changed inside init; OpenSSL allows SSL_new on a configured context from
 /// any thread.
 public final class TLSContext: @unchecked Sendable {
@@ -21,6 +23,54 @@ public final class TLSContext: @unchecked Sendable {
     }
 
     deinit { SSL_CTX_free(context) }
+
+    /// One client context per distinct configuration for the whole process (the HTTP client and the FTP sessions of a
+    /// run share it, and so do the runs of a `schedule`): SSL_CTX_new alone costs ≈ 3 M instructions.
+    @_spi(Internals) public static func shared(_ configuration: TLSConfiguration) throws(TLSError) -> TLSContext {
+        let key = SharedKey(configuration)
+        return try sharedContexts.withLock { (contexts) throws(TLSError) -> TLSContext in
+            if let index = contexts.firstIndex(where: { $0.key == key }) {
+                let entry = contexts.remove(at: index)
+                contexts.append(entry)
+                return entry.context
+            }
+            let context = try TLSContext(configuration)
+            contexts.append((key, context))
+            if contexts.count > TrustStore.configuredLimit { contexts.removeFirst() }
+            return context
+        }
+    }
+
+    private struct SharedKey: Equatable, Sendable {
+        var trust: TrustStore.Key
+        var verification: TLSConfiguration.Verification
+        var minimumVersion: TLSConfiguration.Version
+        var maximumVersion: TLSConfiguration.Version?
+        var groups: String
+        var server: Bool
+
+        init(_ configuration: TLSConfiguration) {
+            trust = TrustStore.Key(configuration)
+            verification = configuration.verification
+            minimumVersion = configuration.minimumVersion
+            maximumVersion = configuration.maximumVersion
+            groups = configuration.groups
+            server = configuration.certificateChainFile != nil
+        }
+    }
+
+    private static let sharedContexts = LockedValue<[(key: SharedKey, context: TLSContext)]>([])
+
+    /// Loads the CAs `configuration` trusts into the process-wide store that its contexts will share, or says why
+    /// they do not load: for checking `--cacert` up front, without making a context.
+    @_spi(Internals) public static func loadTrust(_ configuration: TLSConfiguration) throws(TLSError) {
+        _ = try TrustStore.forConfiguration(configuration)
+    }
+
+    /// Whether both contexts verify against the very same certificate store (what `TrustStore` shares).
+    @_spi(Internals) public func sharesTrust(with other: TLSContext) -> Bool {
+        SSL_CTX_get_cert_store(context) == SSL_CTX_get_cert_store(other.context)
+    }
 
     private func configure() throws(TLSError) {
         cssl_ctx_set_default_options(context)
@@ -51,17 +101,8 @@ public final class TLSContext: @unchecked Sendable {
         case .insecureNoVerification:
             SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
         }
-        if configuration.trustSystemStore {
-            guard SSL_CTX_set_default_verify_paths(context) == 1 else {
-                throw .configuration("cannot load the system CA store: \(OpenSSLErrors.drain())")
-            }
-        }
-        if let file = configuration.additionalCAFile {
-            guard SSL_CTX_load_verify_locations(context, file, nil) == 1 else {
-                throw .configuration("cannot load CA file '\(file)': \(OpenSSLErrors.drain())")
-            }
-        }
-        if let pem = configuration.additionalCAPEM { try trust(pem: pem) }
+        // The process-wide store for this trust (see TrustStore): no CA is parsed here.
+        if let trust = try TrustStore.forConfiguration(configuration) { SSL_CTX_set1_cert_store(context, trust.store) }
         cssl_ctx_set_client_session_cache(context)
         SSL_CTX_sess_set_new_cb(
             context,
@@ -71,31 +112,6 @@ public final class TLSContext: @unchecked Sendable {
                 engine.sessionArrived(TLSSession(taking: session))
                 return 1
             })
-    }
-
-    /// Adds the certificates in `pem` to the context's trust store, up to the first that does not parse; none at all
-    /// is a configuration error (a CA that silently did not load would only show up as an unknown CA later).
-    private func trust(pem: [UInt8]) throws(TLSError) {
-        guard let store = SSL_CTX_get_cert_store(context) else {
-            throw .configuration("cannot add the CA PEM: no certificate store")
-        }
-        OpenSSLErrors.clear()
-        let added: Int? = pem.withUnsafeBytes { bytes in
-            guard let bio = BIO_new_mem_buf(bytes.baseAddress, Int32(clamping: bytes.count)) else { return nil }
-            defer { BIO_free(bio) }
-            var count = 0
-            while let certificate = PEM_read_bio_X509(bio, nil, nil, nil) {
-                defer { X509_free(certificate) }
-                guard X509_STORE_add_cert(store, certificate) == 1 else { return nil }
-                count += 1
-            }
-            return count
-        }
-        // The reading ends on "no start line" at the end of the text: an error only when nothing was read.
-        let detail = OpenSSLErrors.drain()
-        guard let added, added > 0 else {
-            throw .configuration("cannot load the CA PEM (\(pem.count) bytes): \(detail)")
-        }
     }
 
     private func configureServer() throws(TLSError) {

@@ -20,13 +20,15 @@ internal import COpenSSL
     }
 
     let ssl: OpaquePointer
-    private let input: OpaquePointer
-    private let output: OpaquePointer
+    private var input: OpaquePointer
+    private var output: OpaquePointer
     private let context: TLSContext
     /// The name the peer must prove (client side) or a label for messages (server side).
     public let host: String
     private var inputEnded = false
     private var outputBuffer: UnsafeMutableRawBufferPointer?
+    /// Ciphertext leaves in large chunks (an upload): see `takeOutput`.
+    public var bulkOutput = false
     /// The newest resumable session the peer gave us (TLS 1.3 tickets arrive after the handshake, inside reads).
     public private(set) var latestSession: TLSSession?
     /// Every session the peer gave us and nobody took yet (see `takeReceivedSessions`).
@@ -121,16 +123,51 @@ internal import COpenSSL
 
     public var hasOutput: Bool { cssl_bio_pending(output) > 0 }
 
-    /// Passes every pending ciphertext byte to `body`, in chunks of up to 272 KiB from one reused buffer: sixteen
-    /// full records and their overhead, so that a 256 KiB write leaves in one send.
+    /// Passes every pending ciphertext byte to `body`, in chunks from one reused buffer: with `bulkOutput`, up to
+    /// 272 KiB (sixteen full records and their overhead, so that a 256 KiB write leaves in one send), else 4 KiB
+    /// (commands, requests, handshake flights).
     public func takeOutput(_ body: (UnsafeRawBufferPointer) -> Void) {
+        let size = bulkOutput ? 272 * 1024 : 4 * 1024
+        if let buffer = outputBuffer, buffer.count != size {
+            buffer.deallocate()
+            outputBuffer = nil
+        }
         while cssl_bio_pending(output) > 0 {
-            let buffer = outputBuffer ?? .allocate(byteCount: 272 * 1024, alignment: 16)
+            let buffer = outputBuffer ?? .allocate(byteCount: size, alignment: 16)
             outputBuffer = buffer
             let count = BIO_read(output, buffer.baseAddress, Int32(buffer.count))
             guard count > 0 else { return }
             body(UnsafeRawBufferPointer(rebasing: buffer[..<Int(count)]))
         }
+    }
+
+    /// The output chunk buffer and the memory BIOs' capacity.
+    var heldBufferBytes: Int {
+        (outputBuffer?.count ?? 0) + Int(cssl_bio_capacity(input)) + Int(cssl_bio_capacity(output))
+    }
+
+    /// Gives back what a transfer grew: the output chunk buffer, and the memory BIOs, which keep the capacity of the
+    /// largest chunk they ever held (swapped for fresh ones, only while both are empty and the handshake is done).
+    /// OpenSSL's own record buffers go by themselves (SSL_MODE_RELEASE_BUFFERS).
+    /// False when the BIOs could not be swapped yet.
+    @discardableResult
+    public func releaseBuffers() -> Bool {
+        outputBuffer?.deallocate()
+        outputBuffer = nil
+        guard SSL_is_init_finished(ssl) == 1, cssl_bio_pending(input) == 0, cssl_bio_pending(output) == 0,
+            let freshInput = BIO_new(BIO_s_mem())
+        else { return false }
+        guard let freshOutput = BIO_new(BIO_s_mem()) else {
+            BIO_free(freshInput)
+            return false
+        }
+        _ = cssl_bio_set_mem_eof_return(freshInput, inputEnded ? 0 : -1)
+        // Each call frees the BIO it replaces.
+        SSL_set0_rbio(ssl, freshInput)
+        SSL_set0_wbio(ssl, freshOutput)
+        input = freshInput
+        output = freshOutput
+        return true
     }
 
     // MARK: operations

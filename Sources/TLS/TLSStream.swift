@@ -19,7 +19,9 @@
     private var state = State.handshaking
     private var handshakeCompletion: Completion?
     private var handshakeTimer: TimerID?
-    private let plaintext: UnsafeMutableRawBufferPointer
+    private var plaintext: UnsafeMutableRawBufferPointer
+    /// Our delegate is handling decrypted bytes: `plaintext` must stay where it is until it returns.
+    private var delivering = false
     private var readingPaused = false
     /// Our delegate has heard the end of the peer's data; nothing more will be read.
     private var inputReported = false
@@ -30,6 +32,43 @@
     private var staged: UnsafeMutableRawBufferPointer?
     private var stagedCount = 0
     static let recordSize = 16 * 1024
+    /// Decrypted bytes are gathered into 256 KiB while receiving a transfer, so that whatever the delegate writes to
+    /// sees a few large chunks; in any other role 4 KiB do (OpenSSL keeps the rest of a record until the next read).
+    static let receivingPlaintextSize = 256 * 1024
+    static let controlPlaintextSize = 4 * 1024
+
+    /// See `ByteStream.role`. Receiving: large reads below and large decrypted chunks; sending: ciphertext in large
+    /// sends. Back to control: every buffer small again, the memory BIOs' included.
+    public var role = StreamRole.control {
+        didSet {
+            guard role != oldValue else { return }
+            underlying.role = role == .receiving ? .receiving : .control
+            engine.bulkOutput = role == .sending
+            if role == .control { releaseOwed = true }
+            if !delivering { fitBuffers() }
+        }
+    }
+
+    private func fitBuffers() {
+        let wanted = role == .receiving ? Self.receivingPlaintextSize : Self.controlPlaintextSize
+        if plaintext.count != wanted {
+            plaintext.deallocate()
+            plaintext = .allocate(byteCount: wanted, alignment: 16)
+        }
+        guard releaseOwed, role == .control, state == .open else { return }
+        releaseOwed = !engine.releaseBuffers()
+        if stagedCount == 0, let staged {
+            staged.deallocate()
+            self.staged = nil
+        }
+    }
+
+    public var heldBufferBytes: Int {
+        plaintext.count + (staged?.count ?? 0) + engine.heldBufferBytes + underlying.heldBufferBytes
+    }
+
+    /// A transfer ended and its memory is not given back yet (the engine's BIOs still held bytes last time).
+    private var releaseOwed = false
 
     /// For bulk senders (the FTP data channel): writes are cut into full 16 KiB TLS records and a partial one waits
     /// for more, until `shutdownOutput`. Small records cost the receiver most (SERVERS.md: vsftpd spends ~2× the CPU
@@ -40,7 +79,7 @@
         loop = underlying.loop
         self.underlying = underlying
         self.engine = engine
-        plaintext = .allocate(byteCount: 256 * 1024, alignment: 16)
+        plaintext = .allocate(byteCount: Self.controlPlaintextSize, alignment: 16)
         underlying.delegate = self
     }
 
@@ -114,6 +153,9 @@
             return
         case .complete:
             state = .open
+            // The handshake's flights grew the memory BIOs: give that back before the stream settles into its role.
+            releaseOwed = true
+            fitBuffers()
             finishHandshake(.success(self))
             // Application data (or TLS 1.3 tickets) may have come with the last handshake flight.
             scheduleDrain()
@@ -273,7 +315,10 @@
             guard filled > 0 else { return }
             let count = filled
             filled = 0
+            delivering = true
             delegate?.stream(self, didRead: UnsafeRawBufferPointer(rebasing: plaintext[..<count]))
+            delivering = false
+            fitBuffers()
         }
         while state == .open && !readingPaused && !inputReported {
             switch engine.read(into: UnsafeMutableRawBufferPointer(rebasing: plaintext[filled...])) {

@@ -78,7 +78,7 @@ final class FTPSessionPool {
     var unusable: FTPError? { gate.unusable }
 
     private func login(_ done: @escaping (Result<FTPSession, FTPError>) -> Void) {
-        if context == nil && ftp.security != .none { context = try? TLSContext(options.tls) }
+        if context == nil && ftp.security != .none { context = try? TLSContext.shared(options.tls) }
         loginsUnderWay += 1
         FTPSession.connect(loop: loop, configuration: configuration, context: context) { result in
             // Strong: the pool lives until its last login has ended (`close` waits for it).

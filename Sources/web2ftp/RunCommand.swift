@@ -218,7 +218,7 @@ enum RunCommand {
             problems.append("proxy settings: \(error)")
         }
         if parsed.caFile != nil {
-            do { _ = try TLSContext(options.tls) } catch { problems.append("--cacert: \(error)") }
+            do { try TLSContext.loadTrust(options.tls) } catch { problems.append("--cacert: \(error)") }
         }
         var log: RunLog?
         do {

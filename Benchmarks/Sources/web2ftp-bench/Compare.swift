@@ -7,6 +7,8 @@ struct Compare {
         var quick: Bool
         var runs: Int
         var markdownPath: String?
+        /// One case alone (`one-file`), for a quick look at it.
+        var only: String?
 
         init(quick: Bool) {
             self.quick = quick
@@ -46,7 +48,12 @@ struct Compare {
         try FileManager.default.createDirectory(atPath: Measure.scratch, withIntermediateDirectories: true)
         _ = chown(uploads, getpwnam(user)?.pointee.pw_uid ?? 0, getpwnam(user)?.pointee.pw_gid ?? 0)
         report.machine = Self.machine()
+        if settings.only == "one-file" {
+            try oneFile()
+            return print(report.text())
+        }
         try startupAndSize()
+        try oneFile()
         for (https, ftps) in [(false, true), (true, true), (false, false), (true, false)] {
             try bigTransfer(https: https, ftps: ftps)
         }
@@ -89,6 +96,58 @@ struct Compare {
                 format:
                     "start-up, `web2ftp --version` (spawn to exit, median of %d): %.1f ms, min %.1f ms (target ≤ 5 ms)",
                 times.count, Measure.median(times), times.min() ?? 0))
+    }
+
+    /// The whole cost of one small file, HTTPS → FTPS, per process (start-up, TLS set-up, three handshakes): web2ftp
+    /// against curl downloading the same file and curl uploading it, alternated.
+    mutating func oneFile() throws {
+        let name = DataSet.smallName(0)
+        let url = httpsURL + "/" + name
+        let expected = try Measure.sha256(ofFile: www + "/" + name)
+        let config = Measure.scratch + "/config-one.json"
+        try "{\"one\": {\"URL\": \"\(url)\", \"PARAMS\": {}}}\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let web2ftpArguments = [
+            web2ftp, "manual", "sequential", "--config", config, "--cacert", ca, "--log",
+            Measure.scratch + "/etl_pipeline.log", "--quiet", "--retries", "0",
+        ]
+        let downloaded = Measure.scratch + "/one.csv"
+        let curl = "/usr/bin/curl"
+        let download = [curl, "-sS", "--fail", "--cacert", ca, "-o", downloaded, url]
+        let target = uploads + "/one.csv"
+        let upload = [
+            curl, "-sS", "--ssl-reqd", "--cacert", ca, "-T", downloaded,
+            "ftp://\(user):\(password)@localhost:\(ftpPort(tls: true))/%2F\(target.dropFirst())",
+        ]
+        let check = {
+            let got = try Measure.sha256(ofFile: target)
+            try? FileManager.default.removeItem(atPath: target)
+            guard got == expected else { throw MeasureError.verification("one file: uploaded SHA-256 \(got)") }
+        }
+        say("… one small file, HTTPS → FTPS, whole process")
+        var ours: [Double] = []
+        var theirs: [(download: Double, upload: Double)] = []
+        for run in 0..<(settings.quick ? 7 : 21) {
+            for turn in [run % 2, 1 - run % 2] {
+                if turn == 0 {
+                    ours.append(try Measure.cpuMilliseconds(web2ftpArguments, environment: ftpEnv(true)))
+                } else {
+                    try? FileManager.default.removeItem(atPath: downloaded)
+                    let first = try Measure.cpuMilliseconds(download)
+                    theirs.append((first, try Measure.cpuMilliseconds(upload)))
+                }
+                try check()
+            }
+        }
+        let curlTotal = Measure.median(theirs.map { $0.download + $0.upload })
+        report.notes.append(
+            String(
+                format:
+                    "one file of 10 KiB, HTTPS → FTPS, whole process CPU (user + system, wait4; median of %d, "
+                    + "alternated): web2ftp %.1f ms (min %.1f, target ≤ 15 ms); curl download + curl upload %.1f ms "
+                    + "(%.1f + %.1f)",
+                ours.count, Measure.median(ours), ours.min() ?? 0, curlTotal, Measure.median(theirs.map(\.download)),
+                Measure.median(theirs.map(\.upload))))
     }
 
     mutating func bigTransfer(https: Bool, ftps: Bool) throws {

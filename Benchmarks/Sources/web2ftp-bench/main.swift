@@ -8,7 +8,7 @@ let usage = """
            web2ftp-bench micro [CASE] [--mib N] [--repeat N]   hot-path micro-benchmarks (MB/s)
            web2ftp-bench csv FILE MODE                        our CSV transform of FILE to nothing (MODE: passthrough,
                                                               redelimit, date, short), MB/s on one core
-           web2ftp-bench compare [--quick] [--runs N] [--markdown FILE]
+           web2ftp-bench compare [--quick] [--runs N] [--markdown FILE] [--only one-file]
                                                               the contenders on the servers of scripts/test-servers.sh
     """
 
@@ -43,6 +43,7 @@ case "compare":
     var settings = Compare.Settings(quick: arguments.contains("--quick"))
     if let runs = option("--runs").flatMap(Int.init) { settings.runs = runs }
     settings.markdownPath = option("--markdown")
+    settings.only = option("--only")
     var compare = Compare(settings: settings)
     try compare.run()
 default:

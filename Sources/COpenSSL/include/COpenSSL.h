@@ -9,6 +9,7 @@
 #include <openssl/x509v3.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
+#include <openssl/buffer.h>
 
 static inline long cssl_set_tlsext_host_name(SSL *ssl, const char *name) {
     return SSL_set_tlsext_host_name(ssl, name);
@@ -36,10 +37,18 @@ static inline void cssl_ctx_set_default_options(SSL_CTX *ctx) {
     // retries because the caller hands us a fresh view each time.
     SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
 }
+static inline int cssl_lookup_add_dir(X509_LOOKUP *lookup, const char *directories) {
+    return X509_LOOKUP_add_dir(lookup, directories, X509_FILETYPE_PEM);
+}
 static inline int cssl_set_app_data(SSL *ssl, void *data) { return SSL_set_app_data(ssl, data); }
 static inline void *cssl_get_app_data(const SSL *ssl) { return SSL_get_app_data(ssl); }
 static inline long cssl_bio_set_mem_eof_return(BIO *bio, int value) { return BIO_set_mem_eof_return(bio, value); }
 static inline size_t cssl_bio_pending(BIO *bio) { return BIO_ctrl_pending(bio); }
+static inline int cssl_bio_capacity(BIO *bio) {
+    BUF_MEM *memory = NULL;
+    BIO_get_mem_ptr(bio, &memory);
+    return memory == NULL ? 0 : (int)memory->max;
+}
 static inline int cssl_received_shutdown(const SSL *ssl) { return (SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN) != 0; }
 static inline int cssl_sent_shutdown(const SSL *ssl) { return (SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN) != 0; }
 
