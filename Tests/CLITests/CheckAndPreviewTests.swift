@@ -4,14 +4,17 @@ import Testing
 
 @testable import web2ftp
 
-/// A scratch directory for one CLI test: a config, and whatever the command may (or must not) write there.
-struct Scratch {
+/// A scratch directory for one CLI test: a config, and whatever the command may (or must not) write there. Removed
+/// when the test lets go of it.
+final class Scratch {
     let directory: String
 
     init(_ label: String) throws {
         directory = NSTemporaryDirectory() + "w2f-cli-\(label)-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     func write(_ name: String, _ text: String, permissions: Int = 0o644) throws {
         try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
