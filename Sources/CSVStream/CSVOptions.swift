@@ -74,6 +74,12 @@ public struct CSVOptions: Equatable, Sendable {
     ]
     public static let supportedOutputKeys = ["sep", "lineterminator", "bom"]
 
+    /// `unknown PARAMS key 'sepp' — did you mean 'sep'?`; the whole list only when no key is close.
+    static func unknownKey(_ object: String, _ key: String, _ known: [String]) -> String {
+        if let hint = Spelling.hint(for: key, among: known) { return "unknown \(object) key '\(key)' — \(hint)" }
+        return "unknown \(object) key '\(key)' (supported: \(known.joined(separator: ", ")))"
+    }
+
     /// Reads PARAMS and OUTPUT. Every problem is collected, so that a config can be refused whole with all of them.
     public init(params: [String: CSVParam], output: [String: CSVParam]? = nil) throws(CSVConfigError) {
         var problems: [String] = []
@@ -210,8 +216,7 @@ public struct CSVOptions: Equatable, Sendable {
                     }
                 }
             default:
-                problems.append(
-                    "unknown PARAMS key '\(key)' (supported: \(Self.supportedKeys.joined(separator: ", ")))")
+                problems.append(Self.unknownKey("PARAMS", key, Self.supportedKeys))
             }
         }
         for key in (output ?? [:]).keys.sorted() {
@@ -227,8 +232,7 @@ public struct CSVOptions: Equatable, Sendable {
                 }
             case "bom": if let flag = flag("OUTPUT.bom", value) { options.byteOrderMark = flag }
             default:
-                problems.append(
-                    "unknown OUTPUT key '\(key)' (supported: \(Self.supportedOutputKeys.joined(separator: ", ")))")
+                problems.append(Self.unknownKey("OUTPUT", key, Self.supportedOutputKeys))
             }
         }
         if options.names != nil && !options.headerGiven { options.header = nil }

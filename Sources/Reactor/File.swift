@@ -168,6 +168,9 @@ import Glibc
     /// The canonical absolute path (symbolic links resolved), or nil when it does not exist.
     public static func realPath(_ path: String) -> String? { Sys.realPath(path) }
 
+    /// The permission bits of `path` (symbolic links followed), or nil when it cannot be looked at.
+    public static func permissions(of path: String) -> UInt32? { Sys.permissions(path) }
+
     /// Reads a whole small file (the config, .netrc): up to `limit` bytes, else an error saying it is too large.
     public static func contents(of path: String, limit: Int) throws(FileError) -> [UInt8] {
         let file = try File(path, .read)

@@ -3,10 +3,10 @@
 /// How a source's CSV transform is reported: notes on its PARAMS before it runs, its counters on the `published`
 /// line, in `--summary-json` and, summed, in the run's `summary`. One place, so the log and the JSON use the same
 /// names.
-enum CSVReport {
+@_spi(Internals) public enum CSVReport {
     /// PARAMS accepted without effect, said once per source per run: at WARN for keys the config can drop, at INFO
     /// for a text `dtype` (it asks for what is done anyway), as given.
-    static func notes(_ options: CSVOptions) -> [(RunLog.Level, [(String, String)])] {
+    public static func notes(_ options: CSVOptions) -> [(RunLog.Level, [(String, String)])] {
         var notes: [(RunLog.Level, [(String, String)])] = []
         if !options.ignoredKeys.isEmpty {
             notes.append(
@@ -25,7 +25,7 @@ enum CSVReport {
     }
 
     /// The counters in log order (`rows` stays first and means rows written, as before).
-    static func fields(_ counters: CSVCounters) -> [RunEvent.Field] {
+    public static func fields(_ counters: CSVCounters) -> [RunEvent.Field] {
         [
             .init("rows", .integer(Int64(counters.rowsOut))), .init("rows_in", .integer(Int64(counters.rowsIn))),
             .init("bad_rows_skipped", .integer(Int64(counters.badRowsSkipped))),

@@ -139,6 +139,14 @@ public enum ConfigLoader {
 
     /// Parses and validates `text`. `runStart` renders date placeholders, to find two sources with one final path.
     public static func load(_ text: String, runStart: LocalTime) throws(ConfigError) -> [SourceConfig] {
+        try load(text, named: "config.json", runStart: runStart)
+    }
+
+    /// As `load(_:runStart:)`, the file called `fileName` in the messages that are about the file as a whole (the CLI
+    /// passes the path it read: an operator with several configs sees which one).
+    @_spi(Internals) public static func load(
+        _ text: String, named fileName: String, runStart: LocalTime
+    ) throws(ConfigError) -> [SourceConfig] {
         let document: JSONValue
         let positions: [[String]: (line: Int, column: Int)]
         do {
@@ -147,13 +155,13 @@ public enum ConfigLoader {
             throw ConfigError(problems: [
                 ConfigProblem(
                     source: nil, key: nil, line: error.line, column: error.column,
-                    message: error.reason, text: "config.json is not valid JSON: \(error)")
+                    message: "not valid JSON: \(error.reason)", text: "\(fileName) is not valid JSON: \(error)")
             ])
         }
         guard case .object(let entries) = document else {
-            throw ConfigError(["config.json must be an object of sources: {\"name\": {\"URL\": ...}}"])
+            throw ConfigError(["\(fileName) must be an object of sources: {\"name\": {\"URL\": ...}}"])
         }
-        guard !entries.isEmpty else { throw ConfigError(["config.json has no sources"]) }
+        guard !entries.isEmpty else { throw ConfigError(["\(fileName) has no sources"]) }
         var problems: [ConfigProblem] = []
         var sources: [SourceConfig] = []
         for (name, value) in entries {
@@ -236,7 +244,8 @@ public enum ConfigLoader {
                     }
                     timeout = seconds
                 default:
-                    problem(key, "unknown key \"\(key)\" (known: \(sourceKeys.joined(separator: ", ")))")
+                    let hint = Spelling.suggestion(for: key, among: sourceKeys).map { " — did you mean \"\($0)\"?" }
+                    problem(key, "unknown key \"\(key)\"" + (hint ?? " (known: \(sourceKeys.joined(separator: ", ")))"))
                 }
             }
             if !fields.contains(where: { $0.key == "URL" }) { problem("URL", "URL is missing") }

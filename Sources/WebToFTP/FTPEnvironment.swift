@@ -60,17 +60,23 @@ public struct FTPEnvironment: Sendable {
         _ environment: [String: String], security override: FTPSecurity? = nil, netrc: String? = nil
     ) throws(ConfigError) -> FTPEnvironment {
         var environment = environment
-        if environment["FTPPASS"]?.isEmpty ?? true, let netrc, let hostText = environment["FTPHOST"] {
-            let bare =
-                hostText.hasPrefix("[")
-                ? String(hostText.dropFirst().prefix { $0 != "]" })
-                : String(hostText.prefix { $0 != ":" })
-            if let entry = Netrc.entry(for: bare, in: netrc), let password = entry.password {
-                environment["FTPPASS"] = password
-                if environment["FTPUSER"]?.isEmpty ?? true, let login = entry.login { environment["FTPUSER"] = login }
+        let hostText = environment["FTPHOST"] ?? ""
+        var problems: [String] = []
+        var host = hostText
+        var port: Int?
+        var parsed: FTPHost?
+        if !hostText.isEmpty && !hostText.unicodeScalars.contains(where: \.isControl) {
+            switch FTPHost.parse(hostText) {
+            case .success(let found): (host, port, parsed) = (found.host, found.port, found)
+            case .failure(let error): problems += error.messages
             }
         }
-        var problems: [String] = []
+        if environment["FTPPASS"]?.isEmpty ?? true, let netrc, !host.isEmpty,
+            let entry = Netrc.entry(for: host, in: netrc), let password = entry.password
+        {
+            environment["FTPPASS"] = password
+            if environment["FTPUSER"]?.isEmpty ?? true, let login = entry.login { environment["FTPUSER"] = login }
+        }
         func required(_ name: String) -> String {
             guard let value = environment[name], !value.isEmpty else {
                 problems.append("\(name) is not set")
@@ -78,36 +84,26 @@ public struct FTPEnvironment: Sendable {
             }
             return value
         }
-        let hostText = required("FTPHOST")
+        _ = required("FTPHOST")
         let user = required("FTPUSER")
         let password = required("FTPPASS")
         let target = required("FTPTARGET")
-        var security = FTPSecurity.explicitTLS
-        if let override {
-            security = override
-        } else if let text = environment["FTPTLS"], !text.isEmpty {
+        var given = override
+        var origin = "--ftp-tls"
+        if override == nil, let text = environment["FTPTLS"], !text.isEmpty {
+            origin = "FTPTLS"
             if let value = FTPSecurity(rawValue: text) {
-                security = value
+                given = value
             } else {
                 problems.append("FTPTLS must be explicit, implicit or none, got \"\(ConfigLoader.printable(text))\"")
             }
         }
-        var host = hostText
-        var port: Int?
-        if hostText.hasPrefix("[") {
-            if let close = hostText.firstIndex(of: "]") {
-                host = String(hostText[hostText.index(after: hostText.startIndex)..<close])
-                let rest = hostText[hostText.index(after: close)...]
-                if rest.hasPrefix(":") { port = Int(rest.dropFirst()) } else if !rest.isEmpty { port = -1 }
-            } else {
-                problems.append("FTPHOST \"\(ConfigLoader.printable(hostText))\": unclosed '['")
+        var security = given ?? .explicitTLS
+        if let parsed {
+            switch parsed.security(given: given, from: origin) {
+            case .success(let chosen): security = chosen
+            case .failure(let error): problems += error.messages
             }
-        } else if let colon = hostText.firstIndex(of: ":"), hostText.filter({ $0 == ":" }).count == 1 {
-            host = String(hostText[..<colon])
-            port = Int(hostText[hostText.index(after: colon)...]) ?? -1
-        }
-        if let port, !(1...65535).contains(port) {
-            problems.append("FTPHOST \"\(ConfigLoader.printable(hostText))\": invalid port")
         }
         // By scalar: CR LF is one Character, so `contains("\n")` would not see it. The values are not echoed (a
         // password must not be, and the others would carry their control characters into the log).

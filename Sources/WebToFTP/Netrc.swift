@@ -40,4 +40,12 @@
         }
         return found ?? fallback
     }
+
+    /// ftp(1)'s rule, as a warning: a netrc that gives the password while group or others can read it (any of the
+    /// mode's 0o077 bits) is worth a line; nil when it is private or gave no password.
+    public static func permissionWarning(mode: UInt32, gavePassword: Bool) -> String? {
+        guard gavePassword, mode & 0o077 != 0 else { return nil }
+        let octal = String(mode & 0o777, radix: 8)
+        return "holds the FTP password and group or others can access it (mode \(octal)): chmod 600 it"
+    }
 }

@@ -5,43 +5,50 @@ import Glibc
 /// aid, and the download side alone for benchmarks against `curl -o`. A file is written under a temporary name and
 /// renamed only when the whole body arrived: a failed download leaves nothing under the name asked for.
 enum GetCommand {
-    static func run(_ arguments: [String]) -> Int32 {
+    struct Arguments {
         var url: String?
         var output = "-"
         var configuration = HTTPClient.Configuration()
-        configuration.userAgent = Web2FTP.userAgent
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            func value() -> String? {
-                index += 1
-                return index < arguments.count ? arguments[index] : nil
-            }
-            switch argument {
-            case "-o", "--output":
-                guard let path = value() else { return usage("-o needs a file name (or - for stdout)") }
-                output = path
-            case "--cacert":
-                guard let path = value() else { return usage("--cacert needs a file") }
-                configuration.tls.additionalCAFile = path
-            case "-vv", "--trace":
-                // Like curl -v: the request and response heads on stderr, masked as in a run's trace.
-                configuration.trace = ProtocolTrace { connection, direction, line in
-                    // A server's header may carry escape sequences: the terminal sees them printable, as the log does.
-                    let shown = ConfigLoader.printable("conn=\(connection) \(direction.rawValue) \(line)")
-                    writeOut("web2ftp: \(shown)\n", to: 2)
-                }
-            case "--insecure":
-                configuration.tls.verification = .insecureNoVerification
-                writeOut("web2ftp: WARNING: --insecure: TLS certificates are not verified\n", to: 2)
-            default:
-                if argument.hasPrefix("-") && argument != "-" { return usage("unknown option '\(argument)'") }
-                guard url == nil else { return usage("only one URL") }
-                url = argument
-            }
-            index += 1
+    }
+
+    static var parser: OptionParser<Arguments> {
+        var parser = OptionParser<Arguments>(
+            "get",
+            [
+                .value("-o", "--output", as: "a file name (or - for stdout)") { $0.output = $1 },
+                .value("--cacert", as: "a file") { $0.configuration.tls.additionalCAFile = $1 },
+                .flag("-vv", "--trace") {
+                    // Like curl -v: the request and response heads on stderr, masked as in a run's trace.
+                    $0.configuration.trace = ProtocolTrace { connection, direction, line in
+                        // A server's header may carry escape sequences: the terminal sees them printable, as the
+                        // log does.
+                        let shown = ConfigLoader.printable("conn=\(connection) \(direction.rawValue) \(line)")
+                        writeOut("web2ftp: \(shown)\n", to: 2)
+                    }
+                },
+                .flag("--insecure") { $0.configuration.tls.verification = .insecureNoVerification },
+            ])
+        parser.positional = { arguments, word throws(Message) in
+            guard arguments.url == nil else { throw Message("only one URL ('\(word)' is a second)") }
+            arguments.url = word
         }
-        guard let url else { return usage("get needs a URL") }
+        return parser
+    }
+
+    static func run(_ arguments: [String]) -> Int32 {
+        var start = Arguments()
+        start.configuration.userAgent = Web2FTP.userAgent
+        let given: Arguments
+        switch parser.arguments(arguments, into: start, help: Usage.get) {
+        case .failure(let exit): return exit.status
+        case .success(let value): given = value
+        }
+        guard let url = given.url else { return parser.usage(Message("get needs a URL")).status }
+        if given.configuration.tls.verification == .insecureNoVerification {
+            writeOut("web2ftp: WARNING: --insecure: TLS certificates are not verified\n", to: 2)
+        }
+        var configuration = given.configuration
+        let output = given.output
         let parsed: HTTPURL
         do {
             parsed = try HTTPURL(url)
@@ -87,11 +94,6 @@ enum GetCommand {
         }
     }
 
-    static func usage(_ message: String) -> Int32 {
-        let usage = "usage: web2ftp get URL [-o FILE|-] [--cacert PATH] [--insecure] [-vv|--trace]"
-        writeOut("web2ftp get: \(message)\n\(usage)\n", to: 2)
-        return 2
-    }
 }
 
 private final class Receiver: HTTPResponseDelegate {
@@ -126,7 +128,7 @@ private final class Receiver: HTTPResponseDelegate {
 }
 
 /// The output of `get`: stdout, or a file written as NAME.part-PID and renamed at the end.
-private final class FileSink {
+final class FileSink {
     let path: String
     let file: File
     let temporary: String?

@@ -1,113 +1,15 @@
 import Glibc
 @_spi(Internals) import WebToFTP
 
-/// A message for the user, as an error value.
-struct Message: Error {
-    let text: String
-    init(_ text: String) { self.text = text }
-}
-
 /// `web2ftp manual sequential|parallel [options]`: one run of every source, now.
 enum RunCommand {
-    struct Arguments {
-        var mode = RunOptions.Mode.sequential
-        var config = "config.json"
-        var log = "etl_pipeline.log"
-        var workers = 4
-        var retries = 2
-        var only: [String] = []
-        var summaryJSON: String?
-        var caFile: String?
-        var insecure = false
-        var ftpTLS: FTPSecurity?
-        var trustPASV = false
-        var ftpTimeoutSeconds: Int?
-        var quiet = false
-        var dryRun = false
-        var times: [TimeOfDay] = []
-        var runNow = false
-        /// `-v`: attempt lines on stderr too.
-        var verbose = false
-        /// `-vv`, `-v -v`, `--trace`: also every protocol line, at TRACE (implies `verbose`).
-        var trace = false
-    }
-
-    static func parse(_ arguments: [String], schedule: Bool = false) -> Result<Arguments, Message> {
-        var parsed = Arguments()
-        guard let mode = arguments.first.flatMap(RunOptions.Mode.init(rawValue:)) else {
-            return .failure(Message("\(schedule ? "schedule" : "manual") needs sequential or parallel"))
-        }
-        parsed.mode = mode
-        var index = 1
-        /// The argument after `flag` as `read` takes it; when it is missing or `read` refuses it, a message that
-        /// `flag` `needs` something.
-        func value<T>(_ flag: String, _ needs: String, _ read: (String) -> T?) throws(Message) -> T {
-            index += 1
-            guard index < arguments.count, let value = read(arguments[index]) else { throw Message("\(flag) \(needs)") }
-            return value
-        }
-        func text(_ flag: String, _ what: String) throws(Message) -> String {
-            try value(flag, "needs \(what)") { $0 }
-        }
-        func number(_ flag: String, _ range: ClosedRange<Int>, of unit: String = "") throws(Message) -> Int {
-            try value(flag, "needs a number\(unit) from \(range.lowerBound) to \(range.upperBound)") {
-                Int($0).flatMap { range.contains($0) ? $0 : nil }
-            }
-        }
-        do throws(Message) {
-            while index < arguments.count {
-                let flag = arguments[index]
-                switch flag {
-                case "--config": parsed.config = try text(flag, "a path")
-                case "--log": parsed.log = try text(flag, "a path")
-                case "--workers": parsed.workers = try number(flag, 1...64)
-                case "--retries": parsed.retries = try number(flag, 0...100)
-                case "--ftp-timeout": parsed.ftpTimeoutSeconds = try number(flag, 1...3600, of: " of seconds")
-                case "--only": parsed.only.append(try text(flag, "a source name"))
-                case "--summary-json": parsed.summaryJSON = try text(flag, "a path")
-                case "--cacert": parsed.caFile = try text(flag, "a file")
-                case "--insecure": parsed.insecure = true
-                case "--ftp-tls":
-                    parsed.ftpTLS = try value(flag, "takes explicit, implicit or none") { FTPSecurity(rawValue: $0) }
-                case "--ftp-use-pasv-ip": parsed.trustPASV = true
-                case "--quiet": parsed.quiet = true
-                case "-v", "--verbose":
-                    // A second one is `-vv`.
-                    parsed.trace = parsed.verbose
-                    parsed.verbose = true
-                case _ where flag == "--trace" || isManyV(flag):
-                    parsed.verbose = true
-                    parsed.trace = true
-                case "--dry-run": parsed.dryRun = true
-                case "--at" where schedule:
-                    parsed.times.append(try value(flag, "needs a time of day, HH:MM or HH:MM:SS") { TimeOfDay($0) })
-                case "--run-now" where schedule: parsed.runNow = true
-                case "--at", "--run-now":
-                    return .failure(Message("\(flag) belongs to schedule mode"))
-                default:
-                    return .failure(Message("unknown option '\(flag)' (see --help)"))
-                }
-                index += 1
-            }
-        } catch {
-            return .failure(error)
-        }
-        return .success(parsed)
-    }
-
-    /// `-vv`, and more v's as other tools take them.
-    static func isManyV(_ flag: String) -> Bool {
-        flag.count > 2 && flag.hasPrefix("-") && flag.dropFirst().allSatisfy { $0 == "v" }
-    }
+    typealias Arguments = RunArguments
 
     static func run(_ arguments: [String]) -> Int32 {
         let parsed: Arguments
-        switch parse(arguments) {
-        case .failure(let message):
-            writeOut("web2ftp: \(message.text)\n", to: 2)
-            return 2
-        case .success(let value):
-            parsed = value
+        switch Arguments.forRun(arguments, schedule: false) {
+        case .failure(let exit): return exit.status
+        case .success(let value): parsed = value
         }
         guard setUpSignals() else { return 2 }
         let runStart = LocalTime.now()
@@ -155,30 +57,22 @@ enum RunCommand {
 
     /// Reads the config, and checks that `--only` names its sources (the pipeline applies it); every problem listed.
     static func loadSources(_ parsed: Arguments, runStart: LocalTime) -> Result<[SourceConfig], Problems> {
-        var problems: [String] = []
-        var sources: [SourceConfig] = []
-        switch readFile(parsed.config) {
-        case .failure(let reason):
-            problems.append("cannot read the config \(parsed.config): \(reason.text)")
-        case .success(let text):
-            do {
-                sources = try ConfigLoader.load(text, runStart: runStart)
-            } catch {
-                problems += error.messages.map { "\(parsed.config): \($0)" }
-            }
+        let sources: [SourceConfig]
+        switch ConfigFile.load(parsed.config, runStart: runStart) {
+        case .failure(let problems): return .failure(problems)
+        case .success(let loaded): sources = loaded
         }
-        if !sources.isEmpty {
-            do {
-                _ = try Pipeline.select(sources, only: Set(parsed.only))
-            } catch {
-                problems += error.messages
-            }
+        do {
+            _ = try Pipeline.select(sources, only: Set(parsed.only))
+        } catch {
+            return .failure(Problems(list: error.messages))
         }
-        guard problems.isEmpty else { return .failure(Problems(list: problems)) }
         return .success(sources)
     }
 
-    /// Everything a run needs, checked before anything runs: config, environment, TLS files, the log.
+    /// Everything a run needs, checked before anything runs: config, environment, TLS files, the log. When it is
+    /// refused, the log gets the problems too (one `config_error` line each) if it can be opened: under systemd or
+    /// cron the log is where one looks.
     static func prepare(_ parsed: Arguments, runStart: LocalTime) -> Result<Prepared, Problems> {
         var problems: [String] = []
         var sources: [SourceConfig] = []
@@ -187,18 +81,9 @@ enum RunCommand {
         case .success(let loaded): sources = loaded
         }
         let environment = processEnvironment()
-        var ftp: FTPEnvironment?
-        do {
-            var netrc: String?
-            if environment["FTPPASS"]?.isEmpty ?? true, let home = environment["HOME"],
-                case .success(let text) = readFile(home + "/.netrc")
-            {
-                netrc = text
-            }
-            ftp = try FTPEnvironment.load(environment, security: parsed.ftpTLS, netrc: netrc)
-        } catch {
-            problems += error.messages
-        }
+        let variables = FTPVariables.load(environment, security: parsed.ftpTLS)
+        problems += variables.problems
+        let ftp = variables.ftp
         var options = RunOptions()
         options.mode = parsed.mode
         options.workers = parsed.workers
@@ -226,13 +111,21 @@ enum RunCommand {
         } catch {
             problems += error.messages
         }
-        guard problems.isEmpty, let ftp, let log else { return .failure(Problems(list: problems)) }
+        guard problems.isEmpty, let ftp, let log else {
+            if let log {
+                // Printed on stderr with the rest by the caller; the log file alone gets these lines.
+                log.echoToStderr = false
+                for problem in problems { log.event(.error, source: nil, "config_error", [("problem", problem)]) }
+            }
+            return .failure(Problems(list: problems))
+        }
         log.quiet = parsed.quiet
         log.onWriteFailure = { [unowned log] error in
             log.warnOnStderr("log_write_failed", [("path", error.path), ("reason", error.reason), ("run", "goes on")])
         }
         log.verbose = parsed.verbose
         log.trace = parsed.trace
+        for warning in variables.warnings { log.event(.warning, source: nil, warning.name, warning.fields) }
         return .success(Prepared(sources: sources, ftp: ftp, options: options, log: log))
     }
 

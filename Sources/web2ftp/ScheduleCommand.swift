@@ -22,16 +22,9 @@ final class ScheduleCommand {
 
     static func run(_ arguments: [String]) -> Int32 {
         let parsed: RunCommand.Arguments
-        switch RunCommand.parse(arguments, schedule: true) {
-        case .failure(let message):
-            writeOut("web2ftp: \(message.text)\n", to: 2)
-            return 2
-        case .success(let value):
-            parsed = value
-        }
-        if parsed.dryRun {
-            writeOut("web2ftp: --dry-run goes with manual, not schedule\n", to: 2)
-            return 2
+        switch RunArguments.forRun(arguments, schedule: true) {
+        case .failure(let exit): return exit.status
+        case .success(let value): parsed = value
         }
         guard RunCommand.setUpSignals() else { return 2 }
         // The first check is strict: a schedule that could never run is refused at once (exit 2).

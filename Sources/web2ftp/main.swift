@@ -16,31 +16,34 @@ func writeOut(_ text: String, to fd: Int32) {
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 
-if arguments.contains("--help") || arguments.contains("-h") {
+guard let first = arguments.first else {
+    writeOut("web2ftp: missing command (manual, schedule, check, preview …)\n\n" + Usage.text + "\n", to: 2)
+    exit(2)
+}
+switch first {
+case "-h", "--help":
     writeOut(Usage.text + "\n", to: 1)
     exit(0)
-}
-if arguments.contains("--version") || arguments.contains("-V") {
+case "-V", "--version":
     writeOut("web2ftp \(Web2FTP.version)\n", to: 1)
     exit(0)
-}
-
-if arguments.first == "get" {
-    exit(GetCommand.run(Array(arguments.dropFirst())))
-}
-
-guard let mode = arguments.first else {
-    writeOut("web2ftp: missing mode (manual or schedule)\n\n" + Usage.text + "\n", to: 2)
-    exit(2)
-}
-switch mode {
-case "manual":
-    exit(RunCommand.run(Array(arguments.dropFirst())))
-case "schedule":
-    exit(ScheduleCommand.run(Array(arguments.dropFirst())))
-case "next-run":
-    exit(NextRunCommand.run(Array(arguments.dropFirst())))
+case "help":
+    // `web2ftp help` alone is `--help`; `web2ftp help get` is `web2ftp get --help`.
+    guard arguments.count > 1 else {
+        writeOut(Usage.text + "\n", to: 1)
+        exit(0)
+    }
+    guard arguments.count == 2, let command = Command.named(arguments[1]) else {
+        let word = arguments.count == 2 ? arguments[1] : arguments.dropFirst().joined(separator: " ")
+        writeOut("web2ftp help: \(Command.unknown(word))\n", to: 2)
+        exit(2)
+    }
+    writeOut(command.help + "\n", to: 1)
+    exit(0)
 default:
-    writeOut("web2ftp: unknown mode '\(mode)': expected manual or schedule (see --help)\n", to: 2)
-    exit(2)
+    guard let command = Command.named(first) else {
+        writeOut("web2ftp: \(Command.unknown(first))\n", to: 2)
+        exit(2)
+    }
+    exit(command.run(Array(arguments.dropFirst())))
 }

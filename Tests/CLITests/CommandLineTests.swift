@@ -29,7 +29,7 @@ struct CommandLineTests {
     func usageError() throws {
         let run = try runProduct("web2ftp", ["sometimes"])
         #expect(run.status == 2)
-        #expect(run.error.contains("unknown mode 'sometimes'"))
+        #expect(run.error.contains("unknown command 'sometimes'"))
         #expect(run.output.isEmpty)
     }
 }

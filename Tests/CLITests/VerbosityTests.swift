@@ -4,8 +4,8 @@ import Testing
 
 @Suite("web2ftp manual/schedule: -v, -vv, --trace, --quiet")
 struct VerbosityTests {
-    static func parse(_ flags: [String]) throws -> RunCommand.Arguments {
-        switch RunCommand.parse(["sequential"] + flags) {
+    static func parse(_ flags: [String]) throws -> RunArguments {
+        switch RunArguments.parse(["sequential"] + flags) {
         case .success(let parsed): return parsed
         case .failure(let message):
             Issue.record("\(flags): \(message.text)")
@@ -27,12 +27,21 @@ struct VerbosityTests {
         #expect(parsed.quiet == flags.contains("--quiet"))
     }
 
-    @Test("near misses are unknown options", arguments: ["-V", "-vx", "-", "--vv", "-trace"])
+    @Test("near misses are unknown options", arguments: ["-vx", "--vv", "-trace", "-vV"])
     func nearMisses(flag: String) {
-        guard case .failure(let message) = RunCommand.parse(["parallel", flag]) else {
+        guard case .failure(let message) = RunArguments.parse(["parallel", flag]) else {
             Issue.record("\(flag) was accepted")
             return
         }
         #expect(message.text.contains("unknown option '\(flag)'"))
+    }
+
+    @Test("- after the mode is an argument too many")
+    func dash() {
+        guard case .failure(let message) = RunArguments.parse(["parallel", "-"]) else {
+            Issue.record("- was accepted")
+            return
+        }
+        #expect(message.text.contains("unexpected argument '-'"))
     }
 }
