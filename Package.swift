@@ -37,7 +37,7 @@ let package = Package(
         .testTarget(name: "FTPTests", dependencies: ["FTP", "Reactor", "TLS", "TestSupport"]),
         .testTarget(name: "CSVStreamTests", dependencies: ["CSVStream"]),
         .testTarget(name: "WebToFTPTests", dependencies: ["WebToFTP", "TestSupport", "web2ftp"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "web2ftp", "web2ftp-fdcheck"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "WebToFTP", "web2ftp", "web2ftp-fdcheck"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -40,6 +40,13 @@ if [ "$(python3 -c 'import pandas; print(pandas.__version__)' 2>/dev/null)" != "
   python3 -m pip install --quiet --disable-pip-version-check "pandas==$pandas_version"
 fi
 
+# The terminal tests read web2ftp's output through pyte, a VT100 emulator (scripts/lib/pty-screen.py).
+pyte_version=0.8.2
+if [ "$(python3 -c 'import pyte, importlib.metadata as m; print(m.version("pyte"))' 2>/dev/null)" != "$pyte_version" ]; then
+  echo "install-deps: installing pyte $pyte_version (terminal emulator for the TTY output tests)" >&2
+  python3 -m pip install --quiet --disable-pip-version-check "pyte==$pyte_version"
+fi
+
 if ! command -v swift >/dev/null && [ ! -x /opt/swift/usr/bin/swift ]; then
   echo "install-deps: no Swift toolchain found (expected swift on PATH or /opt/swift/usr/bin/swift)" >&2
   exit 1

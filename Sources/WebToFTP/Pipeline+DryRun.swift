@@ -43,7 +43,9 @@ extension Pipeline {
                     self.log.event(level, source: source.name, "csv", fields)
                 }
                 let start = MonotonicClock.monotonicNanoseconds()
+                self.probing = (source.name, start)
                 let probe = SampleProbe(csv: source.csv) { result in
+                    self.probing = nil
                     var result = result
                     if let loginProblem, case .success = result { result = .failure(loginProblem) }
                     let duration = Int((MonotonicClock.monotonicNanoseconds() - start) / 1_000_000)

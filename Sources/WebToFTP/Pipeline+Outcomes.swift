@@ -7,9 +7,12 @@ extension Pipeline {
     ) {
         let duration = Int((MonotonicClock.monotonicNanoseconds() - start) / 1_000_000)
         var result = result
-        if cancelled != nil, case .failure(var failure) = result {
-            failure.interrupted = true
+        if case .failure(var failure) = result {
+            if cancelled != nil { failure.interrupted = true }
+            failure.bytesIn += receivedBefore.removeValue(forKey: source.name) ?? 0
             result = .failure(failure)
+        } else {
+            receivedBefore[source.name] = nil
         }
         outcomes.append(SourceOutcome(name: source.name, attempts: attempts, durationMS: duration, result: result))
         switch result {
@@ -22,7 +25,7 @@ extension Pipeline {
                 .init("sha256", .text(done.sha256)), .init("http_status", .integer(Int64(done.status))),
                 .init("url", .text(done.finalURL)), .init("bytes_in", .integer(Int64(done.bytesIn))),
                 .init("duration_ms", .integer(Int64(duration))),
-                .init("rate_bps", .integer(duration > 0 ? Int64(done.bytesOut * 1000 / UInt64(duration)) : 0)),
+                .init("bytes_per_s", .integer(duration > 0 ? Int64(done.bytesOut * 1000 / UInt64(duration)) : 0)),
             ]
             if let csv = done.csv { fields += CSVReport.fields(csv) }
             if let tls = done.httpTLS { fields.append(.init("http_tls", .text(tls))) }

@@ -55,6 +55,10 @@
     /// Sources between attempts, and their back-off timers.
     private var waiting: [String: (source: SourceConfig, attempts: Int, start: UInt64, timer: TimerID)] = [:]
     var outcomes: [SourceOutcome] = []
+    /// What the failed attempts of a source being retried received: counted in its failure's `bytesIn` should it fail.
+    var receivedBefore: [String: UInt64] = [:]
+    /// The source a dry run is probing now, and since when: shown as under way.
+    var probing: (name: String, started: UInt64)?
     private(set) var cancelled: String?
     private var deadline: TimerID?
     private var completion: ((RunSummary) -> Void)?
@@ -185,15 +189,38 @@
     }
 
     /// What is under way now, and how far the run is.
-    public var progress: (running: [TransferProgress], done: Int, total: Int) {
+    public var progress: RunProgress {
         loop.assertInLoop()
         let now = MonotonicClock.monotonicNanoseconds()
-        let running = self.running.sorted { $0.key < $1.key }.map { name, transfer in
+        var running = self.running.sorted { $0.key < $1.key }.map { name, transfer in
             TransferProgress(
                 name: name, bytes: transfer.bytesReceived, total: transfer.expectedBytes,
                 elapsedMS: Int((now - transfer.started) / 1_000_000))
         }
-        return (running, outcomes.count, sources.count)
+        if let probing {
+            running.append(
+                TransferProgress(
+                    name: probing.name, bytes: 0, total: nil, elapsedMS: Int((now - probing.started) / 1_000_000)))
+        }
+        let stage: RunProgress.Stage
+        switch phase {
+        case .ready, .removingLeftovers: stage = .preparing
+        case .transferring: stage = .transferring
+        case .removingOrphans, .closing, .finished: stage = .finishing
+        }
+        let failed = outcomes.filter { if case .failure = $0.result { true } else { false } }.count
+        let finishedBytes = outcomes.reduce(UInt64(0)) { total, outcome in
+            switch outcome.result {
+            case .success(let done): total + done.bytesIn
+            case .failure(let failure): total + failure.bytesIn
+            }
+        }
+        return RunProgress(
+            stage: stage, running: running, waiting: waiting.keys.sorted(), done: outcomes.count, failed: failed,
+            total: sources.count,
+            bytes: finishedBytes + receivedBefore.values.reduce(0, +)
+                + running.reduce(0) { $0 + $1.bytes },
+            elapsedMS: started.nanoseconds == 0 ? 0 : Int((now - started.nanoseconds) / 1_000_000))
     }
 
     /// The full remote path a source's file gets.
@@ -231,6 +258,7 @@
                     self.record(source, attempts: number, start: start, result)
                     return self.startNext()
                 }
+                self.receivedBefore[source.name, default: 0] += failure.bytesIn
                 self.log.event(
                     .warning, source: source.name, "retry", [("delay", "\(delay)ms"), ("reason", failure.reason)])
                 let timer = self.loop.scheduleTimer(afterMilliseconds: delay) {

@@ -66,6 +66,52 @@ public struct RunOptions: Sendable {
     /// The announced size, when the server gave one.
     public var total: UInt64?
     public var elapsedMS: Int
+
+    public init(name: String, bytes: UInt64, total: UInt64?, elapsedMS: Int) {
+        self.name = name
+        self.bytes = bytes
+        self.total = total
+        self.elapsedMS = elapsedMS
+    }
+}
+
+/// How a run is going, for a live display: what is under way, what waits for a retry, and the totals so far.
+@_spi(Internals) public struct RunProgress: Sendable {
+    public enum Stage: Sendable {
+        /// Before the first transfer: the first FTP login, the clean-up of old leftovers.
+        case preparing
+        case transferring
+        /// Every source has its outcome: temporary files of failed attempts are removed, the sessions quit.
+        case finishing
+    }
+
+    public var stage: Stage
+    /// Transfers under way (a dry run's probe too), by name.
+    public var running: [TransferProgress]
+    /// Sources waiting for their next attempt (back-off), by name.
+    public var waiting: [String]
+    /// Sources with an outcome, and how many of those failed.
+    public var done: Int
+    public var failed: Int
+    public var total: Int
+    /// Body bytes received so far: finished sources, failed attempts, transfers under way.
+    public var bytes: UInt64
+    /// Since the run started.
+    public var elapsedMS: Int
+
+    public init(
+        stage: Stage, running: [TransferProgress], waiting: [String], done: Int, failed: Int, total: Int,
+        bytes: UInt64, elapsedMS: Int
+    ) {
+        self.stage = stage
+        self.running = running
+        self.waiting = waiting
+        self.done = done
+        self.failed = failed
+        self.total = total
+        self.bytes = bytes
+        self.elapsedMS = elapsedMS
+    }
 }
 
 /// How one source ended.

@@ -48,7 +48,15 @@ public struct RunSummary: Sendable {
     }
 
     private var results: [TransferResult] { outcomes.compactMap { try? $0.result.get() } }
-    public var bytesDownloaded: UInt64 { results.reduce(0) { $0 + $1.bytesIn } }
+    /// Body bytes received: the published sources', and whatever the failed ones received before they failed.
+    public var bytesDownloaded: UInt64 {
+        outcomes.reduce(0) { total, outcome in
+            switch outcome.result {
+            case .success(let done): total + done.bytesIn
+            case .failure(let failure): total + failure.bytesIn
+            }
+        }
+    }
     public var bytesUploaded: UInt64 { results.reduce(0) { $0 + $1.bytesOut } }
     public var rows: Int { results.reduce(0) { $0 + ($1.rowsOut ?? 0) } }
     /// The CSV counters summed over the published sources (see `CSVReport`).
@@ -76,7 +84,7 @@ public struct RunSummary: Sendable {
             integer("bytes_up", bytesUploaded), integer("rows", rows),
         ] + csvTotals + [
             integer("wall_ms", wallMS), integer("duration_ms_min", d.min), integer("duration_ms_median", d.median),
-            integer("duration_ms_max", d.max), integer("throughput_bps", Int(throughput)),
+            integer("duration_ms_max", d.max), integer("throughput_bytes_per_s", Int(throughput)),
             .init("ftp_host", .text(ftpHost)), .init("ftp_target", .text(ftpTarget)),
         ]
             + (process.map {
@@ -108,7 +116,7 @@ public struct RunSummary: Sendable {
             case .failure(let failure):
                 fields += [
                     ("status", "\"failed\""), ("class", JSONWriter.string(failure.failureClass)),
-                    ("reason", JSONWriter.string(failure.reason)),
+                    ("reason", JSONWriter.string(failure.reason)), ("bytes_down", "\(failure.bytesIn)"),
                 ]
             }
             sources.append(JSONWriter.object(fields))

@@ -18,6 +18,9 @@ public struct TransferFailure: Error, Sendable, CustomStringConvertible {
     /// The FTP destination is unusable (the run's first login failed for good: refused, TLS refused or not
     /// trusted): the source was not tried, or stopped, and no further login was made.
     public var destinationUnusable = false
+    /// Body bytes received from the web server before the source failed, over all its attempts: a failure part-way
+    /// through a large file still counts in the run's `bytes_down`.
+    public var bytesIn: UInt64 = 0
 
     /// As the log and the summary JSON name it: `interrupted`, `destination`, `transient` or `permanent`.
     public var failureClass: String {
@@ -270,6 +273,8 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     private func fail(_ failure: TransferFailure) {
         guard !finished else { return }
         finished = true
+        var failure = failure
+        failure.bytesIn = bytesIn
         task?.cancel()
         if let upload {
             // The upload reports back once it has deleted its temporary file; the attempt ends then, so that a run

@@ -65,14 +65,38 @@ enum GetCommand {
             return 2
         }
         do {
+            // SIGINT and SIGTERM reach the loop (a signalfd), which removes FILE.part-PID before exiting 130/143.
+            try ProcessSignals.blockForWatching([SIGINT, SIGTERM])
             _ = try ProcessSignals.ignoreBrokenPipe()
             let loop = try EventLoop()
             let client = HTTPClient(loop: loop, configuration: configuration)
+            let meter = Meter.make(name: Meter.name(output: output, url: parsed), output: output)
             let receiver = Receiver(sink: sink) { loop.stop() }
-            client.request(parsed, delegate: receiver)
+            let task = client.request(parsed, delegate: receiver)
+            var signalled: Int32?
+            let watcher = try SignalWatcher(loop: loop, signals: [SIGINT, SIGTERM]) { signal in
+                if signalled != nil { return }
+                signalled = signal
+                task.cancel()
+            }
+            let timer = meter.map { meter in
+                loop.scheduleTimer(afterMilliseconds: 100, repeating: 100) {
+                    meter.draw(receiver.bytes, receiver.total)
+                }
+            }
             try loop.run()
+            if let timer { loop.cancelTimer(timer) }
+            meter?.clear()
+            watcher.close()
             client.close()
             loop.close()
+            if let signalled {
+                sink.discard()
+                let name = signalled == SIGINT ? "SIGINT" : "SIGTERM"
+                let removed = sink.temporary.map { ": removed \($0)" } ?? ""
+                writeOut("web2ftp: interrupted by \(name)\(removed)\n", to: 2)
+                return signalled == SIGINT ? 130 : 143
+            }
             switch receiver.result {
             case .success(let summary)?:
                 try sink.commit()
@@ -101,16 +125,23 @@ private final class Receiver: HTTPResponseDelegate {
     let done: () -> Void
     var result: Result<HTTPResponseSummary, HTTPError>?
     var failure: String?
+    /// For the meter: body bytes so far, and the announced size.
+    private(set) var bytes: UInt64 = 0
+    private(set) var total: UInt64?
 
     init(sink: FileSink, done: @escaping () -> Void) {
         self.sink = sink
         self.done = done
     }
 
-    func task(_ task: HTTPTask, didReceiveHead head: HTTPResponseHead) {}
+    func task(_ task: HTTPTask, didReceiveHead head: HTTPResponseHead) {
+        bytes = 0
+        total = head.headers["Transfer-Encoding"] == nil ? head.headers["Content-Length"].flatMap(UInt64.init) : nil
+    }
 
     func task(_ task: HTTPTask, didReceive bytes: UnsafeRawBufferPointer) {
         guard failure == nil else { return }
+        self.bytes += UInt64(bytes.count)
         if let error = sink.write(bytes) {
             failure = error
             task.cancel()
@@ -124,6 +155,45 @@ private final class Receiver: HTTPResponseDelegate {
             self.result = result
         }
         done()
+    }
+}
+
+/// `get`'s progress meter on a terminal: one line on stderr, redrawn in place ten times a second, gone at the end.
+private final class Meter {
+    let name: String
+    let kind: TerminalKind
+    let started = MonotonicClock.monotonicNanoseconds()
+    private var shown = false
+
+    init(name: String, kind: TerminalKind) {
+        self.name = name
+        self.kind = kind
+    }
+
+    /// A meter when stderr is a terminal that can redraw, and the body does not go to that same terminal.
+    static func make(name: String, output: String) -> Meter? {
+        let kind = TerminalKind(environment: processEnvironment())
+        guard Terminal.isTerminal(2), kind.redraws, output != "-" || !Terminal.isTerminal(1) else { return nil }
+        return Meter(name: name, kind: kind)
+    }
+
+    /// What the meter calls the download: the file's name, else the URL's last path segment.
+    static func name(output: String, url: HTTPURL) -> String {
+        let path = output == "-" ? url.path.split(separator: "?").first.map(String.init) ?? "" : output
+        return path.split(separator: "/").last.map(String.init) ?? "-"
+    }
+
+    func draw(_ bytes: UInt64, _ total: UInt64?) {
+        let elapsed = Int((MonotonicClock.monotonicNanoseconds() - started) / 1_000_000)
+        let line = LiveLines.meter(
+            name: name, bytes: bytes, total: total, elapsedMS: elapsed, width: Terminal.width(), kind: kind)
+        writeOut("\r" + line + "\u{1B}[K", to: 2)
+        shown = true
+    }
+
+    func clear() {
+        if shown { writeOut("\r\u{1B}[K", to: 2) }
+        shown = false
     }
 }
 

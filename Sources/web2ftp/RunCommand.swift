@@ -173,10 +173,13 @@ enum RunCommand {
             log.event(.warning, source: nil, "interrupted", [("signal", name)])
             pipeline.cancel("interrupted by \(name)")
         }
-        let display = ProgressDisplay(loop: loop, log: log, quiet: parsed.quiet) { pipeline.progress }
-        display.start()
+        let terminal = terminalDisplay(loop: loop, log: log, parsed: parsed)
+        let periodic = terminal == nil ? ProgressDisplay(loop: loop, log: log) { pipeline.progress } : nil
+        terminal?.watch { pipeline.progress }
+        periodic?.start()
         pipeline.start(dryRun: parsed.dryRun) { summary in
-            display.stop()
+            terminal?.stopLive()
+            periodic?.stop()
             writeSummaryJSON(summary, parsed: parsed, log: log)
             if let signalled {
                 exitCode = signalled == SIGINT ? 130 : 143
@@ -192,6 +195,15 @@ enum RunCommand {
         }
         watcher?.close()
         return exitCode
+    }
+
+    /// On a terminal, stderr shows people's lines and a live block (`TerminalDisplay`); elsewhere (journald, cron
+    /// mail, a pipe) the log's own lines, as ever: nil.
+    static func terminalDisplay(loop: EventLoop, log: RunLog, parsed: Arguments) -> TerminalDisplay? {
+        guard Terminal.isTerminal(2) else { return nil }
+        return TerminalDisplay(
+            loop: loop, log: log, kind: TerminalKind(environment: processEnvironment()), quiet: parsed.quiet,
+            verbose: parsed.verbose)
     }
 
     /// `--summary-json`, when asked for.

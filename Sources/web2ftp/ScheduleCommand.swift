@@ -19,6 +19,10 @@ final class ScheduleCommand {
     private var lock: RunLock?
     private var stopping: Int32?
     private var exitCode: Int32 = 0
+    /// On a terminal: people's lines, a run's progress, and between runs the idle line.
+    private var terminal: TerminalDisplay?
+    private var nextRunTime: Int64?
+    private var lastRun: LiveLines.LastRun?
 
     static func run(_ arguments: [String]) -> Int32 {
         let parsed: RunCommand.Arguments
@@ -72,6 +76,7 @@ final class ScheduleCommand {
             writeOut("web2ftp: \(error)\n", to: 2)
             return 1
         }
+        terminal = RunCommand.terminalDisplay(loop: loop, log: log, parsed: parsed)
         log.event(
             .info, source: nil, "schedule",
             [
@@ -94,9 +99,11 @@ final class ScheduleCommand {
     private func armNext() {
         let next = schedule.next(after: MonotonicClock.unixSeconds(), lastFired: lastFired)
         nextSlot = next.slot
+        nextRunTime = next.unixTime
         do {
             try timer?.arm(atUnixTime: next.unixTime)
             log.event(.info, source: nil, "next_run", [("at", DailySchedule.describe(next.unixTime))])
+            if running == nil { showIdle() }
         } catch {
             log.event(.error, source: nil, "timer", [("reason", "\(error)")])
         }
@@ -141,17 +148,40 @@ final class ScheduleCommand {
             return
         }
         running = pipeline
-        let display = ProgressDisplay(loop: loop, log: log, quiet: parsed.quiet) { pipeline.progress }
-        display.start()
+        let periodic = terminal == nil ? ProgressDisplay(loop: loop, log: log) { pipeline.progress } : nil
+        terminal?.watch { pipeline.progress }
+        periodic?.start()
+        let started = LocalTime.now()
         pipeline.start(trigger: trigger) { [unowned self] summary in
-            display.stop()
+            periodic?.stop()
+            self.terminal?.stopLive()
+            self.lastRun = LiveLines.LastRun(
+                started: String(LiveLines.WallTime(started).clock.prefix(5)), sources: summary.outcomes.count,
+                failed: summary.failed.count,
+                interrupted: summary.failed.contains {
+                    if case .failure(let failure) = $0.result { failure.interrupted } else { false }
+                })
             RunCommand.writeSummaryJSON(summary, parsed: self.parsed, log: self.log)
             self.running = nil
             self.lock = nil  // released between runs: an idle scheduler holds no lock
             if let stopping = self.stopping {
                 self.exitCode = stopping == SIGINT ? 130 : 143
                 self.loop.stop()
+            } else {
+                self.showIdle()
             }
+        }
+    }
+
+    /// The terminal's idle line: when the next run is, and how the last one went.
+    private func showIdle() {
+        guard let terminal, let nextRunTime else { return }
+        let kind = TerminalKind(environment: processEnvironment())
+        let next = NextRunCommand.people(nextRunTime)
+        terminal.showIdle { [unowned self] width in
+            LiveLines.idle(
+                next: next, inSeconds: nextRunTime - MonotonicClock.unixSeconds(), last: self.lastRun, width: width,
+                kind: kind)
         }
     }
 
@@ -161,6 +191,7 @@ final class ScheduleCommand {
         if stopping != nil { exit(signal == SIGINT ? 130 : 143) }
         stopping = signal
         guard let running else {
+            terminal?.stopLive()
             log.event(.info, source: nil, "stopped", [("signal", name)])
             exitCode = 0
             return loop.stop()

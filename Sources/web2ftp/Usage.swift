@@ -15,8 +15,9 @@ enum Usage {
                                                      download source NAME, transform it, show the first rows
           web2ftp get URL [-o FILE|-] [--cacert PATH] [--insecure] [-vv|--trace]
                                                      download one URL (debugging; the download side alone)
-          web2ftp next-run [--at HH:MM]... [--now UNIX] [--count N]
-                                                     when schedule would run next, in local time
+          web2ftp next-run [--at HH:MM]... [--now UNIX] [--count N] [--unix]
+                                                     when schedule would run next, in local time (--unix: as
+                                                     Unix seconds and ISO 8601, for scripts)
           web2ftp help [COMMAND]                     a command's own help (also: web2ftp COMMAND --help)
           web2ftp -h|--help | -V|--version
 
@@ -25,6 +26,7 @@ enum Usage {
         OPTIONS (manual and schedule)
         \(runOptions)
 
+        \(terminal)
         \(environment)
 
         \(exitCodes)
@@ -53,8 +55,17 @@ enum Usage {
           --insecure             do not verify TLS certificates (logged as a warning)
           --ftp-tls MODE         explicit (default), implicit or none; env FTPTLS
           --ftp-use-pasv-ip      trust the address in the server's PASV reply
-          --ftp-timeout SECONDS  FTP connect, reply and stalled-upload timeout (default 15, 30, 60)
+          --ftp-timeout SECONDS  sets all three FTP timeouts to SECONDS; by default connecting may take 15 s, a
+                                 reply 30 s, and an upload may stall for 60 s
           -h, --help             this command's help     -V, --version   the version
+        """
+
+    static let terminal = """
+        ON A TERMINAL
+          stderr shows a line per finished source, a live progress block (cut to the terminal's width) and a
+          summary block; elsewhere (journald, cron mail, a pipe) it gets the log's key=value lines. The log file
+          keeps its format. Sizes are decimal (1 MB = 10^6 bytes); plain ASCII when the locale is not UTF-8 or
+          TERM=dumb. get shows a meter there. Ctrl-C once stops and cleans up; twice stops at once.
         """
 
     static let environment = """

@@ -7,7 +7,8 @@ import Testing
 struct NextRunTests {
     func nextRuns(_ tz: String, at: String, now: Int, count: Int = 2) throws -> [String] {
         let run = try runProduct(
-            "web2ftp", ["next-run", "--at", at, "--now", "\(now)", "--count", "\(count)"], environment: ["TZ": tz])
+            "web2ftp", ["next-run", "--unix", "--at", at, "--now", "\(now)", "--count", "\(count)"],
+            environment: ["TZ": tz])
         #expect(run.status == 0, "\(run.error)")
         return run.output.split(separator: "\n").map { String($0.split(separator: " ")[1]) }
     }
@@ -38,12 +39,28 @@ struct NextRunTests {
                 "2026-06-02T22:23:00.000+02:00"
             ])
         let run = try runProduct(
-            "web2ftp", ["next-run", "--at", "18:00", "--at", "06:00", "--now", "1780354800", "--count", "3"],
+            "web2ftp", ["next-run", "--at", "18:00", "--at", "06:00", "--now", "1780354800", "--count", "3", "--unix"],
             environment: ["TZ": "UTC"])
         #expect(
             run.output.split(separator: "\n").map { String($0.split(separator: " ")[1]) } == [
                 "2026-06-02T06:00:00.000+00:00", "2026-06-02T18:00:00.000+00:00", "2026-06-03T06:00:00.000+00:00",
             ])
+    }
+}
+
+@Suite("next-run: people first, --unix for scripts")
+struct NextRunOutputTests {
+    @Test("the local time with its zone and how long until then; --unix prints what it always printed")
+    func peopleFirst() throws {
+        // 2026-12-01 22:23:00 CET is 1796160180; 8 h 20 min before it.
+        let now = 1_796_160_180 - 30_000
+        let run = try runProduct(
+            "web2ftp", ["next-run", "--now", "\(now)", "--count", "2"], environment: ["TZ": "Europe/Berlin"])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output == "2026-12-01 22:23:00 CET (in 8 h 20 min)\n2026-12-02 22:23:00 CET (in 1 d 8 h)\n")
+        let unix = try runProduct(
+            "web2ftp", ["next-run", "--now", "\(now)", "--count", "2", "--unix"], environment: ["TZ": "Europe/Berlin"])
+        #expect(unix.output == "1796160180 2026-12-01T22:23:00.000+01:00\n1796246580 2026-12-02T22:23:00.000+01:00\n")
     }
 }
 
