@@ -156,13 +156,13 @@ struct FTPAsyncLoopGoneTests {
             try await Task.sleep(for: .milliseconds(10))
         }
         thread.shutdown()
-        let result = try await outcome(within: 20) { try await uploading.value }
+        let result = try await outcome(within: 60) { try await uploading.value }
         guard case .failure(let error) = result, error is FTPError else {
             Issue.record("expected an FTPError, got \(result)")
             return
         }
         // A call after the loop closed is answered at once too.
-        let late = try await outcome(within: 20) {
+        let late = try await outcome(within: 60) {
             try await handle.upload(plan: plan(directory: "/out", name: "b.bin"), from: patternChunks(1, seed: 2))
         }
         #expect((try? late.get()) == nil)

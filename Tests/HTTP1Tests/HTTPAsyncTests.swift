@@ -232,8 +232,8 @@ struct HTTPAsyncTests {
         let waitingForHead = Task { try await handle.execute(HTTPRequest(try HTTPURL(base + "/head.csv"))).head.status }
         try await Task.sleep(for: .milliseconds(200))
         async.thread.shutdown()
-        let read = try await outcome(within: 20) { try await reading.value }
-        let head = try await outcome(within: 20) { try await waitingForHead.value }
+        let read = try await outcome(within: 60) { try await reading.value }
+        let head = try await outcome(within: 60) { try await waitingForHead.value }
         for result in [read, head] {
             guard case .failure(let error) = result, case .cancelled? = error as? HTTPError else {
                 Issue.record("expected .cancelled, got \(result)")
@@ -241,7 +241,7 @@ struct HTTPAsyncTests {
             }
         }
         // A request made after the loop closed fails at once instead of waiting for a loop that will never run it.
-        let late = try await outcome(within: 20) { try await handle.execute(HTTPRequest(try HTTPURL(base + "/x"))) }
+        let late = try await outcome(within: 60) { try await handle.execute(HTTPRequest(try HTTPURL(base + "/x"))) }
         guard case .failure(let error) = late, case .connect(_, .closed)? = error as? HTTPError else {
             Issue.record("expected .connect(.closed), got \(late)")
             return
@@ -252,13 +252,13 @@ struct HTTPAsyncTests {
     func latePostsAnswered() async throws {
         let handle = try await Self.loopClosingAfterFirstPost()
         let making = Task { try await HTTPClientHandle(on: handle) }
-        let made = try await outcome(within: 20) { try await making.value }
+        let made = try await outcome(within: 60) { try await making.value }
         // It ran on the closing loop: the client it made is already closed, and its requests fail with `.closed`.
         guard case .success(let client) = made else {
             Issue.record("expected a client made as the loop closed, got \(made)")
             return
         }
-        let request = try await outcome(within: 20) {
+        let request = try await outcome(within: 60) {
             try await client.execute(HTTPRequest(try HTTPURL("http://127.0.0.1:9/x")))
         }
         guard case .failure(let error) = request, case .connect(_, .closed)? = error as? HTTPError else {

@@ -127,6 +127,10 @@ public func outcome<T: Sendable>(
         if let result = ended.value { return result }
         try await Task.sleep(for: .milliseconds(10))
     }
+    // This Task may itself have waited long for a thread (tests that block the pool's threads on child processes):
+    // look once more before calling it a hang.
+    try await Task.sleep(for: .milliseconds(100))
+    if let result = ended.value { return result }
     task.cancel()
     throw StillWaiting(seconds: seconds)
 }
