@@ -15,6 +15,9 @@ command -v setsid >/dev/null || need+=(util-linux)
 command -v useradd >/dev/null || need+=(passwd)
 command -v python3 >/dev/null || need+=(python3 python3-pip)
 [ -f /usr/share/zoneinfo/Europe/Berlin ] || need+=(tzdata)  # the schedule's DST tests
+# The man page and completion checks (OperatorDocsTests): groff renders docs/web2ftp.1, zsh parses _web2ftp.
+command -v groff >/dev/null || need+=(groff-base)
+command -v zsh >/dev/null || need+=(zsh)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: installing ${need[*]}" >&2

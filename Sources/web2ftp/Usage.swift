@@ -171,13 +171,16 @@ enum Usage {
         """
 
     static let nextRun = """
-        usage: web2ftp next-run [--at HH:MM[:SS]]... [--now UNIX] [--count N]
-        When schedule would run next, in local time (TZ): one line per run, Unix seconds then the local time.
+        usage: web2ftp next-run [--at HH:MM[:SS]]... [--now UNIX] [--count N] [--unix]
+        When schedule would run next, in local time (TZ): one line per run, as
+        "2026-12-01 22:23:00 CET (in 8 h 20 min)".
 
         OPTIONS
           --at HH:MM[:SS]  a daily run time (repeatable; default 22:23)
           --now UNIX       count from this time instead of now
           --count N        how many runs (1 to 100, default 3)
+          --unix           for scripts: Unix seconds, then ISO 8601 with the offset
+                           ("1796160180 2026-12-01T22:23:00.000+01:00")
           -h, --help       this help
         """
 }
