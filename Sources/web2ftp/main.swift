@@ -29,7 +29,8 @@ case "-V", "--version":
     exit(0)
 case "help":
     // `web2ftp help` alone is `--help`; `web2ftp help get` is `web2ftp get --help`.
-    guard arguments.count > 1 else {
+    // `web2ftp help help` is the whole help too: `help` is among the commands the error message offers.
+    guard arguments.count > 1, arguments[1...] != ["help"] else {
         writeOut(Usage.text + "\n", to: 1)
         exit(0)
     }

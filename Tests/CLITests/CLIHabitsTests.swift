@@ -19,8 +19,10 @@ struct CLIHabitsTests {
                 #expect(run.output.hasPrefix(marker), "\(arguments): \(run.output.prefix(80))")
             }
         }
-        let global = try runProduct("web2ftp", ["help"])
-        #expect(global.status == 0 && global.output.contains("USAGE") && global.output.contains("web2ftp check"))
+        for arguments in [["help"], ["help", "help"]] {
+            let global = try runProduct("web2ftp", arguments)
+            #expect(global.status == 0 && global.output.contains("USAGE") && global.output.contains("web2ftp check"))
+        }
         let unknown = try runProduct("web2ftp", ["help", "chek"])
         #expect(unknown.status == 2 && unknown.error.contains("unknown command 'chek' — did you mean 'check'?"))
     }
