@@ -67,16 +67,16 @@ public struct RunEvent: Sendable {
         return line
     }
 
-    /// The event with every secret replaced by `***`, wherever it appears.
+    /// The event with every secret replaced by `***` in its text values — only there: the keys, the event's name and
+    /// the source's are ours or the config's, and masking a short password inside them garbled the line and told
+    /// which word held it (`bad_rows_skipped` → `***_rows_skipped` for the password `bad`).
     func masking(_ secrets: [String]) -> RunEvent {
         guard !secrets.isEmpty else { return self }
         func mask(_ text: String) -> String { secrets.reduce(text) { $0.replacingAll($1, "***") } }
         var masked = self
-        masked.source = source.map(mask)
-        masked.name = mask(name)
         masked.fields = fields.map { field in
             guard case .text(let text) = field.value else { return field }
-            return Field(mask(field.key), .text(mask(text)))
+            return Field(field.key, .text(mask(text)))
         }
         return masked
     }

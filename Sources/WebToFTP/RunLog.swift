@@ -20,7 +20,7 @@
     /// Fails with the reason when the file cannot be written.
     public init(path: String?, secrets: [String]) throws(ConfigError) {
         self.secrets = secrets.filter { !$0.isEmpty }
-        lines = try LogLines(path: path, secrets: self.secrets)
+        lines = try LogLines(path: path)
         observers = [lines.write]
     }
 
@@ -95,7 +95,6 @@ final class LogLines {
     private var file: File?
     private let stderr = File.standardError()
     let path: String?
-    private let secrets: [String]
     var echoToStderr = true
     var quiet = false
     var verbose = false
@@ -105,9 +104,8 @@ final class LogLines {
     var onWriteFailure: ((FileError) -> Void)?
     private var writeFailureReported = false
 
-    init(path: String?, secrets: [String]) throws(ConfigError) {
+    init(path: String?) throws(ConfigError) {
         self.path = path
-        self.secrets = secrets
         guard let path else { return }
         do {
             file = try File(path, .append)
@@ -147,10 +145,8 @@ final class LogLines {
     func toStderr(_ event: RunEvent) { writeToStderr(format(event)) }
 
     private func format(_ event: RunEvent) -> String {
-        // The whole line masked again, as it always was: a secret is never split across a key and its value.
-        var line = event.line
-        for secret in secrets { line = line.replacingAll(secret, "***") }
-        return line + "\n"
+        // Masked already (`RunEvent.masking`: the text values, the only place a secret can come from).
+        event.line + "\n"
     }
 
     private func reportWriteFailure(_ error: FileError) {

@@ -193,6 +193,17 @@ struct RunPiecesTests {
         #expect(text.split(separator: "\n").count == 1)
     }
 
+    @Test("a short password is masked in values only: keys and names stay whole and do not point at it")
+    func shortPasswordMaskedInValuesOnly() throws {
+        let path = "/tmp/w2f-runlog-\(UInt32.random(in: 0...UInt32.max)).log"
+        defer { unlink(path) }
+        let log = try RunLog(path: path, secrets: ["bad"])
+        log.echoToStderr = false
+        log.event(.info, source: nil, "summary", [("bad_rows_skipped", "0"), ("reason", "a bad login")])
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.hasSuffix(" INFO summary bad_rows_skipped=0 reason=\"a *** login\"\n"), "\(text)")
+    }
+
     @Test("local time: ISO 8601 with milliseconds and offset; strftime subset")
     func localTime() {
         #expect(runStart.iso8601 == "2026-11-26T22:23:00.000+01:00")
