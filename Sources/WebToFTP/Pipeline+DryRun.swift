@@ -126,19 +126,25 @@ final class SampleProbe: HTTPResponseDelegate {
     }
 
     func task(_ task: HTTPTask, didFinish result: Result<HTTPResponseSummary, HTTPError>) {
-        if let refused { return done(.failure(refused)) }
+        // A failed source's sample counts in bytes_down too, as a real run counts what a failed source received.
+        func fail(_ failure: TransferFailure) {
+            var failure = failure
+            failure.bytesIn = UInt64(sample.count)
+            done(.failure(failure))
+        }
+        if let refused { return fail(refused) }
         switch result {
         case .failure(.cancelled) where status != 0, .success:
             let whole: Bool
             if case .success = result { whole = status != 206 || rangeIsWhole } else { whole = false }
-            if let problem = checkSample(whole: whole) { return done(.failure(problem)) }
+            if let problem = checkSample(whole: whole) { return fail(problem) }
             done(
                 .success(
                     TransferResult(
                         path: path, bytesIn: UInt64(sample.count), bytesOut: 0, csv: nil, finalURL: task.url.redacted,
                         status: status, httpTLS: task.tlsVersion, ftpDataResumed: nil, sha256: "", warnings: [])))
         case .failure(let error):
-            done(.failure(Transfer.classify(error)))
+            fail(Transfer.classify(error))
         }
     }
 

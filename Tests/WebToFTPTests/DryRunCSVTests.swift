@@ -35,5 +35,17 @@ struct DryRunCSVTests {
         }
         let summary = try #require(scenario.summary)
         #expect(summary["failed"] as? Int == 2 && summary["succeeded"] as? Int == 4)
+        // bytes_down counts every sample, the failed sources' included; a source without a transform reads no body.
+        func size(_ file: String) throws -> Int {
+            try FileManager.default.attributesOfItem(atPath: TestEnv.wwwDirectory + "/" + file)[.size] as? Int ?? -1
+        }
+        let sources = try #require(summary["sources"] as? [[String: Any]])
+        func bytesDown(_ name: String) -> Int? {
+            sources.first { $0["name"] as? String == name }?["bytes_down"] as? Int
+        }
+        #expect(bytesDown("missing_column") == (try size("small.csv")))
+        #expect(bytesDown("wrong_encoding") == min(64 * 1024, try size("demo/sales-latin1.csv")))
+        let expected = try 2 * size("small.csv") + min(64 * 1024, size("demo/sales-latin1.csv")) + 2 * 64 * 1024
+        #expect(summary["bytes_down"] as? Int == expected, "\(summary)")
     }
 }
