@@ -223,12 +223,16 @@ final class FileSink {
         self.temporary = temporary
     }
 
+    /// The reader of stdout went away (`| head`): what it wanted, it has.
+    private(set) var readerGone = false
+
     /// nil when written, else why not.
     func write(_ bytes: UnsafeRawBufferPointer) -> String? {
         do {
             try file.write(bytes)
             return nil
         } catch {
+            if temporary == nil && error.errno == EPIPE { readerGone = true }
             return error.reason
         }
     }

@@ -90,16 +90,34 @@ enum PreviewCommand {
             return 2
         }
         do {
+            // As get: SIGINT and SIGTERM reach the loop (a signalfd), and the FILE.part-PID goes before exiting
+            // 130/143; blocking them also undoes a SIGINT ignored by a non-interactive shell's `&`.
+            try ProcessSignals.blockForWatching([SIGINT, SIGTERM])
             _ = try ProcessSignals.ignoreBrokenPipe()
             let loop = try EventLoop()
             let client = HTTPClient(loop: loop, configuration: configuration)
             let receiver = PreviewReceiver(source: source, rows: parsed.rows, sink: sink) { loop.stop() }
-            client.request(
+            let task = client.request(
                 source.url, headers: source.headers, idleTimeoutMS: source.idleTimeoutSeconds.map { Int($0 * 1000) },
                 delegate: receiver)
+            var signalled: Int32?
+            let watcher = try SignalWatcher(loop: loop, signals: [SIGINT, SIGTERM]) { signal in
+                if signalled != nil { return }
+                signalled = signal
+                task.cancel()
+            }
             try loop.run()
+            watcher.close()
             client.close()
             loop.close()
+            if let signalled {
+                sink.discard()
+                let removed = sink.temporary.map { ": removed \($0)" } ?? ""
+                say("interrupted by \(signalled == SIGINT ? "SIGINT" : "SIGTERM")\(removed)")
+                return signalled == SIGINT ? 130 : 143
+            }
+            // `preview … | head`: the reader has what it wanted; nothing failed.
+            if sink.readerGone { return 0 }
             for warning in receiver.warnings { say("WARN [\(name)] csv detail=\"\(warning)\"") }
             if let failure = receiver.failure {
                 sink.discard()

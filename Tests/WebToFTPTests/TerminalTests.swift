@@ -226,3 +226,53 @@ struct FailedBytesTests {
             run.error.contains(" summary sources=1 succeeded=0 failed=1 retried=1 bytes_down=60000 "), "\(run.error)")
     }
 }
+
+@Suite("preview: interrupted, and read by a pipe that closes early")
+struct PreviewInterruptTests {
+    @Test("SIGINT and SIGTERM remove -o FILE's FILE.part-PID and exit 130/143", arguments: [SIGINT, SIGTERM])
+    func interrupted(signal: Int32) async throws {
+        let (thread, port) = try await slowServer(chunks: 200, pauseMS: 100)
+        defer { thread.shutdown() }
+        let directory = NSTemporaryDirectory() + "w2f-preview-int-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "{\"slow\": {\"URL\": \"http://127.0.0.1:\(port)/slow.csv\"}}".write(
+            toFile: directory + "/config.json", atomically: true, encoding: .utf8)
+        let process = try startProduct(
+            "web2ftp",
+            ["preview", "slow", "--config", directory + "/config.json", "--rows", "all", "-o", directory + "/out.csv"])
+        let part = "out.csv.part-\(process.processIdentifier)"
+        for _ in 0..<500 where !(try FileManager.default.contentsOfDirectory(atPath: directory)).contains(part) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).contains(part), "never started")
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == (signal == SIGINT ? 130 : 143))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["config.json"])
+    }
+
+    @Test("`preview … | head -2` ends quietly with 0 when head has its lines")
+    func readerGoesAway() throws {
+        try TestEnv.require(.nginxHTTP)
+        let directory = NSTemporaryDirectory() + "w2f-preview-pipe-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "{\"large\": {\"URL\": \"\(http)/large.csv\"}}".write(
+            toFile: directory + "/config.json", atomically: true, encoding: .utf8)
+        let binary = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            .deletingLastPathComponent().appendingPathComponent("web2ftp").path
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/bash")
+        shell.arguments = [
+            "-c",
+            "'\(binary)' preview large --config '\(directory)/config.json' --rows all 2>'\(directory)/err' | head -2 "
+                + ">/dev/null; exit ${PIPESTATUS[0]}",
+        ]
+        try shell.run()
+        shell.waitUntilExit()
+        let error = (try? String(contentsOfFile: directory + "/err", encoding: .utf8)) ?? ""
+        #expect(shell.terminationStatus == 0, "\(error)")
+        #expect(!error.contains("ERROR") && !error.contains("EPIPE"), "\(error)")
+    }
+}
