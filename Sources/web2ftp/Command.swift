@@ -21,8 +21,14 @@ struct Command {
 
     static func named(_ name: String) -> Command? { all.first { $0.name == name } }
 
-    /// `unknown command 'manul' — did you mean 'manual'?`, else the list.
+    /// `unknown command 'manul' — did you mean 'manual'?`, else the list. A word that starts with `-` is an option:
+    /// before a command only the global ones are known (`--verison` — did you mean `--version`?).
     static func unknown(_ word: String) -> String {
+        if word.hasPrefix("-") {
+            let global = ["-h", "--help", "-V", "--version"]
+            if let hint = Spelling.hint(for: word, among: global) { return "unknown option '\(word)' — \(hint)" }
+            return "unknown option '\(word)' (before a command only -h/--help and -V/--version; see web2ftp --help)"
+        }
         let names = all.map(\.name) + ["help"]
         if let hint = Spelling.hint(for: word, among: names) { return "unknown command '\(word)' — \(hint)" }
         return "unknown command '\(word)' (expected \(names.joined(separator: ", ")); see web2ftp --help)"

@@ -142,13 +142,14 @@ enum Usage {
         variables needed; nothing written but the output (no log, no lock, no state).
 
         OPTIONS
-          --config PATH    sources file (default ./config.json)
-          --rows N|all     rows after the header (default 20); all: the whole file, as a run would publish it
-          -o, --output FILE  write to FILE (as FILE.part-PID, renamed when complete); - is stdout (default)
-          --cacert PATH    extra CA certificates (PEM) for HTTPS
-          --insecure       do not verify TLS certificates (a warning says so)
-          -q, --quiet      no counters on stderr; warnings and errors still
-          -h, --help       this help
+          --config PATH      sources file (default ./config.json)
+          --rows N|all       rows after the header (default 20); all: the whole file, as a run would publish it
+          -o, --output FILE  write to FILE (as FILE.part-PID, renamed when complete; removed on SIGINT/SIGTERM);
+                             - is stdout (default)
+          --cacert PATH      extra CA certificates (PEM) for HTTPS
+          --insecure         do not verify TLS certificates (a warning says so)
+          -q, --quiet        no counters on stderr; warnings and errors still
+          -h, --help         this help
 
         EXIT CODES
           0 written   1 the download or the transform failed   2 usage or config error (an unknown NAME too)

@@ -23,6 +23,8 @@ struct CLIHabitsTests {
             let global = try runProduct("web2ftp", arguments)
             #expect(global.status == 0 && global.output.contains("USAGE") && global.output.contains("web2ftp check"))
         }
+        let option = try runProduct("web2ftp", ["--verison"])
+        #expect(option.status == 2 && option.error.contains("unknown option '--verison' — did you mean '--version'?"))
         let unknown = try runProduct("web2ftp", ["help", "chek"])
         #expect(unknown.status == 2 && unknown.error.contains("unknown command 'chek' — did you mean 'check'?"))
     }
