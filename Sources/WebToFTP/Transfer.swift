@@ -73,7 +73,12 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     private var finished = false
     private var bytesIn: UInt64 = 0
     private var bytesOut: UInt64 = 0
-    private var digest = SHA256()
+    /// SHA-256 of the bytes sent, inline or on the digest thread (`DigestMode`): the same digest either way.
+    private let digest = TransferDigest()
+    /// Plain FTP with nothing transformed: the digest thread hashes the very buffer the send reads (no copy), while
+    /// the send runs. Otherwise a copy goes to the thread, and the loop does not wait for the hash at all: the
+    /// memcpy is small next to the transform's or TLS's own passes over the bytes.
+    private var hashAlongsideSend = false
     private var summary: HTTPResponseSummary?
     /// The body size the server announced (Content-Length), for progress percentages.
     private(set) var expectedBytes: UInt64?
@@ -147,6 +152,7 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
                 self.fail(Self.classify(error))
             case .success(let session):
                 self.session = session
+                self.hashAlongsideSend = self.transformer == nil && session.configuration.security == .none
                 let plan = FTPPublishPlan.make(
                     directory: self.path.directory, finalName: self.path.name, host: SystemInfo.hostName,
                     processID: Int(SystemInfo.processID), unixTime: MonotonicClock.unixSeconds(),
@@ -218,9 +224,13 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
 
     private func send(_ bytes: UnsafeRawBufferPointer, to upload: FTPUpload) {
         guard !bytes.isEmpty else { return }
-        digest.update(bytes)
         bytesOut += UInt64(bytes.count)
-        upload.write(bytes)
+        if hashAlongsideSend {
+            digest.update(bytes) { upload.write(bytes) }
+        } else {
+            digest.update(bytes)
+            upload.write(bytes)
+        }
     }
 
     // MARK: FTP

@@ -281,6 +281,40 @@ scenario("ftp client: login, two uploads, quit") { loop, finish in
     }
 }
 
+/// Threads of this process named `name`, from /proc/self/task/*/comm.
+func threads(named name: String) -> Int {
+    guard let directory = opendir("/proc/self/task") else { return -1 }
+    defer { closedir(directory) }
+    var count = 0
+    while let entry = readdir(directory) {
+        let tid = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        guard tid.first?.isNumber == true, let comm = try? File.contents(of: "/proc/self/task/\(tid)/comm", limit: 64)
+        else { continue }
+        if String(decoding: comm, as: UTF8.self) == name + "\n" { count += 1 }
+    }
+    return count
+}
+
+scenario("digest thread: one for the process, gone with its last digest") { _, finish in
+    var problems: [String] = []
+    let big = [UInt8](repeating: 9, count: 3 << 20)
+    for round in 0..<3 {
+        let first = TransferDigest(mode: .threaded)
+        let second = TransferDigest(mode: .threaded)
+        big.withUnsafeBytes { bytes in
+            first.update(bytes)
+            second.update(bytes) {}
+        }
+        let running = threads(named: DigestWorker.threadName)
+        if running != 1 { problems.append("round \(round): \(running) digest threads while two digests run") }
+        _ = first.hexDigest()
+        if round < 2 { _ = second.hexDigest() }  // the last round drops one unfinished
+    }
+    let left = threads(named: DigestWorker.threadName)
+    if left != 0 || DigestWorker.shared.isRunning { problems.append("\(left) digest threads left") }
+    finish(problems.isEmpty ? nil : problems.joined(separator: "; "))
+}
+
 scenario("event loop thread") { _, finish in
     do {
         for _ in 0..<5 {

@@ -455,3 +455,55 @@ struct LibraryRunTests {
         #expect(log.contains(" proto=http dir=> line=\"GET /small.csv HTTP/1.1\""))
     }
 }
+
+@Suite("The published SHA-256 is the file's, inline or on the digest thread")
+struct PublishedDigestTests {
+    /// sha256sum's digest of `path`: an implementation other than ours.
+    static func sha256sum(_ path: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        process.arguments = [path]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(String(decoding: data, as: UTF8.self).prefix(64))
+    }
+
+    @Test("6 MiB passthrough and transformed, over FTPS and plain FTP", arguments: [true, false])
+    func digests(ftps: Bool) throws {
+        try TestEnv.require(.nginxHTTP, .nginxHTTPS, ftps ? .vsftpd : .vsftpdPlain)
+        let scenario = try Scenario("digest-\(ftps ? "ftps" : "plain")")
+        let name = "digest-\(UInt32.random(in: 0...UInt32.max)).csv"
+        let source = TestEnv.wwwDirectory + "/" + name
+        var rows = "id,value,label\n"
+        var index = 0
+        while rows.utf8.count < 6 << 20 {
+            index += 1
+            rows += "\(index),\(index * 7919 % 100_003),row-\(index)\n"
+        }
+        try rows.write(toFile: source, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: source) }
+        try scenario.writeConfig(
+            """
+            {"passthrough": {"URL": "\(http)/\(name)"},
+             "transformed": {"URL": "\(https)/\(name)", "OUTPUT": {"sep": ";"}}}
+            """)
+        var environment = scenario.environment
+        if !ftps {
+            environment["FTPHOST"] = "127.0.0.1:\(TestEnv.ftpPort)"
+            environment["FTPTLS"] = "none"
+        }
+        let run = try scenario.run("parallel", environment: environment)
+        #expect(run.status == 0, "\(run.error)")
+        let sources = try #require(scenario.summary?["sources"] as? [[String: Any]])
+        let digests = Dictionary(uniqueKeysWithValues: sources.map { ($0["name"] as! String, $0["sha256"] as? String) })
+        let expected = try Self.sha256sum(source)
+        #expect(try Self.sha256sum(scenario.target + "/passthrough.csv") == expected)
+        #expect(digests["passthrough"] == expected)
+        let transformed = try Self.sha256sum(scenario.target + "/transformed.csv")
+        #expect(transformed != expected)
+        #expect(digests["transformed"] == transformed)
+    }
+}

@@ -19,5 +19,9 @@
 #include <time.h>
 
 int cl_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+/// The number of CPUs this thread may run on (sched_getaffinity), or -1 when it cannot be had.
+int cl_affinity_cpu_count(void);
+/// Names the calling thread (at most 15 bytes show), for top -H and /proc/self/task/*/comm.
+void cl_name_this_thread(const char *name);
 
 #endif
