@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds web2ftp in release mode with the Swift standard library linked statically, strips it, and installs it as
-# /usr/local/bin/web2ftp (PREFIX=/opt/x installs into /opt/x/bin). At run time the binary needs libc, libstdc++ and
-# OpenSSL 3 (Debian: libssl3). Budget: ~3 min.
+# /usr/local/bin/web2ftp (PREFIX=/opt/x installs into /opt/x/bin). At run time the binary needs libc, libstdc++,
+# OpenSSL 3 (Debian: libssl3) and zlib (zlib1g). Budget: ~3 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
@@ -11,4 +11,4 @@ install -d "$prefix/bin"
 install -m 0755 .build/release/web2ftp "$prefix/bin/web2ftp"
 strip "$prefix/bin/web2ftp" 2>/dev/null || true
 "$prefix/bin/web2ftp" --version
-echo "installed $prefix/bin/web2ftp ($(du -h "$prefix/bin/web2ftp" | cut -f1)); at run time it needs libc, libstdc++ and OpenSSL 3 (libssl3)"
+echo "installed $prefix/bin/web2ftp ($(du -h "$prefix/bin/web2ftp" | cut -f1)); at run time it needs libc, libstdc++, OpenSSL 3 (libssl3) and zlib (zlib1g)"
