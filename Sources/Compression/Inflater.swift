@@ -15,7 +15,7 @@ final class Inflater {
     init(_ format: Format) {
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
-        let status = czlibInflate_init2(stream, format == .raw ? -15 : 15)
+        let status = czlib_inflate_init2(stream, format == .raw ? -15 : 15)
         // Only Z_MEM_ERROR (or a zlib built for another z_stream) can fail here: nothing a caller could handle.
         precondition(status == Z_OK, "inflateInit2 failed: \(status)")
     }
