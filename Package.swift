@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// The product depends on the Swift standard library, Glibc and the system OpenSSL only (see ../shared/DESIGN.md):
+// The product depends on the Swift standard library, Glibc, the system OpenSSL and zlib only (see ../shared/DESIGN.md):
 // no Foundation, no Swift packages. Tests may use Foundation.
 let package = Package(
     name: "web2ftp",
@@ -17,17 +17,21 @@ let package = Package(
             name: "COpenSSL",
             linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
         ),
+        // zlib (zlib1g-dev): gzip and deflate sources and transfer codings, imported by Compression only.
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+        .target(name: "Compression", dependencies: ["CZlib"]),
         .target(name: "Reactor", dependencies: ["CLinux"]),
         .target(name: "TLS", dependencies: ["Reactor", "COpenSSL"]),
         .target(name: "HTTP1", dependencies: ["Reactor", "TLS"]),
         .target(name: "FTP", dependencies: ["Reactor", "TLS"]),
         .target(name: "CSVStream"),
-        .target(name: "WebToFTP", dependencies: ["Reactor", "TLS", "HTTP1", "FTP", "CSVStream"]),
+        .target(name: "WebToFTP", dependencies: ["Reactor", "TLS", "HTTP1", "FTP", "CSVStream", "Compression"]),
         .executableTarget(name: "web2ftp", dependencies: ["WebToFTP"]),
 
         // Runs loop scenarios in a process of its own so that tests can count its file descriptors alone.
         .executableTarget(
-            name: "web2ftp-fdcheck", dependencies: ["Reactor", "TLS", "HTTP1", "FTP", "TestSupport"], path: "Tests/FDCheck"),
+            name: "web2ftp-fdcheck", dependencies: ["Reactor", "TLS", "HTTP1", "FTP", "TestSupport"],
+            path: "Tests/FDCheck"),
         // Streams a large generated CSV through the transformer and reports peak memory (scripts/csv-memory.sh).
         .executableTarget(name: "web2ftp-csvmemcheck", dependencies: ["CSVStream"], path: "Tests/CSVMemCheck"),
         .target(name: "TestSupport", dependencies: ["Reactor", "TLS"], path: "Tests/TestSupport"),
@@ -36,6 +40,7 @@ let package = Package(
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "Reactor", "TLS", "TestSupport"]),
         .testTarget(name: "FTPTests", dependencies: ["FTP", "Reactor", "TLS", "TestSupport"]),
         .testTarget(name: "CSVStreamTests", dependencies: ["CSVStream"]),
+        .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
         .testTarget(name: "WebToFTPTests", dependencies: ["WebToFTP", "TestSupport", "web2ftp"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "WebToFTP", "web2ftp", "web2ftp-fdcheck"]),
     ],

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers with libFuzzer: HTTP response parser + chunked decoder, FTP replies + 227/229, URLs, JSON and
-# the config loader, the CSV transformer (each also checks that splitting the input changes nothing).
+# the config loader, the CSV transformer, the inflate path (gzip/ZIP/deflate decoders; each also checks that splitting the input changes nothing).
 # usage: scripts/fuzz.sh [SECONDS-PER-TARGET=20] [TARGET…]   — CI runs a 20 s smoke of each; run longer on demand
-# (budget: SECONDS × 5 plus ~1 min to build). A crash stops the run with a non-zero exit and leaves the input in
+# (budget: SECONDS × 6 plus ~1 min to build). A crash stops the run with a non-zero exit and leaves the input in
 # $W2F_FUZZ_DIR/<target>/crash-* (default /tmp/web2ftp-fuzz): turn it into a regression test.
 # The targets are built debug with --sanitize=fuzzer alone: with --sanitize=address added, or in release, this
 # toolchain leaves the Swift code without coverage counters (seen: 8 counters instead of ~19,000).
@@ -12,7 +12,7 @@ command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
 seconds="${1:-20}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzHTTP FuzzFTP FuzzURL FuzzConfig FuzzCSV)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzHTTP FuzzFTP FuzzURL FuzzConfig FuzzCSV FuzzInflate)
 base="${W2F_FUZZ_DIR:-/tmp/web2ftp-fuzz}"
 # A few valid inputs to start from (the first byte is the fuzzer's own: split point and options).
 seed() {
@@ -32,6 +32,12 @@ seed() {
     FuzzCSV)
       printf '\x08a;b;c\n"x;""y""";1.234,5;31.01.2024\r\n\n' > "$dir/csv"
       printf '\x0d\xff\xfea\x00,\x00b\x00\n\x00' > "$dir/utf16" ;;
+    FuzzInflate)
+      { printf '\x20'; printf 'a,b\n1,2\n' | gzip -n; } > "$dir/gzip"
+      python3 -c 'import io,sys,zipfile
+b=io.BytesIO(); z=zipfile.ZipFile(b,"w",zipfile.ZIP_DEFLATED); z.writestr("a.csv","a,b\n1,2\n"); z.close()
+sys.stdout.buffer.write(b"\x29"+b.getvalue())' > "$dir/zip"
+      { printf '\x12'; printf 'a,b\n' | python3 -c 'import sys,zlib; sys.stdout.buffer.write(zlib.compress(sys.stdin.buffer.read()))'; } > "$dir/deflate" ;;
   esac
 }
 

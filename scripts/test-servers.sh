@@ -2,6 +2,7 @@
 # The real servers web2ftp's tests and demo talk to, on loopback only:
 #   nginx   HTTP  on W2F_HTTP_PORT  (default 18080) and HTTPS on W2F_HTTPS_PORT (18443);
 #           /chunked/<file> serves the same files with Transfer-Encoding: chunked.
+#           /gzip/<file> the same with Content-Encoding: gzip for CSV (when asked for); .gz/.zip fixtures made at start.
 #   vsftpd  explicit FTPS (AUTH TLS required for login and data, require_ssl_reuse=YES) on W2F_FTPS_PORT (18021);
 #   vsftpd  plain FTP on W2F_FTP_PORT (18022);
 #   vsftpd  implicit FTPS (TLS from the first byte) on W2F_FTPS_IMPLICIT_PORT (18023);
@@ -228,10 +229,38 @@ write_www() {
       > "$www/large.csv"
   fi
   printf 'ok\n' > "$www/health.txt"
+  write_compressed "$www"
   # The demo's sources: a ';'-separated latin-1 file with day-first dates and decimal commas.
   mkdir -p "$www/demo"
   printf 'Kunde;Stadt;Datum;Betrag\nM\374ller GmbH;K\366ln;31.01.2024;1.234,50\nB\344cker & S\366hne;M\374nchen;29.02.2024;99,90\n"Stra\337e; Nr. 5";Z\374rich;01.03.2024;12.000,00\n' \
     > "$www/demo/sales-latin1.csv"
+}
+
+# Compressed fixtures (issue #18), made from the CSVs above at each start, never committed: gzip files, ZIPs with one
+# and two members, a .gz name whose body is plain CSV, and 64 MiB of zeros in 64 KiB of gzip (MAX_BYTES).
+write_compressed() {
+  python3 - "$1" <<'PY'
+import gzip, io, os, sys, zipfile
+www = sys.argv[1]
+def put(name, data):
+    path = os.path.join(www, name)
+    if not os.path.exists(path) or open(path, "rb").read() != data:
+        with open(path + ".tmp", "wb") as f: f.write(data)
+        os.replace(path + ".tmp", path)
+small = open(os.path.join(www, "small.csv"), "rb").read()
+large = open(os.path.join(www, "large.csv"), "rb").read()
+put("small.csv.gz", gzip.compress(small, mtime=0))
+put("large.csv.gz", gzip.compress(large, mtime=0))
+put("not-gzip.csv.gz", small)
+put("zeros.csv.gz", gzip.compress(b"0" * (64 << 20), mtime=0))
+def archive(members):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members: z.writestr(zipfile.ZipInfo(name, (2024, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+put("small.zip", archive([("small.csv", small)]))
+put("two.zip", archive([("small.csv", small), ("large.csv", large)]))
+PY
 }
 
 write_nginx_conf() {
@@ -276,6 +305,8 @@ http {
     location = /redirect/loop { return 302 /redirect/loop2; }
     location = /redirect/loop2 { return 302 /redirect/loop; }
     location = /redirect/to-https { return 302 https://localhost:$W2F_HTTPS_PORT/small.csv; }
+    # Content-Encoding: gzip for CSV when the request accepts it (issue #18).
+    location /gzip/ { alias $DIR/www/; gzip on; gzip_types text/csv; gzip_min_length 0; gzip_vary on; }
   }
   server {
     listen 127.0.0.1:$W2F_HTTPS_PORT ssl;
@@ -377,7 +408,17 @@ is_up() {
 }
 
 start() {
-  if is_up; then log "already up (state in $DIR)"; return 0; fi
+  if is_up; then
+    log "already up (state in $DIR)"
+    # Servers started by an older version of this script get what tests added since: fixtures, and nginx locations
+    # (a reload, not a restart: connections in flight finish).
+    write_www
+    if ! grep -q 'location /gzip/' "$DIR/nginx.conf" 2>/dev/null; then
+      write_nginx_conf
+      kill -HUP "$(cat "$DIR/nginx.pid")" && log "nginx reloaded with the new locations"
+    fi
+    return 0
+  fi
   [ -f "$PIDS" ] && stop
   install_packages
   mkdir -p "$DIR"

@@ -24,7 +24,7 @@ public enum HTTPError: Error, Sendable, CustomStringConvertible {
     /// A final status outside 2xx. `retryAfter` in seconds, from `Retry-After` (either form).
     case status(url: String, code: Int, reason: String, retryAfter: Int64?)
     case redirect(url: String, reason: String)
-    /// The body is encoded in a way we do not decode (we asked for identity).
+    /// The body is encoded in a way the caller does not decode (it asked for identity, or for gzip).
     case unsupportedContentEncoding(url: String, encoding: String)
     case proxy(url: String, reason: String)
     case cancelled
@@ -64,7 +64,8 @@ public enum HTTPError: Error, Sendable, CustomStringConvertible {
             return "\(url): HTTP \(code) \(reason)\(retry)"
         case .redirect(let url, let reason): return "\(url): redirect refused: \(reason)"
         case .unsupportedContentEncoding(let url, let encoding):
-            return "\(url): the body is encoded as '\(encoding)', which web2ftp does not decode (it asked for identity)"
+            return
+                "\(url): the body is encoded as '\(encoding)', which web2ftp does not decode (it decodes gzip and deflate)"
         case .proxy(let url, let reason): return "\(url): proxy: \(reason)"
         case .cancelled: return "cancelled"
         }

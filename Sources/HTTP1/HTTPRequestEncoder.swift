@@ -18,7 +18,8 @@
         }
         var standard = HTTPHeaders([
             ("Host", authority), ("User-Agent", userAgent), ("Accept", "*/*"),
-            // Compressed bytes are never handed on as if they were the CSV: we ask for none.
+            // Compressed bytes are never handed on as if they were the CSV: none is asked for unless the caller decodes
+            // (HTTPTask then asks for gzip).
             ("Accept-Encoding", "identity"), ("Connection", "keep-alive"),
         ])
         for field in headers.fields { standard.remove(field.name) }

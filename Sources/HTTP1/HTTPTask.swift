@@ -32,6 +32,9 @@ public final class HTTPTask {
         let idleTimeoutMS: Int
         /// The caller takes a final head of any status (with its body) instead of a `.status` error.
         let acceptsAnyStatus: Bool
+        /// Content codings the caller decodes itself: asked for on every hop, and a body in one of them is handed over
+        /// as it came. Empty: identity only, anything else refused.
+        let decodes: Set<String>
 
         /// Safe to send again on a fresh connection when a kept-alive one turns out stale (RFC 9110 §9.2.2).
         var isIdempotent: Bool {
@@ -62,14 +65,14 @@ public final class HTTPTask {
 
     init(
         client: HTTPClient, url: HTTPURL, method: String, headers: HTTPHeaders, body: [UInt8]?, idleTimeoutMS: Int,
-        acceptsAnyStatus: Bool, delegate: any HTTPResponseDelegate
+        acceptsAnyStatus: Bool, decodes: Set<String> = [], delegate: any HTTPResponseDelegate
     ) {
         self.client = client
         self.url = url
         self.delegate = delegate
         request = Request(
             method: method, headers: headers, body: body, firstOrigin: url.origin, idleTimeoutMS: idleTimeoutMS,
-            acceptsAnyStatus: acceptsAnyStatus)
+            acceptsAnyStatus: acceptsAnyStatus, decodes: decodes)
         parser = HTTPResponseParser(requestMethod: method, limits: client.configuration.limits)
     }
 
@@ -174,6 +177,10 @@ public final class HTTPTask {
         }
         if sameOrigin {
             for field in request.headers.fields { fields.add(field.name, field.value) }
+        }
+        if !request.decodes.isEmpty && fields["Accept-Encoding"] == nil {
+            // gzip is what servers compress with (nginx, Apache, CDNs); deflate is decoded too should one send it.
+            fields.add("Accept-Encoding", "gzip")
         }
         if let body = request.body {
             fields.remove("Content-Length")
@@ -299,7 +306,9 @@ public final class HTTPTask {
                 return false
             }
         }
-        let encodings = head.headers.values("Content-Encoding").map { $0.lowercasedASCII() }.filter { $0 != "identity" }
+        let encodings = head.headers.values("Content-Encoding").map { $0.lowercasedASCII() }.filter {
+            $0 != "identity" && !request.decodes.contains($0)
+        }
         if !encodings.isEmpty {
             finish(
                 .failure(.unsupportedContentEncoding(url: url.redacted, encoding: encodings.joined(separator: ", "))))

@@ -1,4 +1,5 @@
 @_spi(Internals) import CSVStream
+@_spi(Internals) import Compression
 @_spi(Internals) import HTTP1
 
 /// One source of `config.json`: `{"name": {"URL": "...", "PARAMS": {...}, ...}}`.
@@ -12,6 +13,13 @@ public struct SourceConfig: Sendable {
     public let retries: Int?
     /// Idle timeout in seconds (no byte for that long fails the attempt).
     public let idleTimeoutSeconds: Double?
+    /// PARAMS `compression`: how the body itself is compressed (default: inferred from the URL's suffix).
+    @_spi(Internals) public var compression: CompressionSetting = .infer
+    /// OUTPUT `compression`: gzip the published file (default: when the rendered TARGET ends in `.gz`).
+    @_spi(Internals) public var outputCompression: CompressionSetting = .infer
+    /// MAX_BYTES: the most decoded bytes the body may have (before the CSV transform); nil: no limit for an identity
+    /// body, 100 GiB for a decompressed one.
+    @_spi(Internals) public var maxBytes: UInt64?
 
     /// A source built in code, checked as the config loader checks one (a name or TARGET with CR/LF or `..`, headers
     /// that are not headers, RETRIES or TIMEOUT out of range, CSV options PARAMS would refuse): every problem listed.
@@ -62,6 +70,16 @@ public struct SourceConfig: Sendable {
             problem("TIMEOUT", "TIMEOUT must be a number of seconds > 0")
         }
         do { try csv.validate() } catch { for text in error.problems { problem("PARAMS", text) } }
+        do {
+            _ = try CompressionRule.expected(compression, urlPath: url.path)
+        } catch {
+            problem("PARAMS", error.message)
+        }
+        do {
+            _ = try CompressionRule.outputIsGzip(outputCompression, target: target)
+        } catch {
+            problem("OUTPUT", error.message)
+        }
         return problems
     }
 
@@ -135,7 +153,7 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
 }
 
 public enum ConfigLoader {
-    static let sourceKeys = ["URL", "PARAMS", "TARGET", "HEADERS", "OUTPUT", "RETRIES", "TIMEOUT"]
+    static let sourceKeys = ["URL", "PARAMS", "TARGET", "HEADERS", "OUTPUT", "RETRIES", "TIMEOUT", "MAX_BYTES"]
 
     /// Parses and validates `text`. `runStart` renders date placeholders, to find two sources with one final path.
     public static func load(_ text: String, runStart: LocalTime) throws(ConfigError) -> [SourceConfig] {
@@ -184,6 +202,9 @@ public enum ConfigLoader {
             var headers = HTTPHeaders()
             var retries: Int?
             var timeout: Double?
+            var compression = CompressionSetting.infer
+            var outputCompression = CompressionSetting.infer
+            var maxBytes: UInt64?
             // Names, templates and header names are printed with control characters masked: a CR LF in config.json
             // must not forge lines in the log or on the terminal.
             func problem(_ key: String, _ text: String) { problems.append(located(key, text)) }
@@ -207,6 +228,15 @@ public enum ConfigLoader {
                         } else {
                             problem(key, "\(key).\(param) cannot be \(raw.kind)")
                         }
+                    }
+                    // `compression` is the body's (or the published file's), not the CSV transform's.
+                    if let value = converted.removeValue(forKey: "compression") {
+                        switch key == "PARAMS" ? CompressionConfig.source(value) : CompressionConfig.output(value) {
+                        case .success(let setting):
+                            if key == "PARAMS" { compression = setting } else { outputCompression = setting }
+                        case .failure(let error): problem(key, error.text)
+                        }
+                        if key == "OUTPUT" && converted.isEmpty { continue }
                     }
                     if key == "PARAMS" { params = converted } else { output = converted }
                 case "TARGET":
@@ -243,6 +273,12 @@ public enum ConfigLoader {
                         continue
                     }
                     timeout = seconds
+                case "MAX_BYTES":
+                    guard let bytes = CompressionConfig.maxBytes(field) else {
+                        problem(key, "MAX_BYTES must be a whole number of bytes > 0")
+                        continue
+                    }
+                    maxBytes = bytes
                 default:
                     let hint = Spelling.suggestion(for: key, among: sourceKeys).map { " — did you mean \"\($0)\"?" }
                     problem(key, "unknown key \"\(key)\"" + (hint ?? " (known: \(sourceKeys.joined(separator: ", ")))"))
@@ -261,10 +297,24 @@ public enum ConfigLoader {
                     "HEADERS.\(printable(header)) is not a valid header (name must be a token; no line breaks)")
             }
             guard problems.count == before, let url else { continue }
-            sources.append(
-                SourceConfig(
-                    checked: name, url: url, csv: csv, target: target, headers: headers, retries: retries,
-                    idleTimeoutSeconds: timeout))
+            var source = SourceConfig(
+                checked: name, url: url, csv: csv, target: target, headers: headers, retries: retries,
+                idleTimeoutSeconds: timeout)
+            source.compression = compression
+            source.outputCompression = outputCompression
+            source.maxBytes = maxBytes
+            do {
+                _ = try CompressionRule.expected(compression, urlPath: url.path)
+            } catch {
+                problem("PARAMS", error.message)
+            }
+            do {
+                _ = try CompressionRule.outputIsGzip(outputCompression, target: target)
+            } catch {
+                problem("OUTPUT", error.message)
+            }
+            guard problems.count == before else { continue }
+            sources.append(source)
         }
         problems += SourceConfig.setProblems(sources, runStart: runStart).map { problem in
             var problem = problem

@@ -1,4 +1,5 @@
 @_spi(Internals) import CSVStream
+@_spi(Internals) import Compression
 @_spi(Internals) import HTTP1
 @_spi(Internals) import Reactor
 
@@ -44,7 +45,7 @@ extension Pipeline {
                 }
                 let start = MonotonicClock.monotonicNanoseconds()
                 self.probing = (source.name, start)
-                let probe = SampleProbe(csv: source.csv) { result in
+                let probe = SampleProbe(source: source) { result in
                     self.probing = nil
                     var result = result
                     if let loginProblem, case .success = result { result = .failure(loginProblem) }
@@ -99,9 +100,13 @@ final class SampleProbe: HTTPResponseDelegate {
     /// The sample is the whole body: a 206 whose Content-Range reaches the end.
     private var rangeIsWhole = false
     private let done: (Result<TransferResult, TransferFailure>) -> Void
+    /// The file's compression (PARAMS `compression`): the sample is decompressed before the transform sees it. The
+    /// request stays identity (it carries a Range), so there is no content coding to undo.
+    private var compression: (method: CompressionMethod, inferred: Bool)?
 
-    init(csv: CSVOptions, done: @escaping (Result<TransferResult, TransferFailure>) -> Void) {
-        transformer = csv.isPassthrough ? nil : CSVTransformer(options: csv)
+    init(source: SourceConfig, done: @escaping (Result<TransferResult, TransferFailure>) -> Void) {
+        transformer = source.csv.isPassthrough ? nil : CSVTransformer(options: source.csv)
+        compression = try? CompressionRule.expected(source.compression, urlPath: source.url.path)
         self.done = done
     }
 
@@ -148,12 +153,54 @@ final class SampleProbe: HTTPResponseDelegate {
         }
     }
 
+    /// The sample as the transform would see it: decompressed (a prefix of the file, unless `whole`).
+    private func decodedSample(whole: Bool) throws(CompressionError) -> [UInt8] {
+        guard let compression else { return sample }
+        let pump = try DecodePump(
+            contentCodings: [], file: compression.method, inferred: compression.inferred, maxBytes: 1 << 30)
+        var decoded: [UInt8] = []
+        // 64 KiB of gzip may inflate a thousandfold: 1 MiB of it is sample enough.
+        let cap = 1 << 20
+        var capped = false
+        let emit: DecodePump.Emit = { piece in
+            let room = cap - decoded.count
+            if piece.count > room { capped = true }
+            decoded += piece.prefix(room)
+            return true
+        }
+        let pushed: Result<Void, CompressionError> = sample.withUnsafeBytes { bytes in
+            do throws(CompressionError) {
+                try pump.push(bytes, emit: emit)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try pushed.get()
+        do {
+            try pump.finish(emit: emit)
+        } catch  where !whole && error.isTruncation {
+            // A prefix of a compressed file ends early by design.
+        }
+        sampleCapped = capped
+        return decoded
+    }
+
+    /// Whether the decoded sample is the whole file (its compressed form came whole and was not capped).
+    private var sampleCapped = false
+
     private func checkSample(whole: Bool) -> TransferFailure? {
         guard let transformer else { return nil }
+        let sample: [UInt8]
+        do {
+            sample = try decodedSample(whole: whole)
+        } catch {
+            return TransferFailure(reason: error.message, transient: error.isTruncation, retryAfter: nil)
+        }
         var output: [UInt8] = []
         defer { for warning in transformer.warnings { onCSVWarning?(warning) } }
         do {
-            if whole {
+            if whole && !sampleCapped {
                 try transformer.push(sample, into: &output)
                 try transformer.finish(into: &output)
             } else if let end = sample.lastIndex(of: UInt8(ascii: "\n")) {

@@ -269,6 +269,7 @@
             })
         let log = self.log
         transfer.onCSVWarning = { warning in log.event(.warning, source: source.name, "csv", [("detail", warning)]) }
+        transfer.onWarning = { event, detail in log.event(.warning, source: source.name, event, [("detail", detail)]) }
         running[source.name] = transfer
         transfer.start()
     }

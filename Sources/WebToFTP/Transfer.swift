@@ -90,6 +90,12 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     /// end: a long upload that is going wrong says so while it runs, and a failed attempt says it too.
     var onCSVWarning: ((String) -> Void)?
     private var warningsReported = 0
+    /// Hears other warnings as `(event, detail)`: a `.gz` URL whose body is not gzip.
+    var onWarning: ((String, String) -> Void)?
+    /// Decoding (content coding, the file's compression) and the output's gzip: `SourceCoding`, made with the head.
+    private var coding: SourceCoding?
+    /// The body ended while decoded bytes still waited for the upload: finish when it is writable.
+    private var finishWaiting = false
 
     init(
         source: SourceConfig, directory: String, name: String, client: HTTPClient,
@@ -110,7 +116,7 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     func start() {
         task = client.request(
             source.url, headers: source.headers, idleTimeoutMS: source.idleTimeoutSeconds.map { Int($0 * 1000) },
-            delegate: self)
+            decodes: SourceCoding.decodes, delegate: self)
     }
 
     /// Stops the attempt (a signal, the run ending): the upload's temporary file is removed.
@@ -138,6 +144,11 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
         if head.headers["Transfer-Encoding"] == nil, let length = head.headers["Content-Length"].flatMap(UInt64.init) {
             expectedBytes = length
         }
+        do {
+            coding = try SourceCoding(source: source, head: head, target: path.name, transforms: transformer != nil)
+        } catch {
+            return fail(error)
+        }
         task.pause()
         // Held strongly: the attempt may have failed and be gone by the time the login ends, and the session must
         // still go back to the pool (it leaked, found by the fault matrix's descriptor count in parallel mode).
@@ -163,9 +174,21 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     }
 
     func task(_ task: HTTPTask, didReceive bytes: UnsafeRawBufferPointer) {
-        guard !finished, let upload else { return }
+        guard !finished, let upload, let coding else { return }
         bytesIn += UInt64(bytes.count)
         bytesReceived = bytesIn
+        do {
+            try coding.push(bytes) { self.deliver($0, to: upload) }
+        } catch {
+            return fail(error)
+        }
+        reportCodingWarning()
+        if coding.isHolding || !upload.isWritable { task.pause() }
+    }
+
+    /// Bytes in the file's own form (decoded) on their way to the upload; says whether more may come now.
+    private func deliver(_ bytes: UnsafeRawBufferPointer, to upload: FTPUpload) -> Bool {
+        guard !finished else { return false }
         if let transformer {
             output.removeAll(keepingCapacity: true)
             do {
@@ -173,13 +196,22 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
                 try transformer.push(bytes, into: &output)
             } catch {
                 // fail() stops the download itself, after recording this reason (a cancel first would mask it).
-                return fail(TransferFailure(reason: "CSV: \(error.message)", transient: false, retryAfter: nil))
+                fail(TransferFailure(reason: "CSV: \(error.message)", transient: false, retryAfter: nil))
+                return false
             }
             send(output, to: upload)
         } else {
             send(bytes, to: upload)
         }
-        if !upload.isWritable { task.pause() }
+        return !finished && upload.isWritable
+    }
+
+    private var codingWarned = false
+
+    private func reportCodingWarning() {
+        guard !codingWarned, let warning = coding?.mismatchWarning else { return }
+        codingWarned = true
+        onWarning?("compression", warning)
     }
 
     func task(_ task: HTTPTask, didFinish result: Result<HTTPResponseSummary, HTTPError>) {
@@ -199,6 +231,15 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     }
 
     private func finishUpload(_ upload: FTPUpload) {
+        if let coding {
+            do {
+                finishWaiting = !(try coding.finish { self.deliver($0, to: upload) })
+            } catch {
+                return fail(error)
+            }
+            reportCodingWarning()
+            if finishWaiting || finished { return }
+        }
         if let transformer {
             output.removeAll(keepingCapacity: true)
             do {
@@ -209,6 +250,7 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
             }
             send(output, to: upload)
         }
+        coding?.finishOutput { write($0, to: upload) }
         upload.finishWriting()
     }
 
@@ -223,6 +265,13 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     }
 
     private func send(_ bytes: UnsafeRawBufferPointer, to upload: FTPUpload) {
+        guard !bytes.isEmpty else { return }
+        guard let coding else { return write(bytes, to: upload) }
+        coding.output(bytes) { write($0, to: upload) }
+    }
+
+    /// The published file's bytes: what the digest and the SIZE check count.
+    private func write(_ bytes: UnsafeRawBufferPointer, to upload: FTPUpload) {
         guard !bytes.isEmpty else { return }
         bytesOut += UInt64(bytes.count)
         if hashAlongsideSend {
@@ -241,6 +290,18 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     }
 
     func uploadDidBecomeWritable(_ upload: FTPUpload) {
+        if let coding, coding.isHolding {
+            do {
+                try coding.resume { self.deliver($0, to: upload) }
+            } catch {
+                return fail(error)
+            }
+            if finished || coding.isHolding || !upload.isWritable { return }
+        }
+        if finishWaiting {
+            finishWaiting = false
+            return finishUpload(upload)
+        }
         if !downloadDone { task?.resume() }
     }
 

@@ -1,4 +1,6 @@
+@_spi(Internals) import Compression
 import Glibc
+@_spi(Internals) import HTTP1
 @_spi(Internals) import WebToFTP
 
 /// `web2ftp get URL [-o FILE|-] [--cacert PATH] [--insecure] [--trace]`: streams one body to a file or stdout. A debugging
@@ -9,6 +11,8 @@ enum GetCommand {
         var url: String?
         var output = "-"
         var configuration = HTTPClient.Configuration()
+        /// curl's `--compressed`: ask for gzip and decode it; without it the body comes as identity, as curl's does.
+        var compressed = false
     }
 
     static var parser: OptionParser<Arguments> {
@@ -27,6 +31,7 @@ enum GetCommand {
                     }
                 },
                 .flag("--insecure") { $0.configuration.tls.verification = .insecureNoVerification },
+                .flag("--compressed") { $0.compressed = true },
             ])
         parser.positional = { arguments, word throws(Message) in
             guard arguments.url == nil else { throw Message("only one URL ('\(word)' is a second)") }
@@ -72,7 +77,8 @@ enum GetCommand {
             let client = HTTPClient(loop: loop, configuration: configuration)
             let meter = Meter.make(name: Meter.name(output: output, url: parsed), output: output)
             let receiver = Receiver(sink: sink) { loop.stop() }
-            let task = client.request(parsed, delegate: receiver)
+            let task = client.request(
+                parsed, decodes: given.compressed ? ["gzip", "x-gzip", "deflate"] : [], delegate: receiver)
             var signalled: Int32?
             let watcher = try SignalWatcher(loop: loop, signals: [SIGINT, SIGTERM]) { signal in
                 if signalled != nil { return }
@@ -134,23 +140,63 @@ private final class Receiver: HTTPResponseDelegate {
         self.done = done
     }
 
+    /// Undoes the content coding under `--compressed` (the task refuses one otherwise).
+    private var pump: DecodePump?
+
     func task(_ task: HTTPTask, didReceiveHead head: HTTPResponseHead) {
         bytes = 0
         total = head.headers["Transfer-Encoding"] == nil ? head.headers["Content-Length"].flatMap(UInt64.init) : nil
+        let codings = head.headers.values("Content-Encoding").flatMap { $0.split(separator: ",") }.map {
+            String($0.filter { $0 != " " && $0 != "\t" })
+        }.filter { !$0.isEmpty && $0.lowercased() != "identity" }
+        guard !codings.isEmpty else { return }
+        do {
+            pump = try DecodePump(contentCodings: codings, file: nil)
+        } catch {
+            stop(task, "\(error)")
+        }
     }
 
     func task(_ task: HTTPTask, didReceive bytes: UnsafeRawBufferPointer) {
         guard failure == nil else { return }
         self.bytes += UInt64(bytes.count)
-        if let error = sink.write(bytes) {
-            failure = error
-            task.cancel()
+        guard let pump else { return write(bytes, task) }
+        do {
+            // A file takes every piece at once: nothing is ever held.
+            try pump.push(bytes) { piece in
+                self.write(piece, task)
+                return self.failure == nil
+            }
+        } catch {
+            stop(task, "\(error)")
         }
     }
 
+    private func write(_ bytes: UnsafeRawBufferPointer, _ task: HTTPTask) {
+        if let error = sink.write(bytes) { stop(task, "writing the output: \(error)") }
+    }
+
+    private func stop(_ task: HTTPTask, _ reason: String) {
+        guard failure == nil else { return }
+        failure = reason
+        task.cancel()
+    }
+
     func task(_ task: HTTPTask, didFinish result: Result<HTTPResponseSummary, HTTPError>) {
+        var result = result
+        if case .success = result, failure == nil, let pump {
+            do {
+                try pump.finish { piece in
+                    self.write(piece, task)
+                    return true
+                }
+            } catch {
+                failure = "\(error)"
+            }
+            if let failure { result = .failure(.invalidRequest(failure)) }
+        }
         if let failure, case .failure(.cancelled) = result {
-            self.result = .failure(.invalidRequest("writing the output: \(failure)"))
+            self.result = .failure(.invalidRequest(failure))
         } else {
             self.result = result
         }

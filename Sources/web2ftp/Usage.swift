@@ -13,7 +13,7 @@ enum Usage {
           web2ftp check [--config PATH] [--env]          check the config offline (no network), as nginx -t does
           web2ftp preview NAME [--config PATH] [--rows N|all] [-o FILE|-]
                                                      download source NAME, transform it, show the first rows
-          web2ftp get URL [-o FILE|-] [--cacert PATH] [--insecure] [-vv|--trace]
+          web2ftp get URL [-o FILE|-] [--compressed] [--cacert PATH] [--insecure] [-vv|--trace]
                                                      download one URL (debugging; the download side alone)
           web2ftp next-run [--at HH:MM]... [--now UNIX] [--count N] [--unix]
                                                      when schedule would run next, in local time (--unix: as
@@ -156,12 +156,14 @@ enum Usage {
         """
 
     static let get = """
-        usage: web2ftp get URL [-o FILE|-] [--cacert PATH] [--insecure] [-vv|--trace]
+        usage: web2ftp get URL [-o FILE|-] [--compressed] [--cacert PATH] [--insecure] [-vv|--trace]
         Downloads one URL to stdout or FILE (debugging; the download side alone, for comparing with curl -o). A
         file is written as FILE.part-PID and renamed only when the whole body arrived.
 
         OPTIONS
           -o, --output FILE  write to FILE; - is stdout (default)
+          --compressed       ask for gzip (Accept-Encoding) and decode it, as curl's flag does; without it the
+                             body is asked for as it is (identity)
           --cacert PATH      extra CA certificates (PEM), added to the system store
           --insecure         do not verify TLS certificates (a warning says so)
           -vv, --trace       the request and response heads on stderr, masked as in a run's trace

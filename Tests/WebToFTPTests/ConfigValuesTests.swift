@@ -1,3 +1,4 @@
+@_spi(Internals) import Compression
 @_spi(Internals) import TestSupport
 import Testing
 @_spi(Internals) import WebToFTP
@@ -91,6 +92,63 @@ struct ConfigValuesTests {
         } catch let error as ConfigError {
             #expect(error.messages == ["sources \"a\" and \"b\" would both publish same.csv"])
             #expect(error.problems.first?.source == "b" && error.problems.first?.key == "TARGET")
+        }
+    }
+}
+
+@Suite("config: PARAMS and OUTPUT compression, MAX_BYTES (issue #18)")
+struct CompressionConfigTests {
+    func problems(_ source: String) -> [String] {
+        do {
+            _ = try ConfigLoader.load("{\"s\": {\(source)}}", runStart: .now())
+            return []
+        } catch {
+            return error.messages
+        }
+    }
+
+    @Test("accepted forms: infer, gzip, zip with a name, null, none; OUTPUT gzip; MAX_BYTES")
+    func accepted() throws {
+        for source in [
+            #""URL": "http://h/x.csv.gz""#, #""URL": "http://h/x", "PARAMS": {"compression": "gzip"}"#,
+            #""URL": "http://h/x", "PARAMS": {"compression": {"method": "gzip"}}"#,
+            #""URL": "http://h/x.zip", "PARAMS": {"compression": {"method": "zip", "name": "a.csv"}}"#,
+            #""URL": "http://h/x.csv.bz2", "PARAMS": {"compression": null}"#,
+            #""URL": "http://h/x.csv.xz", "PARAMS": {"compression": "none"}"#,
+            #""URL": "http://h/x", "OUTPUT": {"compression": "gzip"}, "MAX_BYTES": 1000"#,
+            #""URL": "http://h/x", "TARGET": "{name}.csv.gz""#,
+            #""URL": "http://h/x", "TARGET": "{name}.zip", "OUTPUT": {"compression": null}"#,
+        ] {
+            #expect(problems(source) == [], "\(source)")
+        }
+        let sources = try ConfigLoader.load(
+            #"{"s": {"URL": "http://h/x", "PARAMS": {"compression": "zip", "sep": ";"}, "OUTPUT": {"compression": "gzip"}, "MAX_BYTES": 5}}"#,
+            runStart: .now())
+        #expect(sources[0].compression == .method(.zip(member: nil)) && sources[0].outputCompression == .method(.gzip))
+        #expect(sources[0].maxBytes == 5 && !sources[0].csv.isPassthrough)
+        let only = try ConfigLoader.load(
+            #"{"s": {"URL": "http://h/x.gz", "PARAMS": {"compression": "gzip"}, "OUTPUT": {"compression": "gzip"}}}"#,
+            runStart: .now())
+        #expect(only[0].csv.isPassthrough, "compression alone is no CSV transform")
+    }
+
+    @Test("what we do not decode is refused by name, with what is supported")
+    func refused() {
+        let cases: [(String, String)] = [
+            (#""URL": "http://h/x.csv.bz2""#, "not supported (supported: gzip, zip)"),
+            (#""URL": "http://h/x.tar.gz""#, "not supported (supported: gzip, zip)"),
+            (#""URL": "http://h/x", "PARAMS": {"compression": "xz"}"#, "not supported (supported: gzip, zip)"),
+            (#""URL": "http://h/x", "PARAMS": {"compression": {"method": "zstd"}}"#, "not supported"),
+            (#""URL": "http://h/x", "PARAMS": {"compression": "brotli"}"#, "unknown"),
+            (#""URL": "http://h/x", "PARAMS": {"compression": {"method": "gzip", "name": "a"}}"#, "unknown key"),
+            (#""URL": "http://h/x", "OUTPUT": {"compression": "zip"}"#, "not supported (supported: gzip)"),
+            (#""URL": "http://h/x", "TARGET": "{name}.zip""#, "not supported (supported: gzip)"),
+            (#""URL": "http://h/x", "MAX_BYTES": 0"#, "MAX_BYTES must be"),
+            (#""URL": "http://h/x", "MAX_BYTES": "1G""#, "MAX_BYTES must be"),
+        ]
+        for (source, words) in cases {
+            let found = problems(source)
+            #expect(found.count == 1 && found[0].contains(words), "\(source): \(found)")
         }
     }
 }
