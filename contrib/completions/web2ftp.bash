@@ -37,7 +37,7 @@ _web2ftp_options() {
         schedule) echo "$common --at= --run-now" ;;
         check) echo "--config= --env --ftp-tls= -h --help" ;;
         preview) echo "--config= --rows= -o --output= --cacert= --insecure -q --quiet -h --help" ;;
-        get) echo "-o --output= --cacert= --insecure -vv --trace -h --help" ;;
+        get) echo "-o --output= --compressed --cacert= --insecure -vv --trace -h --help" ;;
         next-run) echo "--at= --now= --count= --unix -h --help" ;;
     esac
 }
