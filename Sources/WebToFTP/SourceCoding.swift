@@ -5,9 +5,9 @@
 /// file's own compression undone (into a fixed buffer, with backpressure: `DecodePump`), and the published file
 /// gzipped when its TARGET or OUTPUT asks. A gzip source published as gzip without a transform goes on as it came,
 /// checked on the way.
-final class SourceCoding {
+@_spi(Internals) public final class SourceCoding {
     /// The content codings the pipeline decodes (`Accept-Encoding: gzip` is sent unless HEADERS say otherwise).
-    static let decodes: Set<String> = ["gzip", "x-gzip", "deflate"]
+    public static let decodes: Set<String> = ["gzip", "x-gzip", "deflate"]
 
     private let pump: DecodePump
     private let outputGzip: Bool
@@ -17,7 +17,8 @@ final class SourceCoding {
     private let fileMethod: CompressionMethod?
 
     /// `target`: the rendered remote name; `transforms`: a CSV transform runs (then the file is always decoded).
-    init(source: SourceConfig, head: HTTPResponseHead, target: String, transforms: Bool) throws(TransferFailure) {
+    public init(source: SourceConfig, head: HTTPResponseHead, target: String, transforms: Bool) throws(TransferFailure)
+    {
         url = source.url.redacted
         do {
             let expected = try CompressionRule.expected(source.compression, urlPath: source.url.path)
@@ -36,7 +37,7 @@ final class SourceCoding {
     }
 
     /// The WARN to log once the first bytes said it: the URL's suffix promised compression the body does not have.
-    var mismatchWarning: String? {
+    public var mismatchWarning: String? {
         guard pump.inferredMismatch, let fileMethod else { return nil }
         return "\(url) ends in .\(fileMethod == .gzip ? "gz" : "zip") but the body is not \(fileMethod.name) "
             + "(the server may have decoded it already): passed on as it is"
@@ -46,7 +47,7 @@ final class SourceCoding {
     var decodedBytes: UInt64 { pump.decodedBytes }
 
     /// `deliver` gets each decoded piece and says whether the consumer wants more now.
-    func push(_ bytes: UnsafeRawBufferPointer, deliver: DecodePump.Emit) throws(TransferFailure) {
+    public func push(_ bytes: UnsafeRawBufferPointer, deliver: DecodePump.Emit) throws(TransferFailure) {
         try map { () throws(CompressionError) in try pump.push(bytes, emit: deliver) }
     }
 
@@ -55,7 +56,7 @@ final class SourceCoding {
     }
 
     /// Returns false when the consumer asked to stop before the end: call again when it is ready.
-    func finish(deliver: DecodePump.Emit) throws(TransferFailure) -> Bool {
+    public func finish(deliver: DecodePump.Emit) throws(TransferFailure) -> Bool {
         var done = false
         try map { () throws(CompressionError) in done = try pump.finish(emit: deliver) }
         return done

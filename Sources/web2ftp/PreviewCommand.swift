@@ -97,9 +97,10 @@ enum PreviewCommand {
             let loop = try EventLoop()
             let client = HTTPClient(loop: loop, configuration: configuration)
             let receiver = PreviewReceiver(source: source, rows: parsed.rows, sink: sink) { loop.stop() }
+            // As a run asks: gzip welcome, decoded here with the file's own compression, as the run publishes it.
             let task = client.request(
                 source.url, headers: source.headers, idleTimeoutMS: source.idleTimeoutSeconds.map { Int($0 * 1000) },
-                delegate: receiver)
+                decodes: SourceCoding.decodes, delegate: receiver)
             var signalled: Int32?
             let watcher = try SignalWatcher(loop: loop, signals: [SIGINT, SIGTERM]) { signal in
                 if signalled != nil { return }
@@ -119,6 +120,7 @@ enum PreviewCommand {
             // `preview … | head`: the reader has what it wanted; nothing failed.
             if sink.readerGone { return 0 }
             for warning in receiver.warnings { say("WARN [\(name)] csv detail=\"\(warning)\"") }
+            if let warning = receiver.codingWarning { say("WARN [\(name)] compression detail=\"\(warning)\"") }
             if let failure = receiver.failure {
                 sink.discard()
                 say("ERROR [\(name)] \(failure)")
@@ -151,7 +153,13 @@ private final class PreviewReceiver: HTTPResponseDelegate {
     private var finalURL = ""
     private(set) var failure: String?
 
+    private let source: SourceConfig
+    /// The body's content coding and the file's compression undone (made at the head, which names the coding).
+    private var coding: SourceCoding?
+    private(set) var codingWarning: String?
+
     init(source: SourceConfig, rows wanted: Int?, sink: FileSink, done: @escaping () -> Void) {
+        self.source = source
         name = source.name
         self.sink = sink
         self.done = done
@@ -182,26 +190,47 @@ private final class PreviewReceiver: HTTPResponseDelegate {
         // As a run: an HTML page where CSV was expected is a login page or an error page, never published.
         if head.headers["Content-Type"]?.lowercased().hasPrefix("text/html") == true {
             failure = "\(task.url.redacted) answered \(head.status) with text/html: not CSV"
+            return task.cancel()
+        }
+        do {
+            // What the run publishes, shown as CSV: decoded whatever the target's own compression.
+            coding = try SourceCoding(source: source, head: head, target: "preview", transforms: true)
+        } catch {
+            failure = error.reason
             task.cancel()
         }
     }
 
     func task(_ task: HTTPTask, didReceive bytes: UnsafeRawBufferPointer) {
-        guard failure == nil, !rows.complete else { return }
+        guard failure == nil, !rows.complete, let coding else { return }
         bytesIn += UInt64(bytes.count)
+        do {
+            try coding.push(bytes) { piece in
+                self.take(piece)
+                return self.failure == nil && !self.rows.complete
+            }
+        } catch {
+            failure = error.reason
+        }
+        if codingWarning == nil { codingWarning = coding.mismatchWarning }
+        if rows.complete || failure != nil { task.cancel() }
+    }
+
+    /// One decoded piece through the transform (or as it is) into the output.
+    private func take(_ bytes: UnsafeRawBufferPointer) {
+        guard failure == nil, !rows.complete else { return }
         if let transformer {
             output.removeAll(keepingCapacity: true)
             do {
                 try transformer.push(bytes, into: &output)
             } catch {
                 failure = "CSV: \(error.message)"
-                return task.cancel()
+                return
             }
             write(output)
         } else {
             write(Array(bytes))
         }
-        if rows.complete { task.cancel() }
     }
 
     func task(_ task: HTTPTask, didFinish result: Result<HTTPResponseSummary, HTTPError>) {
@@ -210,7 +239,18 @@ private final class PreviewReceiver: HTTPResponseDelegate {
         switch result {
         case .success(let summary):
             finalURL = summary.finalURL
-            guard let transformer, !rows.complete else { return }
+            guard !rows.complete else { return }
+            do {
+                // The decoder's end: a cut gzip stream or a bad CRC fails the preview as it would the run.
+                _ = try coding?.finish { piece in
+                    self.take(piece)
+                    return !self.rows.complete
+                }
+            } catch {
+                failure = error.reason
+                return
+            }
+            guard let transformer, !rows.complete, failure == nil else { return }
             output.removeAll(keepingCapacity: true)
             do {
                 try transformer.finish(into: &output)

@@ -135,6 +135,26 @@ struct PreviewCommandTests {
         #expect(small.output == "id,name\n1,Alice\n2,\"Bob, Jr.\"\n3,\"Quote \"\"q\"\"\"\n", "\(small.output)")
     }
 
+    @Test("a compressed source is shown as CSV, as the run publishes it: a .csv.gz, a zip member, gzip coding")
+    func compressed() throws {
+        try TestEnv.require(.nginxHTTP)
+        let scratch = try Scratch("preview-gz")
+        try scratch.write(
+            "config.json",
+            """
+            {"gz": {"URL": "\(nginx)/small.csv.gz"},
+             "member": {"URL": "\(nginx)/two.zip", "PARAMS": {"compression": {"method": "zip", "name": "small.csv"}}},
+             "coded": {"URL": "\(nginx)/gzip/large.csv", "PARAMS": {"usecols": ["id"]}}}
+            """)
+        let small = try String(contentsOfFile: TestEnv.wwwDirectory + "/small.csv", encoding: .utf8)
+        for name in ["gz", "member"] {
+            let run = try scratch.run(["preview", name, "--config", scratch.path("config.json"), "--rows", "all"])
+            #expect(run.status == 0 && run.output == small, "\(name): \(run.error)")
+        }
+        let coded = try scratch.run(["preview", "coded", "--config", scratch.path("config.json"), "--rows", "2"])
+        #expect(coded.status == 0 && coded.output == "id\n1\n2\n", "\(coded.output) \(coded.error)")
+    }
+
     @Test("--rows N and all; -o FILE written whole under its name, as FILE.part-PID meanwhile")
     func rowsAndOutput() throws {
         let scratch = try Scratch("preview-o")
