@@ -83,6 +83,10 @@
 
     /// Queues `bytes` for sending (copying what cannot be sent at once).
     func write(_ bytes: UnsafeRawBufferPointer)
+    /// Until the matching `uncork()`, writes are queued and not sent, then leave together: a TLS layer hands its
+    /// stream below one record at a time, and a 256 KiB write should not become sixteen sends. Calls nest.
+    func cork()
+    func uncork()
     /// Bytes accepted by `write` and not yet handed to the kernel (for TLS: ciphertext).
     var pendingWriteBytes: Int { get }
     /// False once the queue has reached the high watermark, until it drains to the low one.
@@ -99,6 +103,10 @@
 }
 
 extension ByteStream {
+    /// A stream that sends nothing on its own (a TLS layer passes every write down at once) needs no corking.
+    public func cork() {}
+    public func uncork() {}
+
     public func write(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { write($0) }
     }

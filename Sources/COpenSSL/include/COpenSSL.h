@@ -42,12 +42,16 @@ static inline int cssl_lookup_add_dir(X509_LOOKUP *lookup, const char *directori
 }
 static inline int cssl_set_app_data(SSL *ssl, void *data) { return SSL_set_app_data(ssl, data); }
 static inline void *cssl_get_app_data(const SSL *ssl) { return SSL_get_app_data(ssl); }
-static inline long cssl_bio_set_mem_eof_return(BIO *bio, int value) { return BIO_set_mem_eof_return(bio, value); }
-static inline size_t cssl_bio_pending(BIO *bio) { return BIO_ctrl_pending(bio); }
-static inline int cssl_bio_capacity(BIO *bio) {
-    BUF_MEM *memory = NULL;
-    BIO_get_mem_ptr(bio, &memory);
-    return memory == NULL ? 0 : (int)memory->max;
+static inline void cssl_bio_clear_retry_flags(BIO *bio) { BIO_clear_retry_flags(bio); }
+static inline void cssl_bio_set_retry_read(BIO *bio) { BIO_set_retry_read(bio); }
+/// While a transfer runs, OpenSSL keeps its record buffers (SSL_MODE_RELEASE_BUFFERS frees and allocates them again
+/// around every record); between transfers it releases them.
+static inline void cssl_set_release_buffers(SSL *ssl, int release) {
+    if (release) {
+        SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
+    } else {
+        SSL_clear_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
+    }
 }
 static inline int cssl_received_shutdown(const SSL *ssl) { return (SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN) != 0; }
 static inline int cssl_sent_shutdown(const SSL *ssl) { return (SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN) != 0; }
