@@ -77,7 +77,7 @@
     /// control connection or an idle pooled one; large ones only while a transfer is in flight, given back when the
     /// role returns to `.control`. A change made while the stream is delivering bytes takes effect after the call.
     var role: StreamRole { get set }
-    /// The bytes of buffers this stream and the layers below it hold now (TLS: the memory BIOs' capacity included),
+    /// The bytes of buffers this stream and the layers below it hold now (send queues and kept ciphertext included),
     /// for the tests and figures that hold `role` to its promise.
     var heldBufferBytes: Int { get }
 

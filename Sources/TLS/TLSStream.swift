@@ -157,7 +157,7 @@
             return
         case .complete:
             state = .open
-            // The handshake's flights grew the memory BIOs: give that back before the stream settles into its role.
+            // OpenSSL holds record buffers from the handshake: give them back before the stream settles into its role.
             releaseOwed = true
             fitBuffers()
             finishHandshake(.success(self))

@@ -33,8 +33,9 @@ static inline void cssl_ctx_set_server_session_cache(SSL_CTX *ctx) {
 }
 static inline void cssl_ctx_set_default_options(SSL_CTX *ctx) {
     SSL_CTX_set_options(ctx, SSL_OP_ALL | SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-    // A write returns once the whole buffer is encrypted (memory BIOs never block), and the buffer may move between
-    // retries because the caller hands us a fresh view each time.
+    // A write returns once the whole buffer is encrypted (our BIO never refuses a write), and the buffer may move
+    // between retries because the caller hands us a fresh view each time. SSL_MODE_RELEASE_BUFFERS is switched off
+    // while a transfer runs (cssl_set_release_buffers).
     SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
 }
 static inline int cssl_lookup_add_dir(X509_LOOKUP *lookup, const char *directories) {
