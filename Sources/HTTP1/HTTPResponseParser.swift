@@ -90,28 +90,29 @@ public struct HTTPResponseHead: Sendable, Equatable {
     ) throws(HTTPParseError) -> Int {
         var index = 0
         let count = bytes.count
+        // Body bytes, the hot path, go to `emit` directly; the rarer events go through a closure that captures a flag
+        // of its own, declared only where they happen (a captured variable is boxed on the heap in unoptimised builds).
         var goOn = true
-        func forward(_ event: Event) throws(HTTPParseError) {
-            if try !emit(event) { goOn = false }
-        }
         while index < count && goOn {
             switch state {
             case .fixedBody(let remaining):
                 let take = Int(min(remaining, UInt64(count - index)))
-                try forward(.body(UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)])))
+                if try !emit(.body(UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)]))) { goOn = false }
                 advance(&index, by: take)
                 if remaining == UInt64(take) {
-                    try finishMessage(forward)
+                    var accepted = true
+                    try finishMessage { (event) throws(HTTPParseError) in if try !emit(event) { accepted = false } }
+                    if !accepted { goOn = false }
                 } else {
                     state = .fixedBody(remaining: remaining - UInt64(take))
                 }
             case .chunkData(let remaining):
                 let take = Int(min(remaining, UInt64(count - index)))
-                try forward(.body(UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)])))
+                if try !emit(.body(UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)]))) { goOn = false }
                 advance(&index, by: take)
                 state = remaining == UInt64(take) ? .chunkDataEnd : .chunkData(remaining: remaining - UInt64(take))
             case .bodyUntilClose:
-                try forward(.body(UnsafeRawBufferPointer(rebasing: bytes[index...])))
+                if try !emit(.body(UnsafeRawBufferPointer(rebasing: bytes[index...]))) { goOn = false }
                 advance(&index, by: count - index)
             case .complete:
                 throw HTTPParseError(.unexpectedData, at: offset, "the server sent data after the end of the response")
@@ -129,7 +130,9 @@ public struct HTTPResponseHead: Sendable, Equatable {
                 guard end < count else { return index }
                 advance(&index, by: 1)
                 if line.last == 13 { line.removeLast() }
-                try handleLine(forward)
+                var accepted = true
+                try handleLine { (event) throws(HTTPParseError) in if try !emit(event) { accepted = false } }
+                if !accepted { goOn = false }
                 line.removeAll(keepingCapacity: true)
             }
         }

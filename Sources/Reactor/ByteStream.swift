@@ -77,12 +77,16 @@
     /// control connection or an idle pooled one; large ones only while a transfer is in flight, given back when the
     /// role returns to `.control`. A change made while the stream is delivering bytes takes effect after the call.
     var role: StreamRole { get set }
-    /// The bytes of buffers this stream and the layers below it hold now (TLS: the memory BIOs' capacity included),
+    /// The bytes of buffers this stream and the layers below it hold now (send queues and kept ciphertext included),
     /// for the tests and figures that hold `role` to its promise.
     var heldBufferBytes: Int { get }
 
     /// Queues `bytes` for sending (copying what cannot be sent at once).
     func write(_ bytes: UnsafeRawBufferPointer)
+    /// Until the matching `uncork()`, writes are queued and not sent, then leave together: a TLS layer hands its
+    /// stream below one record at a time, and a 256 KiB write should not become sixteen sends. Calls nest.
+    func cork()
+    func uncork()
     /// Bytes accepted by `write` and not yet handed to the kernel (for TLS: ciphertext).
     var pendingWriteBytes: Int { get }
     /// False once the queue has reached the high watermark, until it drains to the low one.
@@ -99,6 +103,10 @@
 }
 
 extension ByteStream {
+    /// A stream that sends nothing on its own (a TLS layer passes every write down at once) needs no corking.
+    public func cork() {}
+    public func uncork() {}
+
     public func write(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { write($0) }
     }

@@ -30,7 +30,11 @@ import Glibc
     public var limits: StreamLimits
 
     private var fd: Int32
-    private var queue = WriteQueue()
+    /// What the kernel has not taken yet, in order; its storage grows to the largest backlog and stays while the
+    /// stream sends (`StreamRole.sending`), and goes back once it drains in any other role.
+    private var queue = ByteRing()
+    /// Writes are being gathered (`cork`): they are queued, and sent at the last `uncork`.
+    private var corks = 0
     private var readBuffer: UnsafeMutableRawBufferPointer
     private var readingPaused = false
     private var inputEnded = false
@@ -43,7 +47,10 @@ import Glibc
     /// The delegate is handling a read: `readBuffer` must stay where it is until it returns.
     private var delivering = false
     public var role = StreamRole.control {
-        didSet { if !delivering { fitReadBuffer() } }
+        didSet {
+            if !delivering { fitReadBuffer() }
+            if role != .sending { queue.release() }
+        }
     }
 
     /// Takes ownership of `fd`, a connected nonblocking socket, and registers it on `loop`.
@@ -86,7 +93,7 @@ import Glibc
         readBuffer = .allocate(byteCount: wanted, alignment: 16)
     }
 
-    public var heldBufferBytes: Int { readBuffer.count }
+    public var heldBufferBytes: Int { readBuffer.count + queue.capacity }
     public var isOpen: Bool { fd >= 0 }
     public var description: String {
         "TCPConnection(\(local) → \(peer), delegate: \(delegate.map { "\(type(of: $0))" } ?? "none"))"
@@ -109,7 +116,7 @@ import Glibc
         loop.assertInLoop()
         guard fd >= 0, !outputShutdownRequested, pendingFailure == nil else { return }
         var rest = bytes
-        if queue.isEmpty {
+        if queue.isEmpty && corks == 0 {
             // The common case: the kernel takes it all and nothing is copied.
             do {
                 while !rest.isEmpty, case .processed(let sent) = try Sys.send(fd, rest) {
@@ -122,23 +129,58 @@ import Glibc
         }
         guard !rest.isEmpty else { return }
         queue.append(rest)
+        guard corks == 0 else { return }
         if queue.count >= limits.highWatermark { owesWritable = true }
         updateInterest()
     }
 
-    private func flush() {
+    public func cork() {
+        corks += 1
+    }
+
+    public func uncork() {
+        precondition(corks > 0, "uncork() without cork()")
+        corks -= 1
+        guard corks == 0, fd >= 0, pendingFailure == nil, !queue.isEmpty else { return }
+        // Only what the kernel does not take now counts toward the watermark, as for a write that was not corked;
+        // and no delegate call from here: the writer is inside its own write.
         do {
-            try queue.flush { (chunk) throws(ReactorError) -> Int? in
-                switch try Sys.send(fd, chunk) {
-                case .processed(let sent): return sent
-                case .wouldBlock: return nil
-                }
-            }
+            try sendQueued()
+        } catch {
+            failSoon(error)
+            return
+        }
+        if queue.count >= limits.highWatermark { owesWritable = true }
+        if queue.isEmpty && outputShutdownRequested && !outputShutDown { shutDownNow() }
+        releaseIdleQueue()
+        updateInterest()
+    }
+
+    /// Sends queued bytes until the kernel would block or the queue is empty.
+    private func sendQueued() throws(ReactorError) {
+        while !queue.isEmpty {
+            let span = queue.firstSpan
+            guard case .processed(let sent) = try Sys.send(fd, span) else { return }
+            queue.consume(sent)
+            if sent < span.count { return }
+        }
+    }
+
+    /// Outside a transfer the queue's storage goes back as soon as it is empty (a command seldom waits).
+    private func releaseIdleQueue() {
+        if queue.isEmpty && role != .sending { queue.release() }
+    }
+
+    private func flush() {
+        guard corks == 0 else { return }
+        do {
+            try sendQueued()
         } catch {
             fail(error)
             return
         }
         if queue.isEmpty && outputShutdownRequested && !outputShutDown { shutDownNow() }
+        releaseIdleQueue()
         updateInterest()
         if owesWritable && queue.count <= limits.lowWatermark {
             owesWritable = false
@@ -150,7 +192,7 @@ import Glibc
         loop.assertInLoop()
         guard fd >= 0, !outputShutdownRequested else { return }
         outputShutdownRequested = true
-        if queue.isEmpty { shutDownNow() }
+        if queue.isEmpty && corks == 0 { shutDownNow() }
     }
 
     private func shutDownNow() {

@@ -41,7 +41,7 @@ struct TimerQueue {
     /// milliseconds (rounding down would wake early and spin).
     mutating func millisecondsUntilNext(now: UInt64) -> Int32 {
         dropDeadEntries()
-        guard let first = heap.first else { return -1 }
+        guard let first = heap.firstEntry else { return -1 }
         if first.deadline <= now { return 0 }
         let milliseconds = (first.deadline - now + 999_999) / 1_000_000
         return Int32(clamping: milliseconds)
@@ -52,7 +52,7 @@ struct TimerQueue {
     /// after `now` (the clock moved on), so even a zero delay waits for the next round: a timer that reschedules
     /// itself cannot starve I/O.
     mutating func popDue(now: UInt64) -> (() -> Void)? {
-        while let first = heap.first, first.deadline <= now {
+        while let first = heap.firstEntry, first.deadline <= now {
             popFirst()
             guard var timer = live[first.id], timer.deadline == first.deadline else { continue }
             if let interval = timer.interval {
@@ -71,7 +71,7 @@ struct TimerQueue {
     }
 
     private mutating func dropDeadEntries() {
-        while let first = heap.first, live[first.id]?.deadline != first.deadline { popFirst() }
+        while let first = heap.firstEntry, live[first.id]?.deadline != first.deadline { popFirst() }
     }
 
     private mutating func compact() {
@@ -107,4 +107,10 @@ struct TimerQueue {
             parent = smallest
         }
     }
+}
+
+extension Array {
+    /// `first` without `Collection`'s generic path, which unoptimised builds run through an allocated coroutine frame
+    /// on every loop turn.
+    fileprivate var firstEntry: Element? { isEmpty ? nil : self[0] }
 }

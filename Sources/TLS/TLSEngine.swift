@@ -1,9 +1,12 @@
 internal import COpenSSL
 @_spi(Internals) import Reactor
 
-/// One TLS connection's state machine over OpenSSL, doing no I/O of its own: ciphertext goes in with `feed`, comes
-/// out with `takeOutput`, and each operation says whether it finished, needs more input, or failed. Memory BIOs keep
-/// OpenSSL away from the socket (its socket BIO writes without MSG_NOSIGNAL) and let tests run handshakes in memory.
+/// One TLS connection's state machine over OpenSSL, doing no I/O of its own: each operation says whether it finished,
+/// needs more input, or failed. A BIO of our own (TLSEngine+BIO.swift) keeps OpenSSL away from the socket (its socket
+/// BIO writes without MSG_NOSIGNAL) without copying ciphertext through memory BIOs: OpenSSL reads it from where the
+/// stream below delivered it (`lend`) and writes it straight to that stream (`transport`), which queues what the kernel
+/// does not take. Without a transport (tests, handshakes in memory) ciphertext goes in with `feed` and comes out with
+/// `takeOutput`.
 @_spi(Internals) public final class TLSEngine {
     public enum Status: Equatable {
         case complete
@@ -20,15 +23,26 @@ internal import COpenSSL
     }
 
     let ssl: OpaquePointer
-    private var input: OpaquePointer
-    private var output: OpaquePointer
     private let context: TLSContext
     /// The name the peer must prove (client side) or a label for messages (server side).
     public let host: String
-    private var inputEnded = false
-    private var outputBuffer: UnsafeMutableRawBufferPointer?
-    /// Ciphertext leaves in large chunks (an upload): see `takeOutput`.
-    public var bulkOutput = false
+    private(set) var inputEnded = false
+    /// Ciphertext delivered by the stream below and not read by OpenSSL yet, during that delivery (see `lend`).
+    private(set) var lent = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// Ciphertext that arrived before OpenSSL wanted it and outlived its delivery, or was fed (`feed`); read first.
+    var input = ByteRing()
+    /// Where OpenSSL's ciphertext goes; nil: into `output`, for `takeOutput`.
+    public var transport: (any ByteStream)?
+    /// Ciphertext for `takeOutput`, when there is no transport.
+    var output = ByteRing()
+    /// A transfer is running over this connection: OpenSSL keeps its record buffers until it ends, instead of
+    /// releasing them after each record (SSL_MODE_RELEASE_BUFFERS, which an idle connection wants).
+    public var transferring = false {
+        didSet {
+            guard transferring != oldValue else { return }
+            cssl_set_release_buffers(ssl, transferring ? 0 : 1)
+        }
+    }
     /// The newest resumable session the peer gave us (TLS 1.3 tickets arrive after the handshake, inside reads).
     public private(set) var latestSession: TLSSession?
     /// Every session the peer gave us and nobody took yet (see `takeReceivedSessions`).
@@ -40,7 +54,7 @@ internal import COpenSSL
         precondition(!context.isServer, "a client engine needs a client context")
         self.context = context
         host = serverName
-        (ssl, input, output) = try Self.makeSSL(context)
+        ssl = try Self.makeSSL(context)
         SSL_set_connect_state(ssl)
         // Name checks are set even in insecure mode: they cost nothing, and the verify mode decides whether they count.
         let parameters = SSL_get0_param(ssl)
@@ -56,6 +70,7 @@ internal import COpenSSL
         }
         if let session { _ = SSL_set_session(ssl, session.session) }
         _ = cssl_set_app_data(ssl, Unmanaged.passUnretained(self).toOpaque())
+        attachBIO()
     }
 
     /// A server engine, for tests' own TLS servers.
@@ -63,30 +78,28 @@ internal import COpenSSL
         precondition(context.isServer, "a server engine needs a server context")
         self.context = context
         host = label
-        (ssl, input, output) = try Self.makeSSL(context)
+        ssl = try Self.makeSSL(context)
         SSL_set_accept_state(ssl)
         _ = cssl_set_app_data(ssl, Unmanaged.passUnretained(self).toOpaque())
+        attachBIO()
     }
 
-    private static func makeSSL(_ context: TLSContext) throws(TLSError) -> (OpaquePointer, OpaquePointer, OpaquePointer)
-    {
+    private static func makeSSL(_ context: TLSContext) throws(TLSError) -> OpaquePointer {
         guard let ssl = SSL_new(context.context) else {
             throw .configuration("SSL_new: \(OpenSSLErrors.drain())")
         }
-        guard let input = BIO_new(BIO_s_mem()), let output = BIO_new(BIO_s_mem()) else {
-            SSL_free(ssl)
-            throw .configuration("BIO_new: \(OpenSSLErrors.drain())")
-        }
-        // An empty input BIO means "retry later" until the transport reports its end (see `endOfInput`).
-        _ = cssl_bio_set_mem_eof_return(input, -1)
-        SSL_set_bio(ssl, input, output)  // the SSL now owns both BIOs
-        return (ssl, input, output)
+        return ssl
+    }
+
+    /// Gives OpenSSL our BIO, once `self` is whole (the BIO points at it).
+    private func attachBIO() {
+        let bio = EngineBIO.make(for: self)
+        SSL_set_bio(ssl, bio, bio)  // the SSL now owns the BIO (one reference for both directions)
     }
 
     deinit {
         _ = cssl_set_app_data(ssl, nil)
-        SSL_free(ssl)
-        outputBuffer?.deallocate()
+        SSL_free(ssl)  // frees the BIO, which points at us unretained and is not called again
     }
 
     static func from(_ ssl: OpaquePointer) -> TLSEngine? {
@@ -108,66 +121,77 @@ internal import COpenSSL
 
     // MARK: ciphertext in and out
 
-    /// Hands ciphertext from the transport to OpenSSL.
+    /// Hands ciphertext to OpenSSL by copying it (tests; a stream lends instead).
     public func feed(_ ciphertext: UnsafeRawBufferPointer) {
-        guard !ciphertext.isEmpty else { return }
-        let written = BIO_write(input, ciphertext.baseAddress, Int32(ciphertext.count))
-        precondition(written == Int32(ciphertext.count), "memory BIO refused input (out of memory?)")
+        input.append(ciphertext)
     }
+
+    /// Lets OpenSSL read `ciphertext` where it lies, until `keepUnread()`, which the caller must make before the
+    /// bytes go away (the end of the delivery that brought them).
+    public func lend(_ ciphertext: UnsafeRawBufferPointer) {
+        precondition(lent.isEmpty, "lend() twice without keepUnread()")
+        lent = ciphertext
+    }
+
+    /// Ends a `lend`: what OpenSSL did not read yet is copied to be read later (it came before OpenSSL wanted it, or
+    /// reading was paused), after anything kept before.
+    public func keepUnread() {
+        input.append(lent)
+        lent = UnsafeRawBufferPointer(start: nil, count: 0)
+    }
+
+    /// Called by the BIO: moves up to `destination.count` bytes of ciphertext into OpenSSL, oldest first.
+    func readCiphertext(into destination: UnsafeMutableRawBufferPointer) -> Int {
+        var copied = input.isEmpty ? 0 : input.read(into: destination)
+        if copied < destination.count && !lent.isEmpty {
+            let n = min(lent.count, destination.count - copied)
+            UnsafeMutableRawBufferPointer(rebasing: destination[copied..<(copied + n)])
+                .copyMemory(from: UnsafeRawBufferPointer(rebasing: lent[..<n]))
+            lent = UnsafeRawBufferPointer(rebasing: lent[n...])
+            copied += n
+        }
+        return copied
+    }
+
+    /// Called by the BIO with a record OpenSSL sealed.
+    func writeCiphertext(_ bytes: UnsafeRawBufferPointer) {
+        if let transport {
+            transport.write(bytes)
+        } else {
+            output.append(bytes)
+        }
+    }
+
+    var unreadCiphertext: Int { input.count + lent.count }
 
     /// The transport's inbound side ended: reads now fail instead of waiting, so a missing close_notify shows.
     public func endOfInput() {
         inputEnded = true
-        _ = cssl_bio_set_mem_eof_return(input, 0)
     }
 
-    public var hasOutput: Bool { cssl_bio_pending(output) > 0 }
+    /// Ciphertext waits for `takeOutput` (only without a transport).
+    public var hasOutput: Bool { !output.isEmpty }
 
-    /// Passes every pending ciphertext byte to `body`, in chunks from one reused buffer: with `bulkOutput`, up to
-    /// 272 KiB (sixteen full records and their overhead, so that a 256 KiB write leaves in one send), else 4 KiB
-    /// (commands, requests, handshake flights).
+    /// Passes every pending ciphertext byte to `body` (only without a transport: with one, it has gone already).
     public func takeOutput(_ body: (UnsafeRawBufferPointer) -> Void) {
-        let size = bulkOutput ? 272 * 1024 : 4 * 1024
-        if let buffer = outputBuffer, buffer.count != size {
-            buffer.deallocate()
-            outputBuffer = nil
-        }
-        while cssl_bio_pending(output) > 0 {
-            let buffer = outputBuffer ?? .allocate(byteCount: size, alignment: 16)
-            outputBuffer = buffer
-            let count = BIO_read(output, buffer.baseAddress, Int32(buffer.count))
-            guard count > 0 else { return }
-            body(UnsafeRawBufferPointer(rebasing: buffer[..<Int(count)]))
+        while !output.isEmpty {
+            let span = output.firstSpan
+            body(span)
+            output.consume(span.count)
         }
     }
 
-    /// The output chunk buffer and the memory BIOs' capacity.
-    var heldBufferBytes: Int {
-        (outputBuffer?.count ?? 0) + Int(cssl_bio_capacity(input)) + Int(cssl_bio_capacity(output))
-    }
+    /// The ciphertext kept for later reads (and, without a transport, for `takeOutput`).
+    var heldBufferBytes: Int { input.capacity + output.capacity }
 
-    /// Gives back what a transfer grew: the output chunk buffer, and the memory BIOs, which keep the capacity of the
-    /// largest chunk they ever held (swapped for fresh ones, only while both are empty and the handshake is done).
-    /// OpenSSL's own record buffers go by themselves (SSL_MODE_RELEASE_BUFFERS).
-    /// False when the BIOs could not be swapped yet.
+    /// Gives back what a transfer grew: the buffers for ciphertext kept for later, and OpenSSL's record buffers.
+    /// False when something is still in them.
     @discardableResult
     public func releaseBuffers() -> Bool {
-        outputBuffer?.deallocate()
-        outputBuffer = nil
-        guard SSL_is_init_finished(ssl) == 1, cssl_bio_pending(input) == 0, cssl_bio_pending(output) == 0,
-            let freshInput = BIO_new(BIO_s_mem())
-        else { return false }
-        guard let freshOutput = BIO_new(BIO_s_mem()) else {
-            BIO_free(freshInput)
-            return false
-        }
-        _ = cssl_bio_set_mem_eof_return(freshInput, inputEnded ? 0 : -1)
-        // Each call frees the BIO it replaces.
-        SSL_set0_rbio(ssl, freshInput)
-        SSL_set0_wbio(ssl, freshOutput)
-        input = freshInput
-        output = freshOutput
-        return true
+        input.release()
+        output.release()
+        guard SSL_is_init_finished(ssl) == 1, input.capacity == 0, output.capacity == 0 else { return false }
+        return SSL_free_buffers(ssl) == 1
     }
 
     // MARK: operations
@@ -240,7 +264,7 @@ internal import COpenSSL
         return .failed(.closedWithoutCloseNotify(host: host))
     }
 
-    /// Encrypts all of `bytes` (memory BIOs never make a write wait).
+    /// Encrypts all of `bytes` (our BIO never makes a write wait: the transport queues what the kernel refuses).
     public func write(_ bytes: UnsafeRawBufferPointer) -> Status {
         guard !bytes.isEmpty else { return .complete }
         OpenSSLErrors.clear()

@@ -37,13 +37,14 @@
     static let receivingPlaintextSize = 256 * 1024
     static let controlPlaintextSize = 4 * 1024
 
-    /// See `ByteStream.role`. Receiving: large reads below and large decrypted chunks; sending: ciphertext in large
-    /// sends. Back to control: every buffer small again, the memory BIOs' included.
+    /// See `ByteStream.role`. Receiving: large reads below and large decrypted chunks; sending: the send queue below
+    /// keeps its storage. Either way OpenSSL keeps its record buffers until the transfer ends. Back to control: every
+    /// buffer small again, OpenSSL's included.
     public var role = StreamRole.control {
         didSet {
             guard role != oldValue else { return }
-            underlying.role = role == .receiving ? .receiving : .control
-            engine.bulkOutput = role == .sending
+            underlying.role = role
+            engine.transferring = role != .control
             if role == .control { releaseOwed = true }
             if !delivering { fitBuffers() }
         }
@@ -81,6 +82,7 @@
         self.engine = engine
         plaintext = .allocate(byteCount: Self.controlPlaintextSize, alignment: 16)
         underlying.delegate = self
+        engine.transport = underlying
     }
 
     deinit {
@@ -146,14 +148,16 @@
     // MARK: handshake
 
     private func advanceHandshake() {
+        // A flight is several records: they leave in one send.
+        underlying.cork()
         let status = engine.handshake()
-        flushOutput()
+        underlying.uncork()
         switch status {
         case .wantInput:
             return
         case .complete:
             state = .open
-            // The handshake's flights grew the memory BIOs: give that back before the stream settles into its role.
+            // OpenSSL holds record buffers from the handshake: give them back before the stream settles into its role.
             releaseOwed = true
             fitBuffers()
             finishHandshake(.success(self))
@@ -178,8 +182,11 @@
     public func write(_ bytes: UnsafeRawBufferPointer) {
         loop.assertInLoop()
         guard state == .open, !outputShutDown, failureTimer == nil else { return }
+        // Records go below one by one as OpenSSL seals them: they leave together at the end.
+        underlying.cork()
+        defer { underlying.uncork() }
         guard fullRecords else {
-            if encrypt(bytes) { flushOutput() }
+            _ = encrypt(bytes)
             return
         }
         var rest = bytes
@@ -206,7 +213,6 @@
                 .copyMemory(from: UnsafeRawBufferPointer(rebasing: rest[whole...]))
             stagedCount = tail
         }
-        flushOutput()
     }
 
     /// Encrypts into the engine's output; false (and the stream failing) on an error.
@@ -249,7 +255,6 @@
         }
         outputShutDown = true
         engine.shutdown()
-        flushOutput()
         underlying.shutdownOutput()
     }
 
@@ -269,12 +274,14 @@
     // MARK: the stream below
 
     public func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) {
-        engine.feed(bytes)
+        // OpenSSL reads the ciphertext where it lies; what it has not read when this returns is kept.
+        engine.lend(bytes)
         switch state {
         case .handshaking: advanceHandshake()
         case .open: drainPlaintext()
         case .closed: break
         }
+        engine.keepUnread()
     }
 
     public func streamDidBecomeWritable(_ stream: any ByteStream) {
@@ -327,12 +334,10 @@
                 if filled == plaintext.count { deliver() }
             case .wantInput:
                 deliver()
-                flushOutput()  // post-handshake messages (KeyUpdate) may need an answer
                 return
             case .closed:
                 deliver()
                 inputReported = true
-                flushOutput()
                 delegate?.stream(self, didEnd: .eof)
             case .failed(let error):
                 deliver()
@@ -348,11 +353,6 @@
             self?.drainTimer = nil
             self?.drainPlaintext()
         }
-    }
-
-    private func flushOutput() {
-        guard engine.hasOutput else { return }
-        engine.takeOutput { underlying.write($0) }
     }
 
     private func failSoon(_ error: TLSError) {

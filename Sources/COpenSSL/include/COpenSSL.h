@@ -33,8 +33,9 @@ static inline void cssl_ctx_set_server_session_cache(SSL_CTX *ctx) {
 }
 static inline void cssl_ctx_set_default_options(SSL_CTX *ctx) {
     SSL_CTX_set_options(ctx, SSL_OP_ALL | SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-    // A write returns once the whole buffer is encrypted (memory BIOs never block), and the buffer may move between
-    // retries because the caller hands us a fresh view each time.
+    // A write returns once the whole buffer is encrypted (our BIO never refuses a write), and the buffer may move
+    // between retries because the caller hands us a fresh view each time. SSL_MODE_RELEASE_BUFFERS is switched off
+    // while a transfer runs (cssl_set_release_buffers).
     SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
 }
 static inline int cssl_lookup_add_dir(X509_LOOKUP *lookup, const char *directories) {
@@ -42,12 +43,16 @@ static inline int cssl_lookup_add_dir(X509_LOOKUP *lookup, const char *directori
 }
 static inline int cssl_set_app_data(SSL *ssl, void *data) { return SSL_set_app_data(ssl, data); }
 static inline void *cssl_get_app_data(const SSL *ssl) { return SSL_get_app_data(ssl); }
-static inline long cssl_bio_set_mem_eof_return(BIO *bio, int value) { return BIO_set_mem_eof_return(bio, value); }
-static inline size_t cssl_bio_pending(BIO *bio) { return BIO_ctrl_pending(bio); }
-static inline int cssl_bio_capacity(BIO *bio) {
-    BUF_MEM *memory = NULL;
-    BIO_get_mem_ptr(bio, &memory);
-    return memory == NULL ? 0 : (int)memory->max;
+static inline void cssl_bio_clear_retry_flags(BIO *bio) { BIO_clear_retry_flags(bio); }
+static inline void cssl_bio_set_retry_read(BIO *bio) { BIO_set_retry_read(bio); }
+/// While a transfer runs, OpenSSL keeps its record buffers (SSL_MODE_RELEASE_BUFFERS frees and allocates them again
+/// around every record); between transfers it releases them.
+static inline void cssl_set_release_buffers(SSL *ssl, int release) {
+    if (release) {
+        SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
+    } else {
+        SSL_clear_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
+    }
 }
 static inline int cssl_received_shutdown(const SSL *ssl) { return (SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN) != 0; }
 static inline int cssl_sent_shutdown(const SSL *ssl) { return (SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN) != 0; }
