@@ -173,4 +173,39 @@ struct SyncStateEndToEndTests {
         let second = try sync.scenario.run("sequential", ["-vv"], environment: environment)
         #expect(Self.stors(second).isEmpty, "\(second.error)")
     }
+
+    @Test("a server without validators: no conditional request; the same body again is identical, not uploaded")
+    func withoutValidators() async throws {
+        let requests = Locked<[String]>([])
+        let (thread, port) = try await scriptedServer { _, request in
+            requests.withLock { $0.append(request) }
+            return [.send("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 8\r\n\r\na,b\n1,2\n")]
+        }
+        defer { thread.shutdown() }
+        let sync = try Sync("sync-novalidators")
+        try sync.scenario.writeConfig(#"{"a": {"URL": "http://127.0.0.1:\#(port)/a.csv"}}"#)
+        #expect(try sync.run().status == 0)
+        let second = try sync.run()
+        #expect(second.status == 0, "\(second.error)")
+        #expect(second.error.contains("unchanged reason=identical"), "\(second.error)")
+        #expect(!second.error.contains("line=\"RNFR "))
+        #expect(
+            !requests.value.contains {
+                $0.lowercased().contains("if-none-match") || $0.lowercased().contains("if-modified-since")
+            })
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sync.scenario.target) == ["a.csv"])
+    }
+
+    @Test("a 304 to a request that was not conditional is still a failure")
+    func unaskedNotModified() async throws {
+        let (thread, port) = try await scriptedServer { _, _ in
+            [.send("HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n")]
+        }
+        defer { thread.shutdown() }
+        let sync = try Sync("sync-unasked304")
+        try sync.scenario.writeConfig(#"{"a": {"URL": "http://127.0.0.1:\#(port)/a.csv"}}"#)
+        let run = try sync.run(["--retries", "0"])
+        #expect(run.status == 1, "\(run.error)")
+        #expect(run.error.contains("HTTP 304"), "\(run.error)")
+    }
 }
