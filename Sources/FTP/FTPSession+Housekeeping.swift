@@ -18,6 +18,20 @@ extension FTPSession {
         listing.start()
     }
 
+    /// The size of `path` by SIZE (binary mode: the session's TYPE I), nil when the server has no such file or does
+    /// not say (a refusal, no SIZE command, a lost connection): whoever asks treats "unknown" as "not there".
+    @_spi(Internals) public func size(of path: String, completion: @escaping (UInt64?) -> Void) {
+        loop.assertInLoop()
+        guard isUsable, let command = try? FTPCommand("SIZE", path) else {
+            loop.scheduleTimer(afterMilliseconds: 0) { completion(nil) }
+            return
+        }
+        exchange(command) { reply in
+            guard let reply, reply.code == 213 else { return completion(nil) }
+            completion(UInt64(reply.message.split(separator: " ").first ?? ""))
+        }
+    }
+
     /// Deletes `paths` one after the other (temporary files an attempt could not remove itself, its connection lost);
     /// `completion` gets those the server deleted. A path that is already gone is not an error worth reporting.
     @_spi(Internals) public func deleteFiles(_ paths: [String], completion: @escaping ([String]) -> Void) {

@@ -87,16 +87,17 @@ public final class HTTPClient {
     /// As `request(_:method:headers:…)`, for a caller that decodes the content codings in `decodes` itself (`gzip`,
     /// `x-gzip`, `deflate`): every hop asks for gzip (`Accept-Encoding: gzip`, unless `headers` name their own), and a
     /// body in one of those codings reaches the delegate as it came, its head saying which (`Content-Encoding`).
+    /// `acceptsNotModified`: the headers make the request conditional, and a 304 reaches the delegate (no body).
     @_spi(Internals) @discardableResult
     public func request(
         _ url: HTTPURL, headers: HTTPHeaders = HTTPHeaders(), idleTimeoutMS: Int? = nil, decodes: Set<String>,
-        delegate: any HTTPResponseDelegate
+        acceptsNotModified: Bool = false, delegate: any HTTPResponseDelegate
     ) -> HTTPTask {
         loop.assertInLoop()
         let task = HTTPTask(
             client: self, url: url, method: "GET", headers: headers, body: nil,
             idleTimeoutMS: idleTimeoutMS ?? configuration.idleTimeoutMS, acceptsAnyStatus: false, decodes: decodes,
-            delegate: delegate)
+            acceptsNotModified: acceptsNotModified, delegate: delegate)
         active[ObjectIdentifier(task)] = task
         task.start()
         return task

@@ -35,6 +35,8 @@ public final class HTTPTask {
         /// Content codings the caller decodes itself: asked for on every hop, and a body in one of them is handed over
         /// as it came. Empty: identity only, anything else refused.
         let decodes: Set<String>
+        /// A conditional request (If-None-Match, If-Modified-Since): its 304 is an answer, not a failure.
+        let acceptsNotModified: Bool
 
         /// Safe to send again on a fresh connection when a kept-alive one turns out stale (RFC 9110 §9.2.2).
         var isIdempotent: Bool {
@@ -65,14 +67,15 @@ public final class HTTPTask {
 
     init(
         client: HTTPClient, url: HTTPURL, method: String, headers: HTTPHeaders, body: [UInt8]?, idleTimeoutMS: Int,
-        acceptsAnyStatus: Bool, decodes: Set<String> = [], delegate: any HTTPResponseDelegate
+        acceptsAnyStatus: Bool, decodes: Set<String> = [], acceptsNotModified: Bool = false,
+        delegate: any HTTPResponseDelegate
     ) {
         self.client = client
         self.url = url
         self.delegate = delegate
         request = Request(
             method: method, headers: headers, body: body, firstOrigin: url.origin, idleTimeoutMS: idleTimeoutMS,
-            acceptsAnyStatus: acceptsAnyStatus, decodes: decodes)
+            acceptsAnyStatus: acceptsAnyStatus, decodes: decodes, acceptsNotModified: acceptsNotModified)
         parser = HTTPResponseParser(requestMethod: method, limits: client.configuration.limits)
     }
 
@@ -314,7 +317,10 @@ public final class HTTPTask {
                 .failure(.unsupportedContentEncoding(url: url.redacted, encoding: encodings.joined(separator: ", "))))
             return false
         }
-        guard (200..<300).contains(head.status) || request.acceptsAnyStatus else {
+        guard
+            (200..<300).contains(head.status) || request.acceptsAnyStatus
+                || (head.status == 304 && request.acceptsNotModified)
+        else {
             let retryAfter = head.headers["Retry-After"].flatMap {
                 RetryAfter.seconds($0, now: MonotonicClock.unixSeconds())
             }

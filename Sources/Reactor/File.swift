@@ -134,6 +134,11 @@ import Glibc
         do { return try Sys.tryLock(fd) } catch { throw FileError(error, path: path) }
     }
 
+    /// Flushes the file's data to the disk (before a rename makes it the current version).
+    public func sync() throws(FileError) {
+        do { try Sys.fsync(fd) } catch { throw FileError(error, path: path) }
+    }
+
     /// Closes the file, reporting what the kernel says (a written file's last chance to report a write error).
     public func closeReporting() throws(FileError) {
         guard fd >= 0 else { return }
@@ -153,6 +158,17 @@ import Glibc
 
     public static func rename(_ from: String, to: String) throws(FileError) {
         do { try Sys.rename(from, to: to) } catch { throw FileError(error, path: from) }
+    }
+
+    /// Creates `path` and the directories above it that are missing (`mkdir -p`).
+    public static func makeDirectories(_ path: String, permissions: mode_t = 0o700) throws(FileError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            do { try Sys.makeDirectory(current, permissions: permissions) } catch {
+                throw FileError(error, path: current)
+            }
+        }
     }
 
     /// Removes `path`; a file already gone is not an error.

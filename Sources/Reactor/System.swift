@@ -119,6 +119,15 @@ enum Sys {
         }
     }
 
+    static func fsync(_ fd: Int32) throws(ReactorError) {
+        _ = try call("fsync") { Glibc.fsync(fd) }
+    }
+
+    /// mkdir(2); an existing directory is not an error.
+    static func makeDirectory(_ path: String, permissions: mode_t) throws(ReactorError) {
+        if Glibc.mkdir(path, permissions) == -1 && errno != EEXIST { throw .syscall("mkdir", errno: errno) }
+    }
+
     static func rename(_ from: String, to: String) throws(ReactorError) {
         _ = try call("rename") { Glibc.rename(from, to) }
     }

@@ -20,6 +20,11 @@ public struct SourceConfig: Sendable {
     /// MAX_BYTES: the most decoded bytes the body may have (before the CSV transform); nil: no limit for an identity
     /// body, 100 GiB for a decompressed one.
     @_spi(Internals) public var maxBytes: UInt64?
+    /// SKIP_UNCHANGED: false publishes on every run, even when the source has not changed since the last
+    /// publication (for consumers that act on every upload).
+    public var skipUnchanged = true
+    /// PARAMS and OUTPUT as the config wrote them (compact JSON): part of the state file's fingerprint.
+    @_spi(Internals) public var settingsText: String?
 
     /// A source built in code, checked as the config loader checks one (a name or TARGET with CR/LF or `..`, headers
     /// that are not headers, RETRIES or TIMEOUT out of range, CSV options PARAMS would refuse): every problem listed.
@@ -153,7 +158,9 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
 }
 
 public enum ConfigLoader {
-    static let sourceKeys = ["URL", "PARAMS", "TARGET", "HEADERS", "OUTPUT", "RETRIES", "TIMEOUT", "MAX_BYTES"]
+    static let sourceKeys = [
+        "URL", "PARAMS", "TARGET", "HEADERS", "OUTPUT", "RETRIES", "TIMEOUT", "MAX_BYTES", "SKIP_UNCHANGED",
+    ]
 
     /// Parses and validates `text`. `runStart` renders date placeholders, to find two sources with one final path.
     public static func load(_ text: String, runStart: LocalTime) throws(ConfigError) -> [SourceConfig] {
@@ -205,6 +212,8 @@ public enum ConfigLoader {
             var compression = CompressionSetting.infer
             var outputCompression = CompressionSetting.infer
             var maxBytes: UInt64?
+            var skipUnchanged = true
+            var settings: [String] = []
             // Names, templates and header names are printed with control characters masked: a CR LF in config.json
             // must not forge lines in the log or on the terminal.
             func problem(_ key: String, _ text: String) { problems.append(located(key, text)) }
@@ -221,6 +230,7 @@ public enum ConfigLoader {
                         problem(key, "\(key) must be an object")
                         continue
                     }
+                    settings.append("\(key)=\(field.compactText)")
                     var converted: [String: CSVParam] = [:]
                     for (param, raw) in members {
                         if let value = csvParam(raw) {
@@ -279,6 +289,12 @@ public enum ConfigLoader {
                         continue
                     }
                     maxBytes = bytes
+                case "SKIP_UNCHANGED":
+                    guard case .bool(let value) = field else {
+                        problem(key, "SKIP_UNCHANGED must be true or false")
+                        continue
+                    }
+                    skipUnchanged = value
                 default:
                     let hint = Spelling.suggestion(for: key, among: sourceKeys).map { " — did you mean \"\($0)\"?" }
                     problem(key, "unknown key \"\(key)\"" + (hint ?? " (known: \(sourceKeys.joined(separator: ", ")))"))
@@ -303,6 +319,8 @@ public enum ConfigLoader {
             source.compression = compression
             source.outputCompression = outputCompression
             source.maxBytes = maxBytes
+            source.skipUnchanged = skipUnchanged
+            source.settingsText = settings.sorted().joined(separator: ";")
             do {
                 _ = try CompressionRule.expected(compression, urlPath: url.path)
             } catch {

@@ -272,3 +272,17 @@
         return .number(double, integer: isInteger ? Int(text) : nil)
     }
 }
+
+extension JSONValue {
+    /// The value as compact JSON, keys in their order (the state file's fingerprint of PARAMS and OUTPUT).
+    var compactText: String {
+        switch self {
+        case .string(let text): return JSONWriter.string(text)
+        case .number(let value, let integer): return integer.map { "\($0)" } ?? "\(value)"
+        case .bool(let value): return "\(value)"
+        case .null: return "null"
+        case .array(let items): return "[" + items.map(\.compactText).joined(separator: ",") + "]"
+        case .object(let fields): return JSONWriter.object(fields.map { ($0.key, $0.value.compactText) })
+        }
+    }
+}

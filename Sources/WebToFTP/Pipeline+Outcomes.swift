@@ -17,6 +17,24 @@ extension Pipeline {
         outcomes.append(SourceOutcome(name: source.name, attempts: attempts, durationMS: duration, result: result))
         switch result {
         case .success(let done):
+            if let fingerprint = fingerprints[source.name] {
+                stateUpdates[source.name] = PublishedRecord(
+                    fingerprint: fingerprint, etag: done.etag, lastModified: done.lastModified, url: done.finalURL,
+                    path: done.path,
+                    bytes: done.unchanged == nil ? done.bytesOut : (done.recordedBytes ?? done.bytesOut),
+                    sha256: done.sha256)
+            }
+            if let reason = done.unchanged {
+                log.event(
+                    .info, source: source.name, "unchanged",
+                    [
+                        .init("reason", .text(reason)), .init("path", .text(done.path)),
+                        .init("http_status", .integer(Int64(done.status))), .init("url", .text(done.finalURL)),
+                        .init("bytes_in", .integer(Int64(done.bytesIn))),
+                        .init("duration_ms", .integer(Int64(duration))),
+                    ])
+                return
+            }
             for warning in done.warnings {
                 log.event(.warning, source: source.name, "leftovers", [("detail", warning)])
             }

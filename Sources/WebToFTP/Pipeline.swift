@@ -65,6 +65,11 @@
     /// Held from `start` until the completion has run.
     private var keptAlive: Pipeline?
     private var started: (nanoseconds: UInt64, openFDs: Int?, dryRun: Bool) = (0, nil, false)
+    /// The state file as the run found it (nil: no state file in use), and what this run's sources published.
+    private var state: SyncState?
+    var stateUpdates: [String: PublishedRecord] = [:]
+    /// Each source's fingerprint for this run, to record with what it published.
+    var fingerprints: [String: String] = [:]
 
     /// Checks the sources as a set, the FTP side and the options (every problem listed), and applies
     /// `options.only` (an unknown name fails, listed with the others). On the loop's thread.
@@ -130,6 +135,7 @@
             phase = .transferring
             return check()
         }
+        loadState()
         if options.tls.verification == .insecureNoVerification {
             log.event(.warning, source: nil, "insecure", [("detail", "TLS certificates are NOT verified (--insecure)")])
         }
@@ -223,6 +229,47 @@
             elapsedMS: started.nanoseconds == 0 ? 0 : Int((now - started.nanoseconds) / 1_000_000))
     }
 
+    /// Reads the state file: missing is a first run, corrupt a full run (said, never a failure).
+    private func loadState() {
+        guard let path = options.statePath else { return }
+        switch SyncStateFile.load(path) {
+        case .found(let found):
+            state = found
+        case .missing:
+            state = SyncState()
+            log.event(
+                .info, source: nil, "state",
+                [("path", path), ("detail", "no state file yet: every source is published")])
+        case .corrupt(let reason):
+            state = SyncState()
+            log.event(
+                .warning, source: nil, "state",
+                [("path", path), ("detail", "unreadable state file (\(reason)): every source is published")])
+        }
+    }
+
+    /// The state after the run, written (temporary file, fsync, rename) when a state file is in use.
+    private func saveState() {
+        guard let path = options.statePath, let state else { return }
+        let next = SyncState.merged(state, configNames: sources.map(\.name) + skipped, updates: stateUpdates)
+        do {
+            try SyncStateFile.write(next, to: path)
+        } catch {
+            log.event(.warning, source: nil, "state_write_failed", [("path", path), ("reason", "\(error)")])
+        }
+    }
+
+    /// What a source is, for the state file: another fingerprint, another publication.
+    func fingerprint(for source: SourceConfig) -> String {
+        let port = ftp.port.map { "\($0)" } ?? "default-\(ftp.security)"
+        return SyncState.fingerprint(
+            url: source.url,
+            settings: source.settingsText
+                ?? "\(source.csv)|\(source.compression)|\(source.outputCompression)",
+            targetPath: targetPath(for: source).full, ftpHost: ftp.host, ftpPort: port, ftpUser: ftp.user,
+            ftpTarget: ftp.targetDirectory, headers: source.headers)
+    }
+
     /// The full remote path a source's file gets.
     func targetPath(for source: SourceConfig) -> TargetPath {
         TargetPath(source, under: ftp.targetDirectory, at: runStart)
@@ -242,12 +289,23 @@
         let policy = RetryPolicy(options: options, source: source)
         log.event(.info, source: source.name, "attempt \(number)/\(policy.attempts)")
         let path = targetPath(for: source)
+        var prior: PublishedRecord?
+        if let state {
+            let fingerprint = fingerprint(for: source)
+            fingerprints[source.name] = fingerprint
+            if !options.force, source.skipUnchanged, let record = state.sources[source.name],
+                record.fingerprint == fingerprint
+            {
+                prior = record
+            }
+        }
         let transfer = Transfer(
-            source: source, directory: path.directory, name: path.name, client: client,
+            source: source, directory: path.directory, name: path.name, client: client, prior: prior,
             acquireSession: pool.acquire, releaseSession: pool.release,
             completion: { [unowned self] result in
                 self.running[source.name] = nil
                 var result = result
+                if case .success(let done) = result, let orphan = done.orphan { self.cleanup.noteOrphan(orphan) }
                 if case .failure(let failure) = result {
                     if let orphan = failure.orphan { self.cleanup.noteOrphan(orphan) }
                     if let dead = self.pool.unusable { result = .failure(Self.destinationFailure(dead)) }
@@ -319,6 +377,7 @@
             summary.process = RunSummary.ProcessFigures(
                 openFDsAtStart: before, openFDsAtEnd: now, peakResidentKiB: SystemInfo.peakResidentKiB)
         }
+        if !started.dryRun { saveState() }
         logSummary(summary, dryRun: started.dryRun)
         let completion = self.completion
         self.completion = nil

@@ -24,6 +24,11 @@ public struct RunOptions: Sendable {
     /// The sources to run, by name; empty runs them all. Applied by the run itself (`Pipeline.select`), which names
     /// the sources it skipped.
     public var only: Set<String> = []
+    /// The state file (see the README): where each source's last publication is recorded, so that a source that
+    /// has not changed is not uploaded again. nil (the library's default): no state, every source published.
+    public var statePath: String?
+    /// Publish every source even when the state file says it has not changed (`--force`).
+    public var force = false
 
     public init() {}
 

@@ -33,6 +33,8 @@ public struct RunSummary: Sendable {
 
     public var succeeded: [SourceOutcome] { outcomes.filter { if case .success = $0.result { true } else { false } } }
     public var failed: [SourceOutcome] { outcomes.filter { if case .failure = $0.result { true } else { false } } }
+    /// Sources that succeeded without publishing: unchanged since their last publication (see the state file).
+    public var unchanged: Int { results.filter { $0.unchanged != nil }.count }
     public var retried: Int { outcomes.filter { $0.attempts > 1 }.count }
     /// Nothing was published because the FTP destination is unusable (see `TransferFailure.destinationUnusable`):
     /// the CLI's exit code 4.
@@ -80,7 +82,8 @@ public struct RunSummary: Sendable {
         }
         return [
             integer("sources", outcomes.count), integer("succeeded", succeeded.count),
-            integer("failed", failed.count), integer("retried", retried), integer("bytes_down", bytesDownloaded),
+            integer("failed", failed.count), integer("unchanged", unchanged), integer("retried", retried),
+            integer("bytes_down", bytesDownloaded),
             integer("bytes_up", bytesUploaded), integer("rows", rows),
         ] + csvTotals + [
             integer("wall_ms", wallMS), integer("duration_ms_min", d.min), integer("duration_ms_median", d.median),
@@ -107,7 +110,11 @@ public struct RunSummary: Sendable {
             switch outcome.result {
             case .success(let done):
                 fields += [
-                    ("status", "\"published\""), ("path", JSONWriter.string(done.path)),
+                    ("status", done.unchanged == nil ? "\"published\"" : "\"unchanged\"")
+                ]
+                if let reason = done.unchanged { fields.append(("reason", JSONWriter.string(reason))) }
+                fields += [
+                    ("path", JSONWriter.string(done.path)),
                     ("bytes_down", "\(done.bytesIn)"), ("bytes_up", "\(done.bytesOut)"),
                     ("rows", done.rowsOut.map { "\($0)" } ?? "null"), ("csv", done.csv.map(CSVReport.json) ?? "null"),
                     ("sha256", JSONWriter.string(done.sha256)),
@@ -124,7 +131,8 @@ public struct RunSummary: Sendable {
         return JSONWriter.object(
             [
                 ("started", JSONWriter.string(started)), ("sources_total", "\(outcomes.count)"),
-                ("succeeded", "\(succeeded.count)"), ("failed", "\(failed.count)"), ("retried", "\(retried)"),
+                ("succeeded", "\(succeeded.count)"), ("failed", "\(failed.count)"), ("unchanged", "\(unchanged)"),
+                ("retried", "\(retried)"),
                 ("bytes_down", "\(bytesDownloaded)"), ("bytes_up", "\(bytesUploaded)"), ("rows", "\(rows)"),
             ] + csvTotals.map { ($0.key, $0.value.description) } + [
                 ("wall_ms", "\(wallMS)"),

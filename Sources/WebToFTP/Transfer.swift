@@ -52,6 +52,15 @@ public struct TransferResult: Sendable {
     public var ftpDataResumed: Bool?
     public var sha256: String
     public var warnings: [String]
+    /// Set when nothing was published because the source has not changed since its last publication (see the state
+    /// file): `not-modified` (the web server said 304) or `identical` (the same bytes came again).
+    public var unchanged: String?
+    var etag: String?
+    var lastModified: String?
+    /// The temporary upload of an `identical` source, when its deletion could not be confirmed.
+    var orphan: String?
+    /// For an unchanged source: the size of the publication it kept.
+    var recordedBytes: UInt64?
 }
 
 /// One attempt at one source: HTTP body → CSV transform (or none) → FTP upload, with backpressure both ways.
@@ -96,9 +105,20 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     private var coding: SourceCoding?
     /// The body ended while decoded bytes still waited for the upload: finish when it is writable.
     private var finishWaiting = false
+    /// The source's last publication, when the state file has one for what this source now is: the request is
+    /// conditional, and a download of the same bytes is not published again.
+    private var prior: PublishedRecord?
+    /// The web server answered 304 to the conditional request.
+    private var notModified = false
+    private var validators: (etag: String?, lastModified: String?) = (nil, nil)
+    /// The published file's size on the server before this upload (nil: not there, or not asked).
+    private var publishedSize: UInt64?
+    /// The upload is being dropped: its bytes are those already published.
+    private var identical = false
+    private var sha256: String?
 
     init(
-        source: SourceConfig, directory: String, name: String, client: HTTPClient,
+        source: SourceConfig, directory: String, name: String, client: HTTPClient, prior: PublishedRecord? = nil,
         acquireSession: @escaping (@escaping (Result<FTPSession, FTPError>) -> Void) -> Void,
         releaseSession: @escaping (FTPSession) -> Void,
         completion: @escaping (Result<TransferResult, TransferFailure>) -> Void
@@ -109,14 +129,69 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
         self.acquireSession = acquireSession
         self.releaseSession = releaseSession
         self.completion = completion
+        self.prior = prior
         transformer = source.csv.isPassthrough ? nil : CSVTransformer(options: source.csv)
         output.reserveCapacity(256 * 1024)
     }
 
     func start() {
+        var headers = source.headers
+        let conditional = prior.map { $0.etag != nil || $0.lastModified != nil } ?? false
+        if let prior, conditional {
+            if let etag = prior.etag { headers.add("If-None-Match", etag) }
+            if let date = prior.lastModified { headers.add("If-Modified-Since", date) }
+        }
         task = client.request(
-            source.url, headers: source.headers, idleTimeoutMS: source.idleTimeoutSeconds.map { Int($0 * 1000) },
-            decodes: SourceCoding.decodes, delegate: self)
+            source.url, headers: headers, idleTimeoutMS: source.idleTimeoutSeconds.map { Int($0 * 1000) },
+            decodes: SourceCoding.decodes, acceptsNotModified: conditional, delegate: self)
+    }
+
+    private var publishedPath: String { FTPPublishPlan.join(path.directory, path.name) }
+
+    /// The 304's check: the published file still there with the recorded size means nothing to do; otherwise the
+    /// source is downloaded again, unconditionally, and published.
+    private func checkNotModified(_ prior: PublishedRecord) {
+        let release = releaseSession
+        acquireSession { [weak self] result in
+            guard let self, !self.finished else {
+                if case .success(let session) = result { release(session) }
+                return
+            }
+            guard case .success(let session) = result else {
+                if case .failure(let error) = result { self.fail(Self.classify(error)) }
+                return
+            }
+            session.size(of: self.publishedPath) { [weak self] size in
+                release(session)
+                guard let self, !self.finished else { return }
+                switch SyncDecision.afterNotModified(recorded: prior, publishedSize: size) {
+                case .unchanged(let reason):
+                    self.finished = true
+                    self.completion(.success(self.unchangedResult(prior, reason: reason)))
+                case .downloadAgain, .publish:
+                    self.onWarning?(
+                        "republish",
+                        "\(self.publishedPath) is gone or differs (size \(size.map { "\($0)" } ?? "none"),"
+                            + " recorded \(prior.bytes)): downloading again")
+                    self.prior = nil
+                    self.notModified = false
+                    self.start()
+                }
+            }
+        }
+    }
+
+    private func unchangedResult(_ prior: PublishedRecord, reason: String) -> TransferResult {
+        var result = TransferResult(
+            path: prior.path, bytesIn: bytesIn, bytesOut: bytesOut,
+            csv: reason == "identical" ? transformer?.counters : nil,
+            finalURL: summary?.finalURL ?? prior.url, status: summary?.status ?? 304, httpTLS: summary?.tlsVersion,
+            ftpDataResumed: nil, sha256: prior.sha256, warnings: [])
+        result.unchanged = reason
+        result.recordedBytes = prior.bytes
+        result.etag = validators.etag ?? prior.etag
+        result.lastModified = validators.lastModified ?? prior.lastModified
+        return result
     }
 
     /// Stops the attempt (a signal, the run ending): the upload's temporary file is removed.
@@ -133,6 +208,12 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     // MARK: HTTP
 
     func task(_ task: HTTPTask, didReceiveHead head: HTTPResponseHead) {
+        validators = (head.headers["ETag"], head.headers["Last-Modified"])
+        if head.status == 304 {
+            // No body: the check of the published file waits for the end of the response (the connection reused).
+            notModified = true
+            return
+        }
         let type = head.headers["Content-Type"]?.lowercased() ?? ""
         if type.hasPrefix("text/html") {
             // An error page published as data is the classic silent failure.
@@ -164,13 +245,24 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
             case .success(let session):
                 self.session = session
                 self.hashAlongsideSend = self.transformer == nil && session.configuration.security == .none
-                let plan = FTPPublishPlan.make(
-                    directory: self.path.directory, finalName: self.path.name, host: SystemInfo.hostName,
-                    processID: Int(SystemInfo.processID), unixTime: MonotonicClock.unixSeconds(),
-                    checkSize: session.features.has("SIZE"))
-                self.upload = session.upload(plan: plan, delegate: self)
+                guard let prior = self.prior else { return self.beginUpload(session) }
+                session.size(of: self.publishedPath) { [weak self] size in
+                    guard let self, !self.finished else { return }
+                    self.publishedSize = size
+                    // Unused when the size does not match: the bytes are published whatever they are.
+                    if size != prior.bytes { self.prior = nil }
+                    self.beginUpload(session)
+                }
             }
         }
+    }
+
+    private func beginUpload(_ session: FTPSession) {
+        let plan = FTPPublishPlan.make(
+            directory: path.directory, finalName: path.name, host: SystemInfo.hostName,
+            processID: Int(SystemInfo.processID), unixTime: MonotonicClock.unixSeconds(),
+            checkSize: session.features.has("SIZE"))
+        upload = session.upload(plan: plan, delegate: self)
     }
 
     func task(_ task: HTTPTask, didReceive bytes: UnsafeRawBufferPointer) {
@@ -221,6 +313,7 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
             fail(Self.classify(error))
         case .success(let summary):
             self.summary = summary
+            if notModified, let prior { return checkNotModified(prior) }
             downloadDone = true
             guard let upload else {
                 // The body ended before the upload was ready (an empty body): finish when it is.
@@ -251,6 +344,16 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
             send(output, to: upload)
         }
         coding?.finishOutput { write($0, to: upload) }
+        if let prior {
+            let sha = digest.hexDigest()
+            sha256 = sha
+            if case .unchanged = SyncDecision.afterDownload(recorded: prior, sha256: sha, publishedSize: publishedSize)
+            {
+                // The same bytes as the file in place: drop the temporary upload, leave the published file alone.
+                identical = true
+                return upload.abort("identical to the published file")
+            }
+        }
         upload.finishWriting()
     }
 
@@ -317,6 +420,12 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
             return completion(.failure(failure))
         }
         guard !finished else { return }
+        if identical, let prior {
+            finished = true
+            var result = unchangedResult(prior, reason: "identical")
+            result.orphan = orphan
+            return completion(.success(result))
+        }
         switch result {
         case .failure(let error):
             // fail() records this reason before it stops the download: cancelling first would report "cancelled"
@@ -334,8 +443,8 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
                         path: published.path, bytesIn: bytesIn, bytesOut: bytesOut, csv: transformer?.counters,
                         finalURL: summary?.finalURL ?? source.url.redacted, status: summary?.status ?? 0,
                         httpTLS: summary?.tlsVersion, ftpDataResumed: upload.dataSessionResumed,
-                        sha256: digest.hexDigest(),
-                        warnings: warnings)))
+                        sha256: sha256 ?? digest.hexDigest(), warnings: warnings, etag: validators.etag,
+                        lastModified: validators.lastModified)))
         }
     }
 

@@ -9,6 +9,8 @@ struct RunArguments {
     var workers = 4
     var retries = 2
     var only: [String] = []
+    var force = false
+    var statePath: String?
     var summaryJSON: String?
     var caFile: String?
     var insecure = false
@@ -50,6 +52,8 @@ struct RunArguments {
                     arguments.ftpTimeoutSeconds = try number(word, 1...3600, "--ftp-timeout", of: " of seconds")
                 },
                 .value("--only", as: "a source name") { $0.only.append($1) },
+                .flag("--force") { $0.force = true },
+                .value("--state", as: "a path") { $0.statePath = $1 },
                 .value("--summary-json", as: "a path") { $0.summaryJSON = $1 },
                 .value("--cacert", as: "a file") { $0.caFile = $1 },
                 .flag("--insecure") { $0.insecure = true },

@@ -90,6 +90,8 @@ enum RunCommand {
         options.retries = parsed.retries
         options.trustPassiveAddress = parsed.trustPASV
         options.only = Set(parsed.only)
+        options.force = parsed.force
+        options.statePath = parsed.statePath ?? SyncStateFile.defaultPath(forConfig: parsed.config)
         if let seconds = parsed.ftpTimeoutSeconds { options.ftpTimeoutMS = seconds * 1000 }
         // For tests and impatient operators: the first retry's base delay (default 1 s).
         if let base = environment["WEB2FTP_RETRY_BASE_MS"].flatMap({ Int($0) }), base >= 0 {

@@ -33,6 +33,10 @@ struct TerminalLines {
         switch event.name {
         case "published" where !quiet:
             return [published(event)]
+        case "unchanged" where !quiet:
+            let why = event.text("reason") == "identical" ? "same bytes" : "not modified"
+            let path = event.text("path").map { " \(kind.arrow) \($0)" } ?? ""
+            return ["\(kind.ok) \(event.source ?? "")  unchanged (\(why)), not uploaded\(path)"]
         case "checked" where !quiet:
             let path = event.text("path").map { " \(kind.arrow) \($0)" } ?? ""
             return ["\(kind.ok) \(event.source ?? "")  reachable (HTTP \(event.text("http_status") ?? "?"))\(path)"]
@@ -102,7 +106,9 @@ struct TerminalLines {
         let sources = number("sources")
         let failed = number("failed")
         var counts = "\(HumanFormat.count(sources)) source\(sources == 1 ? "" : "s"): "
-        counts += "\(HumanFormat.count(number("succeeded"))) \(dryRun ? "checked" : "published")"
+        let unchanged = number("unchanged")
+        counts += "\(HumanFormat.count(number("succeeded") - unchanged)) \(dryRun ? "checked" : "published")"
+        if unchanged > 0 { counts += ", \(HumanFormat.count(unchanged)) unchanged" }
         counts += ", \(HumanFormat.count(failed)) failed"
         if number("retried") > 0 { counts += ", \(HumanFormat.count(number("retried"))) retried" }
         let wall = Int(number("wall_ms"))

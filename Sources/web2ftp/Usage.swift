@@ -37,6 +37,9 @@ enum Usage {
           --workers N            transfers at once in parallel mode (default 4)
           --log PATH             log file, appended (default ./etl_pipeline.log)
           --only NAME            run only this source (repeatable)
+          --force                publish every source, even those unchanged since their last publication
+          --state PATH           the state file (default $XDG_STATE_HOME/web2ftp/HASH.json, else
+                                 ~/.local/state/web2ftp/HASH.json; HASH from the config's path)
           --retries N            retries after the first attempt (default 2)
           --at HH:MM[:SS]        schedule: run at this local time (repeatable; default 22:23)
           --run-now              schedule: also run once at start

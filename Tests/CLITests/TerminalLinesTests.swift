@@ -93,6 +93,25 @@ struct TerminalLinesTests {
         #expect(lines.lines(for: published) == [line])
     }
 
+    @Test("an unchanged source is one line, and the summary counts it apart from the published")
+    func unchangedLine() {
+        var lines = TerminalLines(kind: utf8)
+        for (reason, why) in [("not-modified", "not modified"), ("identical", "same bytes")] {
+            let unchanged = event(nil, "unchanged", [("reason", .text(reason)), ("path", .text("/in/sales.csv"))])
+            var named = unchanged
+            named.source = "sales"
+            #expect(lines.lines(for: named) == ["✓ sales  unchanged (\(why)), not uploaded → /in/sales.csv"])
+        }
+        let summary = event(
+            nil, "summary",
+            [
+                ("sources", .integer(3)), ("succeeded", .integer(3)), ("failed", .integer(0)),
+                ("unchanged", .integer(2)), ("retried", .integer(0)), ("bytes_down", .integer(0)),
+                ("bytes_up", .integer(0)), ("wall_ms", .integer(100)),
+            ])
+        #expect(lines.lines(for: summary).dropFirst().first == "3 sources: 1 published, 2 unchanged, 0 failed")
+    }
+
     @Test(
         "a failed source says why, without its URL, and whether it was tried again",
         arguments: [

@@ -44,6 +44,16 @@ func productProcess(_ name: String, _ arguments: [String], environment: [String:
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    // A state directory of its own unless the test gives one: runs of one config in different tests (or test runs)
+    // must not find each other's state file and skip their sources as unchanged.
+    process.environment = ProcessInfo.processInfo.environment.merging(["XDG_STATE_HOME": freshStateHome()]) { $1 }
+        .merging(environment) { $1 }
     return process
+}
+
+/// An empty directory for one run's state files.
+public func freshStateHome() -> String {
+    let path = NSTemporaryDirectory() + "web2ftp-test-state/" + UUID().uuidString
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
 }

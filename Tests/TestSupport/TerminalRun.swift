@@ -38,6 +38,7 @@ public func runOnTerminal(
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("scripts/lib/pty-screen.py").path
     var helper = ["python3", script, "--cols", "\(columns)", "--timeout", "\(timeoutSeconds)"]
+    let environment = ["XDG_STATE_HOME": freshStateHome()].merging(environment) { $1 }
     for (key, value) in environment.sorted(by: { $0.key < $1.key }) { helper += ["--env", "\(key)=\(value)"] }
     for step in steps { helper += ["--on", step.text, step.action] }
     let process = Process()

@@ -223,7 +223,8 @@ struct FailedBytesTests {
         let source = try #require((scenario.summary?["sources"] as? [[String: Any]])?.first)
         #expect(source["bytes_down"] as? Int == 60_000)
         #expect(
-            run.error.contains(" summary sources=1 succeeded=0 failed=1 retried=1 bytes_down=60000 "), "\(run.error)")
+            run.error.contains(" summary sources=1 succeeded=0 failed=1 unchanged=0 retried=1 bytes_down=60000 "),
+            "\(run.error)")
     }
 }
 

@@ -30,7 +30,7 @@ _web2ftp_sources() {
 
 # The options of a command, those that take a value written as --opt= (both --opt VALUE and --opt=VALUE work).
 _web2ftp_options() {
-    local common="--config= --workers= --log= --only= --retries= -q --quiet -v --verbose -vv --trace
+    local common="--config= --workers= --log= --only= --force --state= --retries= -q --quiet -v --verbose -vv --trace
         --summary-json= --cacert= --insecure --ftp-tls= --ftp-use-pasv-ip --ftp-timeout= -h --help -V --version"
     case $1 in
         manual) echo "$common --dry-run" ;;
@@ -119,7 +119,7 @@ _web2ftp() {
     fi
     if [[ -n $option ]]; then
         case $option in
-            --config | --log | --cacert | --summary-json | -o | --output)
+            --config | --log | --cacert | --summary-json | --state | -o | --output)
                 compopt -o filenames 2>/dev/null
                 mapfile -t COMPREPLY < <(compgen -f -- "$value")
                 ;;
