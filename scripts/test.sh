@@ -28,4 +28,6 @@ fi
 rm -f "$log"
 
 # The suites use Swift Testing only; without this flag XCTest would add a "0 tests" run to the output.
+# The state directories the tests' runs made last time (Tests/TestSupport/Products.swift: freshStateHome).
+rm -rf "${TMPDIR:-/tmp}/web2ftp-test-state"
 swift test --skip-build --disable-xctest "$@"

@@ -51,9 +51,8 @@ func productProcess(_ name: String, _ arguments: [String], environment: [String:
     return process
 }
 
-/// An empty directory for one run's state files.
+/// A directory for one run's state files, not made until the run writes one (the product makes it then): most runs
+/// leave nothing behind. scripts/test.sh clears the parent before each test run.
 public func freshStateHome() -> String {
-    let path = NSTemporaryDirectory() + "web2ftp-test-state/" + UUID().uuidString
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
+    NSTemporaryDirectory() + "web2ftp-test-state/" + UUID().uuidString
 }
