@@ -31,10 +31,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q curl lftp miller valgrind util-linux time >/dev/null
 fi
 
-# The binary users install: release, static Swift standard library, stripped.
-swift build -c release --static-swift-stdlib --product web2ftp --scratch-path .build-static
-mkdir -p .build-static/bench
-strip -o .build-static/bench/web2ftp .build-static/release/web2ftp
+# The binary users install (release, static Swift standard library, stripped: scripts/install.sh's flags), and where
+# its bytes go, so that every run states the size (README, "Binary size").
+source scripts/lib/release-flags.sh
+w2f_build_release .build-static .build-static/bench/web2ftp
+echo "== binary size (scripts/binary-size.sh)"
+scripts/binary-size.sh .build-static/bench/web2ftp.map .build-static/bench/web2ftp | tee .build-static/bench/size.txt
 (cd Benchmarks && swift build -c release)
 bench="$root/Benchmarks/.build/release/web2ftp-bench"
 
@@ -60,4 +62,8 @@ if [ -n "$compare" ]; then
   "$bench" gen "$W2F_TEST_DIR/www" "${quick[@]}"
   export W2F_BENCH_WEB2FTP="$root/.build-static/bench/web2ftp"
   "$bench" compare "${quick[@]}" "${runs[@]}" "${markdown[@]}" "${only[@]}"
+fi
+if [ ${#markdown[@]} -gt 0 ] && [ -f "${markdown[1]}" ]; then
+  { printf '\nBinary size (stripped, static Swift stdlib), by part:\n\n```\n'; cat .build-static/bench/size.txt; printf '```\n'; } \
+    >>"${markdown[1]}"
 fi

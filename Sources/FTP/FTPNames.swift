@@ -51,7 +51,7 @@
     private static func lastRange(of needle: String, in text: String) -> Range<String.Index>? {
         var found: Range<String.Index>?
         var start = text.startIndex
-        while let range = text[start...].firstRange(of: needle) {
+        while let range = text[start...].firstUTF8Range(of: needle) {
             found = range
             start = text.index(after: range.lowerBound)
         }

@@ -21,7 +21,7 @@ public struct ProxySettings: Sendable, Equatable {
         func proxyURL(_ text: String?) throws(URLParseError) -> HTTPURL? {
             guard let text else { return nil }
             // curl takes "host:port" without a scheme as http.
-            return try HTTPURL(text.contains("://") ? text : "http://" + text)
+            return try HTTPURL(text.containsUTF8("://") ? text : "http://" + text)
         }
         httpProxy = try proxyURL(value("http_proxy", "HTTP_PROXY"))
         httpsProxy = try proxyURL(value("https_proxy", "HTTPS_PROXY"))

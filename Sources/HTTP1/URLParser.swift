@@ -50,7 +50,7 @@ enum URLParser {
         if authority.hasPrefix("[") {
             guard let close = authority.firstIndex(of: "]") else { throw fail("unclosed '[' in the host") }
             host = String(authority[authority.index(after: authority.startIndex)..<close])
-            guard host.contains(":"), host.utf8.allSatisfy({ isHexDigit($0) || $0 == 58 || $0 == 46 }) else {
+            guard host.containsUTF8(":"), host.utf8.allSatisfy({ isHexDigit($0) || $0 == 58 || $0 == 46 }) else {
                 throw fail("'[\(host)]' is not an IPv6 address")
             }
             let after = authority[authority.index(after: close)...]
@@ -134,7 +134,7 @@ enum URLParser {
 
     /// Removes "." and ".." segments (RFC 3986 §5.2.4).
     static func normalizePath(_ path: String) -> String {
-        guard path.contains("/.") || path.hasPrefix(".") else { return path }
+        guard path.containsUTF8("/.") || path.hasPrefix(".") else { return path }
         var output: [Substring] = []
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
         for (index, segment) in segments.enumerated() {

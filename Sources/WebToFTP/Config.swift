@@ -346,8 +346,8 @@ public enum ConfigLoader {
 
     static func nameProblem(_ name: String) -> String? {
         if name.isEmpty { return "the name is empty" }
-        if name.contains("/") { return "the name must not contain '/'" }
-        if name.contains("..") { return "the name must not contain '..'" }
+        if name.containsUTF8("/") { return "the name must not contain '/'" }
+        if name.containsUTF8("..") { return "the name must not contain '..'" }
         if name.hasPrefix(".") { return "the name must not start with '.'" }
         if name.unicodeScalars.contains(where: \.isControl) { return "the name has control characters" }
         return nil
@@ -395,9 +395,13 @@ enum ASCIIHeader {
 @_spi(Internals) public enum TargetTemplate {
     public static func problem(_ template: String) -> String? {
         if template.isEmpty { return "empty" }
-        if template.hasPrefix("/") { return "must be relative to FTPTARGET (no leading '/')" }
-        if template.split(separator: "/").contains("..") { return "must not contain '..'" }
-        if template.hasSuffix("/") { return "must name a file, not a directory" }
+        // Bytes, not Characters: "/" followed by a combining mark is one Character, yet the server sees a '/'.
+        let slash = UInt8(ascii: "/")
+        if template.utf8.first == slash { return "must be relative to FTPTARGET (no leading '/')" }
+        if template.utf8.split(separator: slash).contains(where: { $0.elementsEqual("..".utf8) }) {
+            return "must not contain '..'"
+        }
+        if template.utf8.last == slash { return "must name a file, not a directory" }
         if template.unicodeScalars.contains(where: \.isControl) { return "has control characters" }
         var rest = Substring(template)
         while let open = rest.firstIndex(of: "{") {

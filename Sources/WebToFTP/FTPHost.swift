@@ -19,7 +19,7 @@
         var problems: [String] = []
         var rest = Substring(text)
         var scheme: FTPSecurity?
-        if let separator = text.firstRange(of: "://") {
+        if let separator = text.firstUTF8Range(of: "://") {
             let name = text[..<separator.lowerBound].lowercased()
             rest = text[separator.upperBound...]
             if let known = schemes.first(where: { $0.0 == name }) {
@@ -94,7 +94,7 @@
     /// FTPHOST fit for a message: control characters masked and, everything before an `@` in its host part (a user, a
     /// password) shown as `***`.
     public static func shown(_ text: String) -> String {
-        let start = text.firstRange(of: "://")?.upperBound ?? text.startIndex
+        let start = text.firstUTF8Range(of: "://")?.upperBound ?? text.startIndex
         let authorityEnd = text[start...].firstIndex(of: "/") ?? text.endIndex
         guard let at = text[start..<authorityEnd].lastIndex(of: "@") else { return ConfigLoader.printable(text) }
         return ConfigLoader.printable(String(text[..<start]) + "***" + text[at...])

@@ -60,7 +60,7 @@ public struct RunEvent: Sendable {
         line += " \(name)"
         for field in fields {
             let value = field.value.description
-            let needsQuotes = value.isEmpty || value.contains(" ") || value.contains("\"")
+            let needsQuotes = value.isEmpty || value.containsUTF8(" ") || value.containsUTF8("\"")
             line += " \(field.key)=" + (needsQuotes ? "\"" + value.replacingAll("\"", "'") + "\"" : value)
         }
         if line.unicodeScalars.contains(where: \.isControl) { line = ConfigLoader.printable(line) }

@@ -167,10 +167,10 @@ final class LogLines {
 
 extension String {
     func replacingAll(_ target: String, _ replacement: String) -> String {
-        guard !target.isEmpty, contains(target) else { return self }
+        guard !target.isEmpty, containsUTF8(target) else { return self }
         var out = ""
         var rest = Substring(self)
-        while let range = rest.firstRange(of: target) {
+        while let range = rest.firstUTF8Range(of: target) {
             out += rest[..<range.lowerBound]
             out += replacement
             rest = rest[range.upperBound...]

@@ -1,3 +1,5 @@
+@_spi(Internals) import WebToFTP
+
 /// What the terminal on stderr can show, decided from the environment: Unicode or plain ASCII (the locale's
 /// character set), and whether lines can be redrawn in place (not on `TERM=dumb`, which has no cursor movement).
 struct TerminalKind: Equatable {
@@ -11,7 +13,7 @@ struct TerminalKind: Equatable {
         let dumb = environment["TERM"] == "dumb"
         let locale = ["LC_ALL", "LC_CTYPE", "LANG"].lazy.compactMap { environment[$0] }.first { !$0.isEmpty } ?? ""
         let lowered = locale.lowercased()
-        unicode = !dumb && (lowered.contains("utf-8") || lowered.contains("utf8"))
+        unicode = !dumb && (lowered.containsUTF8("utf-8") || lowered.containsUTF8("utf8"))
         redraws = !dumb
     }
 

@@ -33,11 +33,20 @@ public func startProduct(_ name: String, _ arguments: [String], environment: [St
     return process
 }
 
-/// The executable `name`, built next to the test bundle, set up with `arguments` and this process's environment
-/// overlaid with `environment`.
-func productProcess(_ name: String, _ arguments: [String], environment: [String: String]) throws -> Process {
+/// The path of the executable `name`, built next to the test bundle. `W2F_TEST_WEB2FTP=PATH` stands another build in
+/// for web2ftp, e.g. the stripped static binary scripts/install.sh makes, so that the CLI tests can check that one.
+public func productPath(_ name: String) throws -> String {
+    if name == "web2ftp", let other = ProcessInfo.processInfo.environment["W2F_TEST_WEB2FTP"], !other.isEmpty {
+        return other
+    }
     let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-    let executable = bundle.deletingLastPathComponent().appendingPathComponent(name)
+    return bundle.deletingLastPathComponent().appendingPathComponent(name).path
+}
+
+/// The executable `name` (`productPath`), set up with `arguments` and this process's environment overlaid with
+/// `environment`.
+func productProcess(_ name: String, _ arguments: [String], environment: [String: String]) throws -> Process {
+    let executable = URL(fileURLWithPath: try productPath(name))
     guard FileManager.default.isExecutableFile(atPath: executable.path) else {
         throw TestFailure("\(executable.path) is not built: run the tests with `swift test` from the package root")
     }

@@ -261,8 +261,7 @@ struct PreviewInterruptTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try "{\"large\": {\"URL\": \"\(http)/large.csv\"}}".write(
             toFile: directory + "/config.json", atomically: true, encoding: .utf8)
-        let binary = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-            .deletingLastPathComponent().appendingPathComponent("web2ftp").path
+        let binary = try productPath("web2ftp")
         let shell = Process()
         shell.executableURL = URL(fileURLWithPath: "/bin/bash")
         shell.arguments = [

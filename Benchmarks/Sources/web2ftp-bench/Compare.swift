@@ -72,7 +72,8 @@ struct Compare {
     mutating func startupAndSize() throws {
         let size = (try FileManager.default.attributesOfItem(atPath: web2ftp)[.size] as? Int) ?? 0
         report.notes.append(
-            "web2ftp binary (static Swift stdlib, stripped): \(String(format: "%.1f", Double(size) / 1e6)) MB (target ≤ 8 MB)"
+            "web2ftp binary (static Swift stdlib, stripped): \(String(format: "%.2f", Double(size) / 1e6)) MB, "
+                + "\(size) bytes (target ≤ 8 MB; by part: scripts/binary-size.sh, printed by scripts/bench.sh)"
         )
         // posix_spawn + waitpid: Foundation's Process polls for the child's exit every 50 ms, which would swamp this.
         var times: [Double] = []
