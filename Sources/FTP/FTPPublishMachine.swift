@@ -2,6 +2,11 @@
 /// name → the bytes → 226 → SIZE check → RNFR/RNTO to the final name, with a safe swap when the server
 /// refuses to rename over an existing file. Any failure deletes the temporary file (best effort) and never touches
 /// the old file except to move it aside and back. Each state carries what it needs to go on.
+///
+/// A resumed upload (`restartAt`: the temporary file of an interrupted attempt holds at least that many bytes) sends
+/// `REST N` right before its STOR, and the caller writes from byte N on. A server that refuses either (proftpd lists
+/// REST STREAM yet answers STOR with 451 unless AllowStoreRestart is on) gets a STOR from zero instead, on a fresh
+/// data connection when the STOR was refused, and the caller hears `restartRefused` before `beginTransfer`.
 @_spi(Internals) public struct FTPPublishMachine: FTPDataMachine {
     public enum Event: Equatable, FTPReplyEvent {
         case reply(FTPReply)
@@ -31,6 +36,9 @@
         case abortData
         /// Close the data connection and send ABOR: its reply comes after the STOR's final one.
         case abortTransfer
+        /// The server would not resume at the asked offset: the upload starts over, and the caller must write the
+        /// file from its first byte.
+        case restartRefused(FTPError)
         case published(FTPPublishResult)
         case failed(FTPError)
     }
@@ -49,6 +57,8 @@
         var failure: FTPError?
         /// ABOR went out: its reply is still to come, after the STOR's final one.
         var abortPending = false
+        /// The offset the server agreed to resume at (REST answered 350): the file's size is that plus what is sent.
+        var restartedAt: UInt64 = 0
     }
 
     /// The file as stored under the temporary name.
@@ -67,6 +77,8 @@
         case stopping(FTPError)
         /// The passive port is known; STOR goes once the data connection's TCP connect is done.
         case awaitingDataConnection
+        /// REST went out, on a connected data connection; its answer decides the STOR's offset.
+        case restart(UInt64)
         case transfer(Transfer)
         case size(bytes: UInt64)
         case renameFrom(Stored)
@@ -84,10 +96,17 @@
     public let plan: FTPPublishPlan
     private let host: String
     private var state: State
+    /// The offset to resume the temporary file at; nil once the server refused it (or none was asked).
+    public private(set) var restartAt: UInt64?
+    /// The temporary file was there before this publish began (a resume): it may remain whatever happens.
+    private let resuming: Bool
 
-    public init(plan: FTPPublishPlan, host: String) {
+    /// `restartAt`: resume the plan's temporary file from this offset (REST, then STOR); nil or 0 stores from zero.
+    public init(plan: FTPPublishPlan, host: String, restartAt: UInt64? = nil) {
         self.plan = plan
         self.host = host
+        self.restartAt = restartAt.flatMap { $0 > 0 ? $0 : nil }
+        resuming = self.restartAt != nil
         state = plan.directoriesToCreate.isEmpty ? .passive(FTPPassiveStep(tryEPSV: plan.tryEPSV)) : .makeDirectory(0)
     }
 
@@ -100,8 +119,8 @@
     /// still be on the server (the connection was lost, say). Whoever owns the run deletes it later.
     public var temporaryMayRemain: Bool {
         switch state {
-        case .makeDirectory, .passive, .stopping, .awaitingDataConnection: return false
-        case .transfer, .size, .renameFrom, .renameTo, .swap, .restoreFrom, .restoreTo, .cleanUp: return true
+        case .makeDirectory, .passive, .stopping, .awaitingDataConnection: return resuming
+        case .restart, .transfer, .size, .renameFrom, .renameTo, .swap, .restoreFrom, .restoreTo, .cleanUp: return true
         case .done(let remains): return remains
         }
     }
@@ -125,6 +144,10 @@
             return handle(reply)
         case .dataConnected:
             guard case .awaitingDataConnection = state else { return [] }
+            if let restartAt {
+                state = .restart(restartAt)
+                return send("REST", "\(restartAt)")
+            }
             state = .transfer(Transfer())
             return send("STOR", temporaryPath)
         case .dataReady:
@@ -155,6 +178,10 @@
         case .awaitingDataConnection:
             // Nothing was stored: no STOR went out.
             return finish(.failed(error))
+        case .restart:
+            // REST is in flight: its answer ends the publish (as `stopping`).
+            state = .stopping(error)
+            return []
         case .transfer:
             // Wait for the server's word on the transfer, then delete what it kept.
             return updateTransfer { $0.failure = $0.failure ?? error }
@@ -169,6 +196,7 @@
         case .passive(let step): return passiveAnswered(step, reply)
         case .stopping(let error): return finish(.failed(error))
         case .awaitingDataConnection: return fail("(data connection)", reply)
+        case .restart(let offset): return restartAnswered(offset, reply)
         case .transfer(let transfer): return transferAnswered(transfer, reply)
         case .size(let bytes): return sizeAnswered(bytes, reply)
         case .renameFrom(let stored): return renameFromAnswered(stored, reply)
@@ -211,6 +239,20 @@
         return outcome.actions()
     }
 
+    /// 350: STOR appends from `offset`. Anything else: STOR from zero on the same data connection.
+    private mutating func restartAnswered(_ offset: UInt64, _ reply: FTPReply) -> [Action] {
+        var transfer = Transfer()
+        var actions: [Action] = []
+        if reply.code == 350 {
+            transfer.restartedAt = offset
+        } else {
+            restartAt = nil
+            actions.append(.restartRefused(refused("REST \(offset)", reply)))
+        }
+        state = .transfer(transfer)
+        return actions + send("STOR", temporaryPath)
+    }
+
     // MARK: the transfer
 
     /// Applies `change` to the transfer in progress (none: the event came too late or too early, and is ignored).
@@ -228,6 +270,17 @@
             // The ABOR's own reply (225/226, or a refusal): the STOR's came first.
             transfer.abortPending = false
         } else if !transfer.accepted && transfer.failure == nil {
+            if transfer.restartedAt > 0 {
+                // A resume refused (proftpd: 451 without AllowStoreRestart): store from zero, on a new data
+                // connection (this one belonged to the refused STOR).
+                restartAt = nil
+                let step = FTPPassiveStep(tryEPSV: plan.tryEPSV)
+                state = .passive(step)
+                return [
+                    .abortData, .restartRefused(refused("STOR \(temporaryPath) after REST", reply)),
+                    .send(step.command),
+                ]
+            }
             // Refused outright (553 bad name, 550 not writable, 452 no space …).
             return [.abortData] + fail("STOR \(temporaryPath)", reply)
         } else {
@@ -253,7 +306,8 @@
             guard !transfer.abortPending else { return [] }
             return cleanUp(after: failure)
         }
-        guard let bytes = transfer.bytesSent else { return [] }
+        guard let sent = transfer.bytesSent else { return [] }
+        let bytes = transfer.restartedAt + sent
         guard reply.isPositive else { return cleanUp(after: refused("STOR \(temporaryPath)", reply)) }
         if plan.checkSize {
             state = .size(bytes: bytes)
