@@ -5,8 +5,10 @@
 ///
 /// A resumed upload (`restartAt`: the temporary file of an interrupted attempt holds at least that many bytes) sends
 /// `REST N` right before its STOR, and the caller writes from byte N on. A server that refuses either (proftpd lists
-/// REST STREAM yet answers STOR with 451 unless AllowStoreRestart is on) gets a STOR from zero instead, on a fresh
-/// data connection when the STOR was refused, and the caller hears `restartRefused` before `beginTransfer`.
+/// REST STREAM yet answers STOR with 451 unless AllowStoreRestart is on) gets a STOR from zero instead — after a DELE
+/// of the temporary file, since servers that refuse to overwrite (proftpd without AllowOverwrite) would refuse that
+/// STOR too — on a fresh data connection when the STOR was refused; the caller hears `restartRefused` before
+/// `beginTransfer`.
 @_spi(Internals) public struct FTPPublishMachine: FTPDataMachine {
     public enum Event: Equatable, FTPReplyEvent {
         case reply(FTPReply)
@@ -77,8 +79,12 @@
         case stopping(FTPError)
         /// The passive port is known; STOR goes once the data connection's TCP connect is done.
         case awaitingDataConnection
-        /// REST went out, on a connected data connection; its answer decides the STOR's offset.
-        case restart(UInt64)
+        /// REST went out, on a connected data connection; its answer decides the STOR's offset. The data connection
+        /// may become ready meanwhile (at once, without TLS).
+        case restart(UInt64, dataReady: Bool)
+        /// The resume was refused: DELE of the temporary file, then STOR from zero (`dataReady`: on the data connection
+        /// still open) or, with nil, a new passive step first.
+        case discard(dataReady: Bool?)
         case transfer(Transfer)
         case size(bytes: UInt64)
         case renameFrom(Stored)
@@ -120,7 +126,8 @@
     public var temporaryMayRemain: Bool {
         switch state {
         case .makeDirectory, .passive, .stopping, .awaitingDataConnection: return resuming
-        case .restart, .transfer, .size, .renameFrom, .renameTo, .swap, .restoreFrom, .restoreTo, .cleanUp: return true
+        case .restart, .discard, .transfer, .size, .renameFrom, .renameTo, .swap, .restoreFrom, .restoreTo, .cleanUp:
+            return true
         case .done(let remains): return remains
         }
     }
@@ -145,12 +152,20 @@
         case .dataConnected:
             guard case .awaitingDataConnection = state else { return [] }
             if let restartAt {
-                state = .restart(restartAt)
+                state = .restart(restartAt, dataReady: false)
                 return send("REST", "\(restartAt)")
             }
             state = .transfer(Transfer())
             return send("STOR", temporaryPath)
         case .dataReady:
+            if case .restart(let offset, _) = state {
+                state = .restart(offset, dataReady: true)
+                return []
+            }
+            if case .discard(false) = state {
+                state = .discard(dataReady: true)
+                return []
+            }
             return updateTransfer { $0.dataReady = true }
         case .dataFinished(let bytes):
             return updateTransfer { $0.bytesSent = bytes }
@@ -178,8 +193,8 @@
         case .awaitingDataConnection:
             // Nothing was stored: no STOR went out.
             return finish(.failed(error))
-        case .restart:
-            // REST is in flight: its answer ends the publish (as `stopping`).
+        case .restart, .discard:
+            // REST or DELE is in flight: its answer ends the publish (as `stopping`).
             state = .stopping(error)
             return []
         case .transfer:
@@ -196,7 +211,18 @@
         case .passive(let step): return passiveAnswered(step, reply)
         case .stopping(let error): return finish(.failed(error))
         case .awaitingDataConnection: return fail("(data connection)", reply)
-        case .restart(let offset): return restartAnswered(offset, reply)
+        case .restart(let offset, let dataReady): return restartAnswered(offset, dataReady: dataReady, reply)
+        case .discard(let dataReady):
+            // Gone (250) or not there (550): either way the STOR from zero may go.
+            guard let dataReady else {
+                let step = FTPPassiveStep(tryEPSV: plan.tryEPSV)
+                state = .passive(step)
+                return [.send(step.command)]
+            }
+            var transfer = Transfer()
+            transfer.dataReady = dataReady
+            state = .transfer(transfer)
+            return send("STOR", temporaryPath)
         case .transfer(let transfer): return transferAnswered(transfer, reply)
         case .size(let bytes): return sizeAnswered(bytes, reply)
         case .renameFrom(let stored): return renameFromAnswered(stored, reply)
@@ -240,17 +266,17 @@
     }
 
     /// 350: STOR appends from `offset`. Anything else: STOR from zero on the same data connection.
-    private mutating func restartAnswered(_ offset: UInt64, _ reply: FTPReply) -> [Action] {
-        var transfer = Transfer()
-        var actions: [Action] = []
-        if reply.code == 350 {
-            transfer.restartedAt = offset
-        } else {
+    private mutating func restartAnswered(_ offset: UInt64, dataReady: Bool, _ reply: FTPReply) -> [Action] {
+        guard reply.code == 350 else {
             restartAt = nil
-            actions.append(.restartRefused(refused("REST \(offset)", reply)))
+            state = .discard(dataReady: dataReady)
+            return [.restartRefused(refused("REST \(offset)", reply))] + send("DELE", temporaryPath)
         }
+        var transfer = Transfer()
+        transfer.dataReady = dataReady
+        transfer.restartedAt = offset
         state = .transfer(transfer)
-        return actions + send("STOR", temporaryPath)
+        return send("STOR", temporaryPath)
     }
 
     // MARK: the transfer
@@ -271,15 +297,12 @@
             transfer.abortPending = false
         } else if !transfer.accepted && transfer.failure == nil {
             if transfer.restartedAt > 0 {
-                // A resume refused (proftpd: 451 without AllowStoreRestart): store from zero, on a new data
-                // connection (this one belonged to the refused STOR).
+                // A resume refused (proftpd: 451 without AllowStoreRestart): delete the file, store from zero on a
+                // new data connection (this one belonged to the refused STOR).
                 restartAt = nil
-                let step = FTPPassiveStep(tryEPSV: plan.tryEPSV)
-                state = .passive(step)
-                return [
-                    .abortData, .restartRefused(refused("STOR \(temporaryPath) after REST", reply)),
-                    .send(step.command),
-                ]
+                state = .discard(dataReady: nil)
+                return [.abortData, .restartRefused(refused("STOR \(temporaryPath) after REST", reply))]
+                    + send("DELE", temporaryPath)
             }
             // Refused outright (553 bad name, 550 not writable, 452 no space …).
             return [.abortData] + fail("STOR \(temporaryPath)", reply)

@@ -25,36 +25,40 @@ struct FTPResumeMachineTests {
             ])
     }
 
-    @Test("REST refused: STOR from zero on the same data connection, the caller told first")
+    @Test("REST refused: the temporary file deleted, STOR from zero on the same data connection, the caller told first")
     func restRefused() {
         let out = publish(
             [
-                "< 229 (|||5000|)", "~connected", "< 502 REST not implemented.", "< 150 go", "~ready", "~finished 1234",
-                "< 226 done", "< 213 1234",
+                "< 229 (|||5000|)", "~connected", "~ready", "< 502 REST not implemented.", "< 250 deleted", "< 150 go",
+                "~finished 1234", "< 226 done", "< 213 1234",
             ], plan: Self.resumePlan, restartAt: 1000)
         #expect(
-            Array(out[4...10]) == [
-                "> REST 1000", "< 502 REST not implemented.",
+            Array(out[4...12]) == [
+                "> REST 1000", "~ready", "< 502 REST not implemented.",
                 "! restartRefused FTP server refused REST 1000: 502 REST not implemented.",
-                "> STOR /in/daily/.sales.csv.part", "< 150 go", "~ready", "! beginTransfer",
+                "> DELE /in/daily/.sales.csv.part", "< 250 deleted", "> STOR /in/daily/.sales.csv.part", "< 150 go",
+                "! beginTransfer",
             ])
         // The file is checked against what this STOR sent, from zero.
         #expect(out.suffix(2) == ["< 213 1234", "> RNFR /in/daily/.sales.csv.part"])
     }
 
-    @Test("STOR after REST refused (proftpd without AllowStoreRestart: 451): a new data connection, STOR from zero")
+    @Test(
+        "STOR after REST refused (proftpd without AllowStoreRestart: 451): DELE, a new data connection, STOR from zero")
     func storAfterRestRefused() {
         let out = publish(
             [
                 "< 229 (|||5000|)", "~connected", "< 350 Restarting at 1000.", "< 451 Append/Restart not permitted",
-                "< 229 (|||5001|)", "~connected", "< 150 go", "~ready", "~finished 1234", "< 226 done", "< 213 1234",
+                "< 550 not there", "< 229 (|||5001|)", "~connected", "< 150 go", "~ready", "~finished 1234",
+                "< 226 done", "< 213 1234",
             ], plan: Self.resumePlan, restartAt: 1000)
         #expect(
             Array(out[6...]) == [
                 "> STOR /in/daily/.sales.csv.part", "< 451 Append/Restart not permitted", "! abortData",
                 "! restartRefused FTP server refused STOR /in/daily/.sales.csv.part after REST: 451 Append/Restart not"
                     + " permitted",
-                "> EPSV", "< 229 (|||5001|)", "! openData 5001", "~connected", "> STOR /in/daily/.sales.csv.part",
+                "> DELE /in/daily/.sales.csv.part", "< 550 not there", "> EPSV", "< 229 (|||5001|)", "! openData 5001",
+                "~connected", "> STOR /in/daily/.sales.csv.part",
                 "< 150 go", "~ready", "! beginTransfer", "~finished 1234", "< 226 done",
                 "> SIZE /in/daily/.sales.csv.part", "< 213 1234", "> RNFR /in/daily/.sales.csv.part",
             ])
@@ -64,13 +68,22 @@ struct FTPResumeMachineTests {
     func refusedTwice() {
         let out = publish(
             [
-                "< 229 (|||5000|)", "~connected", "< 350 ok", "< 451 no restart", "< 229 (|||5001|)", "~connected",
+                "< 229 (|||5000|)", "~connected", "< 350 ok", "< 451 no restart", "< 250 deleted", "< 229 (|||5001|)",
+                "~connected",
                 "< 553 Could not create file.",
             ], plan: Self.resumePlan, restartAt: 1000)
         #expect(
             out.suffix(2) == [
                 "! abortData", "! failed FTP server refused STOR /in/daily/.sales.csv.part: 553 Could not create file.",
             ])
+    }
+
+    @Test("the data connection ready while REST is in flight (plain FTP: at once) is remembered for the STOR")
+    func readyDuringRest() {
+        let out = publish(
+            ["< 229 (|||5000|)", "~connected", "~ready", "< 350 ok", "< 150 go"], plan: Self.resumePlan,
+            restartAt: 1000)
+        #expect(out.suffix(3) == ["> STOR /in/daily/.sales.csv.part", "< 150 go", "! beginTransfer"])
     }
 
     @Test("a resume's temporary file may remain even when the publish stops before its STOR")
