@@ -49,6 +49,13 @@
         return strongValidator(etag: headers["ETag"], lastModified: headers["Last-Modified"], date: headers["Date"])
     }
 
+    /// Where a resumed attempt starts: the largest checkpoint at or below the temporary file's size on the server,
+    /// when the server can append to it (REST STREAM and SIZE in FEAT) and SIZE found it; 0 (from zero) otherwise.
+    public static func startOffset(serverResumes: Bool, temporarySize: UInt64?, checkpoints: [UInt64]) -> UInt64 {
+        guard serverResumes, let temporarySize else { return 0 }
+        return checkpoints.filter { $0 <= temporarySize }.max() ?? 0
+    }
+
     /// The headers of the resumed request: the rest of the body, only if it is still the same representation, and
     /// never content-coded (a range of a gzip coding is not a range of the file).
     public static func requestHeaders(from offset: UInt64, validator: ResumeValidator) -> [(String, String)] {

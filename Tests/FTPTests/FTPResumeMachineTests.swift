@@ -110,3 +110,24 @@ struct FTPResumeMachineTests {
         #expect(machine.handle(.reply(reply("350 ok"))).map(describe) == ["! failed upload aborted: source failed"])
     }
 }
+
+@Suite("FTP FEAT: REST STREAM")
+struct FTPRestStreamFeatureTests {
+    @Test(
+        "REST STREAM read from FEAT with its parameter; a bare REST or none is no stream restart",
+        arguments: [(" REST STREAM", true), (" REST stream", true), (" REST", false), (" MDTM", false)])
+    func restStream(line: String, expected: Bool) {
+        var machine = FTPLoginMachine(user: "ann", password: "pw", security: .none)
+        _ = machine.handle(.reply(reply("220 hi")))
+        _ = machine.handle(.reply(reply("331 pw")))
+        _ = machine.handle(.reply(reply("230 in")))
+        _ = machine.handle(.reply(FTPReply(code: 211, lines: ["Features:", line, " SIZE", "End"])))
+        let actions = machine.handle(.reply(reply("200 binary")))
+        guard case .loggedIn(let features)? = actions.first else {
+            Issue.record("not logged in: \(actions)")
+            return
+        }
+        #expect(features.restartsStreams == expected)
+        #expect(features.has("SIZE"))
+    }
+}

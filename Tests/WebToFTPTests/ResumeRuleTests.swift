@@ -110,3 +110,20 @@ struct ResumeRuleTests {
         #expect((ResumeRule.contentRange(value) != nil) == valid)
     }
 }
+
+@Suite("resume: where the retry starts")
+struct ResumeStartTests {
+    static let mib: UInt64 = 1 << 20
+
+    @Test(
+        "the largest checkpoint at or below the temporary file's size, only when the server resumes and SIZE found it",
+        arguments: [
+            (true, 60 * mib + 5, 56 * mib), (true, 56 * mib, 56 * mib), (true, 56 * mib - 1, 48 * mib),
+            (true, 7 * mib, 0), (false, 60 * mib, 0), (true, nil, 0),
+        ] as [(Bool, UInt64?, UInt64)])
+    func start(resumes: Bool, size: UInt64?, expected: UInt64) {
+        let checkpoints = (0...7).map { UInt64($0) * 8 * Self.mib }
+        #expect(
+            ResumeRule.startOffset(serverResumes: resumes, temporarySize: size, checkpoints: checkpoints) == expected)
+    }
+}
