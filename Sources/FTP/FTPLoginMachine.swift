@@ -11,8 +11,18 @@ public enum FTPSecurity: String, Sendable {
 /// What the server said it supports (FEAT, RFC 2389), as upper-case feature names.
 @_spi(Internals) public struct FTPFeatures: Equatable, Sendable {
     public var names: Set<String> = []
-    @_spi(Internals) public init(_ names: Set<String> = []) { self.names = names }
+    /// Each feature's parameters as the server wrote them (`REST` → `STREAM`), when it gave any.
+    public var parameters: [String: String] = [:]
+    @_spi(Internals) public init(_ names: Set<String> = [], parameters: [String: String] = [:]) {
+        self.names = names
+        self.parameters = parameters
+    }
     public func has(_ name: String) -> Bool { names.contains(name) }
+
+    /// REST STREAM (RFC 3659 §5): the server may resume a STOR at an offset; a resumed upload needs it and SIZE.
+    public var restartsStreams: Bool {
+        parameters["REST"].map { $0.uppercased().split(separator: " ").contains("STREAM") } ?? false
+    }
 }
 
 /// The login conversation as a pure state machine: replies and TLS completion in, commands and steps out.
@@ -92,7 +102,10 @@ public enum FTPSecurity: String, Sendable {
             if reply.code == FTPCode.systemStatus {
                 // Feature lines sit between the first and the last line, each led by a space (RFC 2389 §3.2).
                 for line in reply.lines.dropFirst().dropLast() {
-                    if let name = line.split(separator: " ").first { features.names.insert(name.uppercased()) }
+                    let words = line.split(separator: " ", maxSplits: 1)
+                    guard let name = words.first?.uppercased() else { continue }
+                    features.names.insert(name)
+                    if words.count == 2 { features.parameters[name] = String(words[1]) }
                 }
             }
             if features.has("UTF8") { return send(.utf8, "OPTS", "UTF8 ON") }

@@ -2,6 +2,13 @@
 /// name → the bytes → 226 → SIZE check → RNFR/RNTO to the final name, with a safe swap when the server
 /// refuses to rename over an existing file. Any failure deletes the temporary file (best effort) and never touches
 /// the old file except to move it aside and back. Each state carries what it needs to go on.
+///
+/// A resumed upload (`restartAt`: the temporary file of an interrupted attempt holds at least that many bytes) sends
+/// `REST N` right before its STOR, and the caller writes from byte N on. A server that refuses either (proftpd lists
+/// REST STREAM yet answers STOR with 451 unless AllowStoreRestart is on) gets a STOR from zero instead — after a DELE
+/// of the temporary file, since servers that refuse to overwrite (proftpd without AllowOverwrite) would refuse that
+/// STOR too — on a fresh data connection when the STOR was refused; the caller hears `restartRefused` before
+/// `beginTransfer`.
 @_spi(Internals) public struct FTPPublishMachine: FTPDataMachine {
     public enum Event: Equatable, FTPReplyEvent {
         case reply(FTPReply)
@@ -31,6 +38,9 @@
         case abortData
         /// Close the data connection and send ABOR: its reply comes after the STOR's final one.
         case abortTransfer
+        /// The server would not resume at the asked offset: the upload starts over, and the caller must write the
+        /// file from its first byte.
+        case restartRefused(FTPError)
         case published(FTPPublishResult)
         case failed(FTPError)
     }
@@ -49,6 +59,8 @@
         var failure: FTPError?
         /// ABOR went out: its reply is still to come, after the STOR's final one.
         var abortPending = false
+        /// The offset the server agreed to resume at (REST answered 350): the file's size is that plus what is sent.
+        var restartedAt: UInt64 = 0
     }
 
     /// The file as stored under the temporary name.
@@ -67,6 +79,12 @@
         case stopping(FTPError)
         /// The passive port is known; STOR goes once the data connection's TCP connect is done.
         case awaitingDataConnection
+        /// REST went out, on a connected data connection; its answer decides the STOR's offset. The data connection
+        /// may become ready meanwhile (at once, without TLS).
+        case restart(UInt64, dataReady: Bool)
+        /// The resume was refused: DELE of the temporary file, then STOR from zero (`dataReady`: on the data connection
+        /// still open) or, with nil, a new passive step first.
+        case discard(dataReady: Bool?)
         case transfer(Transfer)
         case size(bytes: UInt64)
         case renameFrom(Stored)
@@ -84,10 +102,17 @@
     public let plan: FTPPublishPlan
     private let host: String
     private var state: State
+    /// The offset to resume the temporary file at; nil once the server refused it (or none was asked).
+    public private(set) var restartAt: UInt64?
+    /// The temporary file was there before this publish began (a resume): it may remain whatever happens.
+    private let resuming: Bool
 
-    public init(plan: FTPPublishPlan, host: String) {
+    /// `restartAt`: resume the plan's temporary file from this offset (REST, then STOR); nil or 0 stores from zero.
+    public init(plan: FTPPublishPlan, host: String, restartAt: UInt64? = nil) {
         self.plan = plan
         self.host = host
+        self.restartAt = restartAt.flatMap { $0 > 0 ? $0 : nil }
+        resuming = self.restartAt != nil
         state = plan.directoriesToCreate.isEmpty ? .passive(FTPPassiveStep(tryEPSV: plan.tryEPSV)) : .makeDirectory(0)
     }
 
@@ -100,8 +125,9 @@
     /// still be on the server (the connection was lost, say). Whoever owns the run deletes it later.
     public var temporaryMayRemain: Bool {
         switch state {
-        case .makeDirectory, .passive, .stopping, .awaitingDataConnection: return false
-        case .transfer, .size, .renameFrom, .renameTo, .swap, .restoreFrom, .restoreTo, .cleanUp: return true
+        case .makeDirectory, .passive, .stopping, .awaitingDataConnection: return resuming
+        case .restart, .discard, .transfer, .size, .renameFrom, .renameTo, .swap, .restoreFrom, .restoreTo, .cleanUp:
+            return true
         case .done(let remains): return remains
         }
     }
@@ -125,9 +151,21 @@
             return handle(reply)
         case .dataConnected:
             guard case .awaitingDataConnection = state else { return [] }
+            if let restartAt {
+                state = .restart(restartAt, dataReady: false)
+                return send("REST", "\(restartAt)")
+            }
             state = .transfer(Transfer())
             return send("STOR", temporaryPath)
         case .dataReady:
+            if case .restart(let offset, _) = state {
+                state = .restart(offset, dataReady: true)
+                return []
+            }
+            if case .discard(false) = state {
+                state = .discard(dataReady: true)
+                return []
+            }
             return updateTransfer { $0.dataReady = true }
         case .dataFinished(let bytes):
             return updateTransfer { $0.bytesSent = bytes }
@@ -155,6 +193,10 @@
         case .awaitingDataConnection:
             // Nothing was stored: no STOR went out.
             return finish(.failed(error))
+        case .restart, .discard:
+            // REST or DELE is in flight: its answer ends the publish (as `stopping`).
+            state = .stopping(error)
+            return []
         case .transfer:
             // Wait for the server's word on the transfer, then delete what it kept.
             return updateTransfer { $0.failure = $0.failure ?? error }
@@ -169,6 +211,18 @@
         case .passive(let step): return passiveAnswered(step, reply)
         case .stopping(let error): return finish(.failed(error))
         case .awaitingDataConnection: return fail("(data connection)", reply)
+        case .restart(let offset, let dataReady): return restartAnswered(offset, dataReady: dataReady, reply)
+        case .discard(let dataReady):
+            // Gone (250) or not there (550): either way the STOR from zero may go.
+            guard let dataReady else {
+                let step = FTPPassiveStep(tryEPSV: plan.tryEPSV)
+                state = .passive(step)
+                return [.send(step.command)]
+            }
+            var transfer = Transfer()
+            transfer.dataReady = dataReady
+            state = .transfer(transfer)
+            return send("STOR", temporaryPath)
         case .transfer(let transfer): return transferAnswered(transfer, reply)
         case .size(let bytes): return sizeAnswered(bytes, reply)
         case .renameFrom(let stored): return renameFromAnswered(stored, reply)
@@ -211,6 +265,20 @@
         return outcome.actions()
     }
 
+    /// 350: STOR appends from `offset`. Anything else: STOR from zero on the same data connection.
+    private mutating func restartAnswered(_ offset: UInt64, dataReady: Bool, _ reply: FTPReply) -> [Action] {
+        guard reply.code == 350 else {
+            restartAt = nil
+            state = .discard(dataReady: dataReady)
+            return [.restartRefused(refused("REST \(offset)", reply))] + send("DELE", temporaryPath)
+        }
+        var transfer = Transfer()
+        transfer.dataReady = dataReady
+        transfer.restartedAt = offset
+        state = .transfer(transfer)
+        return send("STOR", temporaryPath)
+    }
+
     // MARK: the transfer
 
     /// Applies `change` to the transfer in progress (none: the event came too late or too early, and is ignored).
@@ -228,6 +296,14 @@
             // The ABOR's own reply (225/226, or a refusal): the STOR's came first.
             transfer.abortPending = false
         } else if !transfer.accepted && transfer.failure == nil {
+            if transfer.restartedAt > 0 {
+                // A resume refused (proftpd: 451 without AllowStoreRestart): delete the file, store from zero on a
+                // new data connection (this one belonged to the refused STOR).
+                restartAt = nil
+                state = .discard(dataReady: nil)
+                return [.abortData, .restartRefused(refused("STOR \(temporaryPath) after REST", reply))]
+                    + send("DELE", temporaryPath)
+            }
             // Refused outright (553 bad name, 550 not writable, 452 no space …).
             return [.abortData] + fail("STOR \(temporaryPath)", reply)
         } else {
@@ -253,7 +329,8 @@
             guard !transfer.abortPending else { return [] }
             return cleanUp(after: failure)
         }
-        guard let bytes = transfer.bytesSent else { return [] }
+        guard let sent = transfer.bytesSent else { return [] }
+        let bytes = transfer.restartedAt + sent
         guard reply.isPositive else { return cleanUp(after: refused("STOR \(temporaryPath)", reply)) }
         if plan.checkSize {
             state = .size(bytes: bytes)

@@ -132,9 +132,18 @@ public final class FTPSession {
 
     /// Publishes one file per `plan`; the delegate is told when to write, and how it ended. One at a time.
     public func upload(plan: FTPPublishPlan, delegate: any FTPUploadDelegate) -> FTPUpload {
+        upload(plan: plan, restartAt: nil, delegate: delegate)
+    }
+
+    /// As `upload(plan:delegate:)`, resuming the plan's temporary file at `restartAt` (REST + STOR; see
+    /// `FTPPublishMachine`): the delegate writes from that byte on, or from zero after `restartRefused`.
+    @_spi(Internals) public func upload(plan: FTPPublishPlan, restartAt: UInt64?, delegate: any FTPUploadDelegate)
+        -> FTPUpload
+    {
         loop.assertInLoop()
         let upload = FTPUpload(
-            plan: plan, control: control, connector: dataConnector, configuration: configuration, delegate: delegate)
+            plan: plan, restartAt: restartAt, control: control, connector: dataConnector,
+            configuration: configuration, delegate: delegate)
         guard isUsable else {
             let error = deadError ?? .invalidArgument("the session is busy with another upload")
             loop.scheduleTimer(afterMilliseconds: 0) { upload.finish(.failure(error)) }

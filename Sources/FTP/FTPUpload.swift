@@ -30,8 +30,15 @@ public final class FTPUpload: FTPControlChannelUser, FTPMachineDriver {
     private var writing = Writing.notYet
     public private(set) var bytesSent: UInt64 = 0
 
+    /// The server refused to resume (REST or the STOR after it): the file is being stored from zero, and the
+    /// caller must write it from its first byte.
+    @_spi(Internals) public private(set) var restartRefused: FTPError?
+    /// The offset the upload resumes at: the caller's first byte is the file's byte at this offset (0 after a
+    /// refusal).
+    @_spi(Internals) public var startsAt: UInt64 { machine.restartAt ?? 0 }
+
     init(
-        plan: FTPPublishPlan, control: FTPControlChannel, connector: FTPDataConnector,
+        plan: FTPPublishPlan, restartAt: UInt64? = nil, control: FTPControlChannel, connector: FTPDataConnector,
         configuration: FTPSession.Configuration, delegate: any FTPUploadDelegate
     ) {
         self.plan = plan
@@ -42,7 +49,7 @@ public final class FTPUpload: FTPControlChannelUser, FTPMachineDriver {
         dataIdleTimeoutMS = configuration.dataIdleTimeoutMS
         var machinePlan = plan
         machinePlan.tryEPSV = plan.tryEPSV && !connector.epsvRefused
-        machine = FTPPublishMachine(plan: machinePlan, host: control.host)
+        machine = FTPPublishMachine(plan: machinePlan, host: control.host, restartAt: restartAt)
     }
 
     // MARK: the caller's side
@@ -108,6 +115,8 @@ public final class FTPUpload: FTPControlChannelUser, FTPMachineDriver {
             delegate?.uploadCanBegin(self)
         case .abortData:
             closeData()
+        case .restartRefused(let error):
+            restartRefused = error
         case .abortTransfer:
             closeDataCleanly()
             control.sendAbort { [weak self] reply in self?.step(.reply(reply)) }

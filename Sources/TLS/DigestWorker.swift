@@ -23,8 +23,10 @@ import Glibc
 /// @unchecked Sendable: `sha` is touched by the worker while `pending` > 0 and by the owner only once it has seen
 /// `pending` == 0 under the worker's lock; `pending` itself only under that lock.
 final class DigestLane: @unchecked Sendable {
-    var sha = SHA256()
+    var sha: SHA256
     var pending = 0
+
+    init(sha: SHA256 = SHA256()) { self.sha = sha }
 }
 
 /// The process's digest thread: hashes chunks that transfers hand it, in order per digest, through a fixed ring of
@@ -206,14 +208,17 @@ final class DigestLane: @unchecked Sendable {
 
     private let mode: DigestMode
     private let worker: DigestWorker
-    private let lane = DigestLane()
+    private let lane: DigestLane
     private var inlineBytes = 0
     private var handedOff = false
     private var done = false
 
-    public init(mode: DigestMode = .current, worker: DigestWorker = .shared) {
+    /// `resumingFrom`: the state of a checkpoint (`snapshot()`), for an upload that goes on after the bytes it
+    /// covers.
+    public init(mode: DigestMode = .current, worker: DigestWorker = .shared, resumingFrom state: SHA256? = nil) {
         self.mode = mode
         self.worker = worker
+        lane = DigestLane(sha: state?.snapshot() ?? SHA256())
     }
 
     deinit {
@@ -252,6 +257,14 @@ final class DigestLane: @unchecked Sendable {
             lane.sha.update(bytes)
             work()
         }
+    }
+
+    /// A copy of the state over every byte given so far (waits for the worker to catch up): a checkpoint a
+    /// resumed upload can go on from.
+    public func snapshot() -> SHA256 {
+        precondition(!done, "TransferDigest.snapshot() after hexDigest()")
+        if handedOff { worker.drain(lane) }
+        return lane.sha.snapshot()
     }
 
     /// The digest as 64 lower-case hex digits. Ends the computation (call once).

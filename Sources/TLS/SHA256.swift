@@ -16,13 +16,29 @@ internal import COpenSSL
             pointer = context
         }
 
+        init(copying other: Context) {
+            guard let context = EVP_MD_CTX_new(), EVP_MD_CTX_copy_ex(context, other.pointer) == 1 else {
+                fatalError("libcrypto could not copy a SHA-256 state")
+            }
+            pointer = context
+        }
+
         deinit { EVP_MD_CTX_free(pointer) }
     }
 
-    private let context = Context()
+    private let context: Context
     private var finished = false
 
-    public init() {}
+    public init() { context = Context() }
+
+    private init(copying other: Context) { context = Context(copying: other) }
+
+    /// An independent copy of the state so far: a resumed upload goes on from a checkpoint and its digest is still
+    /// that of the whole file. (The struct shares its context between copies, so a plain assignment would not do.)
+    public func snapshot() -> SHA256 {
+        precondition(!finished, "SHA256.snapshot() after hexDigest()")
+        return SHA256(copying: context)
+    }
 
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         precondition(!finished, "SHA256 used after hexDigest()")

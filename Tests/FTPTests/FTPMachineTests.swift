@@ -19,6 +19,7 @@ func describe(_ action: FTPPublishMachine.Action) -> String {
     case .beginTransfer: return "! beginTransfer"
     case .abortData: return "! abortData"
     case .abortTransfer: return "! abortTransfer"
+    case .restartRefused(let error): return "! restartRefused \(error)"
     case .published(let result):
         return "! published \(result.path) \(result.bytes) size=\(result.verifiedSize.map(String.init) ?? "-")"
             + (result.swapped ? " swapped" : "") + (result.leftoverBackup.map { " leftover=\($0)" } ?? "")
@@ -46,8 +47,8 @@ let plan = FTPPublishPlan(
     directory: "/in/daily", finalName: "sales.csv", temporaryName: ".sales.csv.part", backupName: ".sales.csv.bak",
     checkSize: true)
 
-func publish(_ script: [String], plan: FTPPublishPlan = plan) -> [String] {
-    var machine = FTPPublishMachine(plan: plan, host: "ftp.test")
+func publish(_ script: [String], plan: FTPPublishPlan = plan, restartAt: UInt64? = nil) -> [String] {
+    var machine = FTPPublishMachine(plan: plan, host: "ftp.test", restartAt: restartAt)
     var out = machine.start().map(describe)
     for step in script {
         out.append(step)

@@ -85,10 +85,10 @@ struct FTPSessionScriptedTests {
         #expect(numbers.count == 1)
         let lines = run.trace.map { String($0.drop { $0 != " " }.dropFirst()) }
         #expect(
-            Array(lines.prefix(12)) == [
+            Array(lines.prefix(13)) == [
                 "< 220 scripted server ready", "> USER \(TestEnv.ftpUser)", "< 331 password please", "> PASS ***",
-                "< 230 logged in", "> FEAT", "< 211-Features:", "<  SIZE", "<  EPSV", "< 211 End", "> TYPE I",
-                "< 200 binary",
+                "< 230 logged in", "> FEAT", "< 211-Features:", "<  SIZE", "<  EPSV", "<  REST STREAM", "< 211 End",
+                "> TYPE I", "< 200 binary",
             ])
         #expect(lines.contains("> STOR out/.f0.csv.web2ftp-part.test"))
         #expect(lines.contains("< 150 go ahead"))

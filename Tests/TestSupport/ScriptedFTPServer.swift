@@ -1,8 +1,8 @@
 @_spi(Internals) import Reactor
 
 /// A purpose-built plain-FTP server for fault tests, with a small in-memory file system. Logs anyone in, answers FEAT
-/// with SIZE, and for each other command asks `script(command)` what to do; `nil` means the ordinary answer (passive
-/// ports really open, STOR stores, NLST lists, SIZE/RNFR/RNTO/DELE/MKD act on the files). Its PASV reply names a
+/// with SIZE and REST STREAM, and for each other command asks `script(command)` what to do; `nil` means the ordinary answer (passive
+/// ports really open, STOR stores (from a REST offset: the file's bytes before it kept), NLST lists, SIZE/RNFR/RNTO/DELE/MKD act on the files). Its PASV reply names a
 /// foreign host (203.0.113.9, TEST-NET-3) with a port really open on loopback: a client that follows the reply's
 /// address fails. Serves any number of control connections; records every command it received.
 public final class ScriptedFTPServer {
@@ -93,6 +93,10 @@ final class ScriptedFTPSession: ByteStreamDelegate {
     private var dataBytes: [UInt8] = []
     private var dataEnded = false
     private var storing: (path: String, answer: String?, drop: Bool)?
+    /// The offset of the last REST, for the next STOR; and the STOR in progress's.
+    private var restart: Int?
+    private var restartForThis: Int?
+    private var storeOffset = 0
     /// Lines to send on the data connection once it is up (NLST), then close it and answer 226.
     private var listing: [String]?
     private var renameFrom: String?
@@ -122,6 +126,9 @@ final class ScriptedFTPSession: ByteStreamDelegate {
         server.record(command)
         let verb = String(command.prefix { $0 != " " })
         let argument = command.count > verb.count ? String(command.dropFirst(verb.count + 1)) : ""
+        // A REST offset holds for the very next command only (RFC 959 §4.1.3), taken or refused.
+        restartForThis = restart
+        restart = nil
         if let steps = server.script(command) {
             for step in steps { play(step, verb: verb, argument: argument) }
             return
@@ -149,7 +156,11 @@ final class ScriptedFTPSession: ByteStreamDelegate {
         switch verb {
         case "USER": reply("331 password please")
         case "PASS": reply("230 logged in")
-        case "FEAT": reply("211-Features:\r\n SIZE\r\n EPSV\r\n211 End")
+        case "FEAT": reply("211-Features:\r\n SIZE\r\n EPSV\r\n REST STREAM\r\n211 End")
+        case "REST":
+            guard let offset = Int(argument), offset >= 0 else { return reply("501 bad offset") }
+            restart = offset
+            reply("350 Restart position accepted (\(offset)).")
         case "TYPE": reply("200 binary")
         case "MKD": reply("257 created")
         case "EPSV":
@@ -213,6 +224,11 @@ final class ScriptedFTPSession: ByteStreamDelegate {
     }
 
     private func store(_ argument: String, answer: String?, drop: Bool = false) {
+        storeOffset = restartForThis ?? 0
+        if storeOffset > 0 && (server.files[ScriptedFTPServer.absolute(argument)]?.count ?? 0) < storeOffset {
+            storeOffset = 0
+            return reply("554 restart offset beyond the file")
+        }
         storing = (argument, answer, drop)
         reply("150 go ahead")
         finishStoreIfDone()
@@ -221,7 +237,8 @@ final class ScriptedFTPSession: ByteStreamDelegate {
     private func finishStoreIfDone() {
         guard dataEnded, let (argument, answer, drop) = storing else { return }
         server.stored[argument] = dataBytes
-        server.files[ScriptedFTPServer.absolute(argument)] = dataBytes
+        let path = ScriptedFTPServer.absolute(argument)
+        server.files[path] = Array((server.files[path] ?? []).prefix(storeOffset)) + dataBytes
         storing = nil
         if let answer { reply(answer) }
         if drop { close() }
