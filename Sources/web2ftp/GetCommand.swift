@@ -62,6 +62,14 @@ enum GetCommand {
             writeOut("web2ftp: \(error)\n", to: 2)
             return 2
         }
+        // Blocked before FILE.part-PID exists: a signal from then on reaches the loop, which removes it (a signal
+        // between the two would have killed the process with the part file left behind).
+        do {
+            try ProcessSignals.blockForWatching([SIGINT, SIGTERM])
+        } catch {
+            writeOut("web2ftp: \(error)\n", to: 2)
+            return 1
+        }
         let sink: FileSink
         do {
             sink = try FileSink(path: output)
@@ -71,7 +79,6 @@ enum GetCommand {
         }
         do {
             // SIGINT and SIGTERM reach the loop (a signalfd), which removes FILE.part-PID before exiting 130/143.
-            try ProcessSignals.blockForWatching([SIGINT, SIGTERM])
             _ = try ProcessSignals.ignoreBrokenPipe()
             let loop = try EventLoop()
             let client = HTTPClient(loop: loop, configuration: configuration)

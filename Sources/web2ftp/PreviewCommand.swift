@@ -82,6 +82,14 @@ enum PreviewCommand {
         for (level, fields) in CSVReport.notes(source.csv) where level != .info || !parsed.quiet {
             say("\(level.rawValue) [\(name)] csv " + fields.map { "\($0.0)=\"\($0.1)\"" }.joined(separator: " "))
         }
+        // Blocked before FILE.part-PID exists: a signal from then on reaches the loop, which removes it (a signal
+        // between the two would have killed the process with the part file left behind).
+        do {
+            try ProcessSignals.blockForWatching([SIGINT, SIGTERM])
+        } catch {
+            say("\(error)")
+            return 1
+        }
         let sink: FileSink
         do {
             sink = try FileSink(path: parsed.output)
@@ -91,8 +99,7 @@ enum PreviewCommand {
         }
         do {
             // As get: SIGINT and SIGTERM reach the loop (a signalfd), and the FILE.part-PID goes before exiting
-            // 130/143; blocking them also undoes a SIGINT ignored by a non-interactive shell's `&`.
-            try ProcessSignals.blockForWatching([SIGINT, SIGTERM])
+            // 130/143; blocking them (above) also undoes a SIGINT ignored by a non-interactive shell's `&`.
             _ = try ProcessSignals.ignoreBrokenPipe()
             let loop = try EventLoop()
             let client = HTTPClient(loop: loop, configuration: configuration)

@@ -243,7 +243,7 @@ struct PreviewInterruptTests {
             "web2ftp",
             ["preview", "slow", "--config", directory + "/config.json", "--rows", "all", "-o", directory + "/out.csv"])
         let part = "out.csv.part-\(process.processIdentifier)"
-        for _ in 0..<500 where !(try FileManager.default.contentsOfDirectory(atPath: directory)).contains(part) {
+        for _ in 0..<3000 where !(try FileManager.default.contentsOfDirectory(atPath: directory)).contains(part) {
             try await Task.sleep(for: .milliseconds(10))
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).contains(part), "never started")
