@@ -125,6 +125,7 @@
         keptAlive = self
         started = (MonotonicClock.monotonicNanoseconds(), SystemInfo.openDescriptorCount, dryRun)
         var fields = trigger.map { [("trigger", $0)] } ?? []
+        if let shard = options.shard { fields.append(("shard", shard.label)) }
         fields += [
             ("mode", options.mode.rawValue), ("sources", "\(sources.count)"), ("ftp_host", ftp.host),
             ("ftp_target", ftp.targetDirectory), ("version", Web2FTP.version),
@@ -373,6 +374,7 @@
         var summary = RunSummary(
             outcomes: outcomes, wallMS: Int((MonotonicClock.monotonicNanoseconds() - started.nanoseconds) / 1_000_000),
             ftpHost: ftp.host, ftpTarget: ftp.targetDirectory, started: runStart.iso8601)
+        summary.shard = options.shard?.label
         if let before = started.openFDs, let now = SystemInfo.openDescriptorCount {
             summary.process = RunSummary.ProcessFigures(
                 openFDsAtStart: before, openFDsAtEnd: now, peakResidentKiB: SystemInfo.peakResidentKiB)

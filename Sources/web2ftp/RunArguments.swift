@@ -12,6 +12,8 @@ struct RunArguments {
     var force = false
     var statePath: String?
     var summaryJSON: String?
+    /// `--shard K/N`: only the sources of that shard, with the shard's own lock and state file.
+    var shard: Shard?
     var caFile: String?
     var insecure = false
     var ftpTLS: FTPSecurity?
@@ -55,6 +57,9 @@ struct RunArguments {
                 .flag("--force") { $0.force = true },
                 .value("--state", as: "a path") { $0.statePath = $1 },
                 .value("--summary-json", as: "a path") { $0.summaryJSON = $1 },
+                .value("--shard", as: "K/N or auto/N") { arguments, word throws(Message) in
+                    arguments.shard = try parseShard(word)
+                },
                 .value("--cacert", as: "a file") { $0.caFile = $1 },
                 .flag("--insecure") { $0.insecure = true },
                 .value("--ftp-tls", as: "explicit, implicit or none") { arguments, word throws(Message) in
@@ -136,6 +141,14 @@ struct RunArguments {
                 return .failure(parser.usage(error))
             }
         }
+    }
+}
+
+/// `--shard`'s word, `auto/N` reading `JOB_COMPLETION_INDEX`.
+func parseShard(_ word: String) throws(Message) -> Shard {
+    switch Shard.parse(word, completionIndex: processEnvironment()["JOB_COMPLETION_INDEX"]) {
+    case .success(let shard): return shard
+    case .failure(let error): throw Message(error.message)
     }
 }
 

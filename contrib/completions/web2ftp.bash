@@ -31,11 +31,11 @@ _web2ftp_sources() {
 # The options of a command, those that take a value written as --opt= (both --opt VALUE and --opt=VALUE work).
 _web2ftp_options() {
     local common="--config= --workers= --log= --only= --force --state= --retries= -q --quiet -v --verbose -vv --trace
-        --summary-json= --cacert= --insecure --ftp-tls= --ftp-use-pasv-ip --ftp-timeout= -h --help -V --version"
+        --summary-json= --shard= --cacert= --insecure --ftp-tls= --ftp-use-pasv-ip --ftp-timeout= -h --help -V --version"
     case $1 in
         manual) echo "$common --dry-run" ;;
         schedule) echo "$common --at= --run-now" ;;
-        check) echo "--config= --env --ftp-tls= -h --help" ;;
+        check) echo "--config= --env --ftp-tls= --shard= --shards= -h --help" ;;
         preview) echo "--config= --rows= -o --output= --cacert= --insecure -q --quiet -h --help" ;;
         get) echo "-o --output= --compressed --cacert= --insecure -vv --trace -h --help" ;;
         next-run) echo "--at= --now= --count= --unix -h --help" ;;
