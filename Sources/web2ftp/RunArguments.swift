@@ -43,7 +43,7 @@ struct RunArguments {
             command,
             [
                 .value("--config", as: "a path") { $0.config = $1 },
-                .value("--log", as: "a path") { $0.log = $1 },
+                .value("--log", as: "a path, or - for stderr only") { $0.log = $1 },
                 .value("--workers", as: "a number from 1 to 64") { arguments, word throws(Message) in
                     arguments.workers = try number(word, 1...64, "--workers")
                 },

@@ -129,7 +129,8 @@ enum RunCommand {
         }
         var log: RunLog?
         do {
-            log = try RunLog(path: parsed.log, secrets: [ftp?.password ?? ""])
+            // `--log -`: no file at all, stderr is the log (a read-only root filesystem, a container's log driver).
+            log = try RunLog(path: parsed.log == "-" ? nil : parsed.log, secrets: [ftp?.password ?? ""])
         } catch {
             problems += error.messages
         }

@@ -35,7 +35,8 @@ enum Usage {
     static let runOptions = """
           --config PATH          sources file (default ./config.json): {"name": {"URL": "...", "PARAMS": {...}}}
           --workers N            transfers at once in parallel mode (default 4)
-          --log PATH             log file, appended (default ./etl_pipeline.log)
+          --log PATH             log file, appended (default ./etl_pipeline.log); - writes no file: the lines go
+                                 to stderr only (a read-only filesystem)
           --only NAME            run only this source (repeatable)
           --force                publish every source, even those unchanged since their last publication
           --state PATH           the state file (default $XDG_STATE_HOME/web2ftp/HASH.json, else
