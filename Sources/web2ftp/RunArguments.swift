@@ -6,6 +6,8 @@ struct RunArguments {
     var modeGiven = false
     var config = "config.json"
     var log = "etl_pipeline.log"
+    /// `--log-format json` (or `WEB2FTP_LOG_FORMAT=json`, which the flag overrides); nil: the variable decides.
+    var logFormat: String?
     var workers = 4
     var retries = 2
     var only: [String] = []
@@ -44,6 +46,12 @@ struct RunArguments {
             [
                 .value("--config", as: "a path") { $0.config = $1 },
                 .value("--log", as: "a path, or - for stderr only") { $0.log = $1 },
+                .value("--log-format", as: "text or json") { arguments, word throws(Message) in
+                    guard word == "text" || word == "json" else {
+                        throw Message("unknown --log-format '\(word)' (expected text or json)")
+                    }
+                    arguments.logFormat = word
+                },
                 .value("--workers", as: "a number from 1 to 64") { arguments, word throws(Message) in
                     arguments.workers = try number(word, 1...64, "--workers")
                 },

@@ -127,6 +127,11 @@ enum RunCommand {
         if parsed.caFile != nil {
             do { try TLSContext.loadTrust(options.tls) } catch { problems.append("--cacert: \(error)") }
         }
+        let logFormat =
+            parsed.logFormat ?? environment["WEB2FTP_LOG_FORMAT"].flatMap { $0.isEmpty ? nil : $0 } ?? "text"
+        if logFormat != "text" && logFormat != "json" {
+            problems.append("WEB2FTP_LOG_FORMAT '\(logFormat)' is not text or json")
+        }
         var log: RunLog?
         do {
             // `--log -`: no file at all, stderr is the log (a read-only root filesystem, a container's log driver).
@@ -134,6 +139,7 @@ enum RunCommand {
         } catch {
             problems += error.messages
         }
+        log?.json = logFormat == "json"
         guard problems.isEmpty, let ftp, let log else {
             if let log {
                 // Printed on stderr with the rest by the caller; the log file alone gets these lines.

@@ -37,6 +37,9 @@ enum Usage {
           --workers N            transfers at once in parallel mode (default 4)
           --log PATH             log file, appended (default ./etl_pipeline.log); - writes no file: the lines go
                                  to stderr only (a read-only filesystem)
+          --log-format FORMAT    text (default) or json: one JSON object per line (time, level, source, event and
+                                 the fields; integers as numbers) in the log file and on stderr off a terminal;
+                                 env WEB2FTP_LOG_FORMAT
           --only NAME            run only this source (repeatable)
           --force                publish every source, even those unchanged since their last publication
           --state PATH           the state file (default $XDG_STATE_HOME/web2ftp/HASH.json, else
@@ -87,6 +90,8 @@ enum Usage {
           FTPTARGET  remote directory to publish into
           FTPTLS     same as --ftp-tls
           XDG_RUNTIME_DIR  where the run lock lives (/tmp only when unset or empty)
+          WEB2FTP_LOG_FORMAT  text or json, as --log-format (which wins)
+          JOB_COMPLETION_INDEX  K for --shard auto/N (set by Kubernetes Indexed Jobs)
         """
 
     static let exitCodes = """

@@ -34,22 +34,3 @@ struct ShardRunTests {
         #expect(states.allSatisfy { $0.hasSuffix(".0-of-2.json") || $0.hasSuffix(".1-of-2.json") }, "\(states)")
     }
 }
-
-@Suite("--log -: stderr is the log, and no file is written")
-struct LogToStderrTests {
-    @Test("a real run with --log - writes its lines to stderr and no log file, here or in the working directory")
-    func noFile() throws {
-        let scenario = try Scenario("log-stderr")
-        try scenario.writeConfig("{\"a\": {\"URL\": \"\(http)/small.csv\"}}")
-        let cwd = FileManager.default.currentDirectoryPath
-        let before = FileManager.default.fileExists(atPath: cwd + "/-")
-        let run = try scenario.run("sequential", ["--log", "-"])
-        #expect(run.status == 0, "\(run.error)")
-        #expect(run.error.contains(" run mode=sequential"), "\(run.error)")
-        #expect(run.error.contains(" summary "), "\(run.error)")
-        #expect(!FileManager.default.fileExists(atPath: scenario.directory + "/etl_pipeline.log"))
-        #expect(!FileManager.default.fileExists(atPath: scenario.directory + "/-"))
-        #expect(FileManager.default.fileExists(atPath: cwd + "/-") == before)
-        #expect(scenario.published("a.csv") != nil)
-    }
-}
