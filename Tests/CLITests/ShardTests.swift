@@ -113,6 +113,12 @@ struct ShardTests {
             environment: environment.merging(["JOB_COMPLETION_INDEX": "0"]) { $1 })
         #expect(same.status == 3, "\(same.error)")
         withExtendedLifetime(held) {}
+        let other = Shard.index(of: "a", count: 3) == 0 ? "1/3" : "0/3"
+        let outside = try scratch.run(
+            ["manual", "sequential", "--shard", other, "--only", "a", "--config", scratch.path("config.json")],
+            environment: environment)
+        #expect(outside.status == 2)
+        #expect(outside.error.contains("--only: \"a\" is in shard"), "\(outside.error)")
         let unset = try scratch.run(
             ["manual", "sequential", "--shard", "auto/3", "--config", scratch.path("config.json")],
             environment: environment)
