@@ -115,12 +115,18 @@ struct ShardTests {
         withExtendedLifetime(held) {}
         let other = Shard.index(of: "a", count: 3) == 0 ? "1/3" : "0/3"
         let outside = try scratch.run(
-            ["manual", "sequential", "--shard", other, "--only", "a", "--config", scratch.path("config.json")],
+            [
+                "manual", "sequential", "--shard", other, "--only", "a", "--config", scratch.path("config.json"),
+                "--log", scratch.path("log"),
+            ],
             environment: environment)
         #expect(outside.status == 2)
         #expect(outside.error.contains("--only: \"a\" is in shard"), "\(outside.error)")
         let unset = try scratch.run(
-            ["manual", "sequential", "--shard", "auto/3", "--config", scratch.path("config.json")],
+            [
+                "manual", "sequential", "--shard", "auto/3", "--config", scratch.path("config.json"), "--log",
+                scratch.path("log"),
+            ],
             environment: environment)
         #expect(unset.status == 2)
         #expect(unset.error.contains("JOB_COMPLETION_INDEX"))
