@@ -128,10 +128,10 @@ import Glibc
         do { try Sys.truncate(fd) } catch { throw FileError(error, path: path) }
     }
 
-    /// Takes an exclusive flock without waiting: false when another process (or open file) holds it. The kernel
-    /// drops it when the descriptor closes, so a crash leaves no stale lock.
-    public func tryLock() throws(FileError) -> Bool {
-        do { return try Sys.tryLock(fd) } catch { throw FileError(error, path: path) }
+    /// Takes an exclusive flock (a shared one when `shared`) without waiting: false when another process (or open
+    /// file) holds a conflicting one. The kernel drops it when the descriptor closes, so a crash leaves no stale lock.
+    public func tryLock(shared: Bool = false) throws(FileError) -> Bool {
+        do { return try Sys.tryLock(fd, shared: shared) } catch { throw FileError(error, path: path) }
     }
 
     /// Flushes the file's data to the disk (before a rename makes it the current version).

@@ -101,9 +101,10 @@ enum Sys {
         _ = try call("ftruncate") { ftruncate(fd, 0) }
     }
 
-    /// flock(LOCK_EX | LOCK_NB): false when another open file description holds the lock.
-    static func tryLock(_ fd: Int32) throws(ReactorError) -> Bool {
-        switch try nonBlocking("flock", { flock(fd, LOCK_EX | LOCK_NB) }) {
+    /// flock(LOCK_EX | LOCK_NB), or LOCK_SH when `shared`: false when another open file description holds a lock
+    /// that conflicts (any lock for an exclusive one, an exclusive one for a shared one).
+    static func tryLock(_ fd: Int32, shared: Bool = false) throws(ReactorError) -> Bool {
+        switch try nonBlocking("flock", { flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) }) {
         case .processed: return true
         case .wouldBlock: return false
         }

@@ -57,7 +57,10 @@ final class Cleanup {
             let restored = steps.filter { if case .restore = $0 { true } else { false } }.count
             log.event(
                 .info, source: nil, "leftovers",
-                [("directory", directory), ("deleted", "\(steps.count - restored)"), ("restored", "\(restored)")])
+                [
+                    .init("directory", .text(directory)), .init("deleted", .integer(Int64(steps.count - restored))),
+                    .init("restored", .integer(Int64(restored))),
+                ])
         case .success:
             break
         case .failure(let error):
@@ -97,7 +100,10 @@ final class Cleanup {
                     self.state = .done
                     self.log.event(
                         .info, source: nil, "cleanup",
-                        [("temporary_files_deleted", "\(deleted.count)"), ("checked", "\(paths.count)")])
+                        [
+                            .init("temporary_files_deleted", .integer(Int64(deleted.count))),
+                            .init("checked", .integer(Int64(paths.count))),
+                        ])
                     self.pool.release(session)
                     then()
                 }

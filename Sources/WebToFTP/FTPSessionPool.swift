@@ -117,7 +117,10 @@ final class FTPSessionPool {
         case .backOff(let limit):
             log.event(
                 .warning, source: nil, "ftp_login",
-                [("reason", failure.map { "\($0)" } ?? ""), ("sessions", "\(limit)"), ("run", "goes on")])
+                [
+                    .init("reason", .text(failure.map { "\($0)" } ?? "")), .init("sessions", .integer(Int64(limit))),
+                    .init("run", .text("goes on")),
+                ])
             waiting.append(done)
             if !idle.isEmpty { wakeWaiting() }
         }

@@ -72,7 +72,8 @@ extension Pipeline {
             log.event(
                 .info, source: source.name, "checked",
                 [
-                    ("http_status", "\(probe.status)"), ("url", probe.finalURL), ("path", probe.path),
+                    .init("http_status", .integer(Int64(probe.status))), .init("url", .text(probe.finalURL)),
+                    .init("path", .text(probe.path)),
                 ])
         case .failure(let failure):
             log.event(

@@ -124,12 +124,14 @@
         self.completion = completion
         keptAlive = self
         started = (MonotonicClock.monotonicNanoseconds(), SystemInfo.openDescriptorCount, dryRun)
-        var fields = trigger.map { [("trigger", $0)] } ?? []
+        var fields = trigger.map { [RunEvent.Field("trigger", .text($0))] } ?? []
+        if let shard = options.shard { fields.append(.init("shard", .text(shard.label))) }
         fields += [
-            ("mode", options.mode.rawValue), ("sources", "\(sources.count)"), ("ftp_host", ftp.host),
-            ("ftp_target", ftp.targetDirectory), ("version", Web2FTP.version),
+            .init("mode", .text(options.mode.rawValue)), .init("sources", .integer(Int64(sources.count))),
+            .init("ftp_host", .text(ftp.host)), .init("ftp_target", .text(ftp.targetDirectory)),
+            .init("version", .text(Web2FTP.version)),
         ]
-        if !skipped.isEmpty { fields.append(("skipped", skipped.joined(separator: ","))) }
+        if !skipped.isEmpty { fields.append(.init("skipped", .text(skipped.joined(separator: ",")))) }
         log.event(.info, source: nil, "run", fields)
         if dryRun {
             phase = .transferring
@@ -373,6 +375,7 @@
         var summary = RunSummary(
             outcomes: outcomes, wallMS: Int((MonotonicClock.monotonicNanoseconds() - started.nanoseconds) / 1_000_000),
             ftpHost: ftp.host, ftpTarget: ftp.targetDirectory, started: runStart.iso8601)
+        summary.shard = options.shard?.label
         if let before = started.openFDs, let now = SystemInfo.openDescriptorCount {
             summary.process = RunSummary.ProcessFigures(
                 openFDsAtStart: before, openFDsAtEnd: now, peakResidentKiB: SystemInfo.peakResidentKiB)

@@ -14,8 +14,11 @@ extension RunLog {
 
     static func traceFields(
         _ name: String, _ connection: Int, _ direction: ProtocolTrace.Direction, _ line: String
-    ) -> [(String, String)] {
-        [("conn", "\(connection)"), ("proto", name), ("dir", direction.rawValue), ("line", line)]
+    ) -> [RunEvent.Field] {
+        [
+            .init("conn", .integer(Int64(connection))), .init("proto", .text(name)),
+            .init("dir", .text(direction.rawValue)), .init("line", .text(line)),
+        ]
     }
 }
 

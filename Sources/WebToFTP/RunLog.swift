@@ -29,6 +29,12 @@
         observers.append(observer)
     }
 
+    /// `--log-format json`: each line a JSON object (`RunEvent.jsonLine`), in the file and on stderr.
+    public var json: Bool {
+        get { lines.json }
+        set { lines.json = newValue }
+    }
+
     /// The log file's path; nil when there is none.
     public var path: String? { lines.path }
 
@@ -96,6 +102,7 @@ final class LogLines {
     private let stderr = File.standardError()
     let path: String?
     var echoToStderr = true
+    var json = false
     var quiet = false
     var verbose = false
     /// Under trace, `attempt` lines reach stderr too, as under `verbose`.
@@ -146,7 +153,7 @@ final class LogLines {
 
     private func format(_ event: RunEvent) -> String {
         // Masked already (`RunEvent.masking`: the text values, the only place a secret can come from).
-        event.line + "\n"
+        (json ? event.jsonLine : event.line) + "\n"
     }
 
     private func reportWriteFailure(_ error: FileError) {

@@ -29,6 +29,8 @@ public struct RunOptions: Sendable {
     public var statePath: String?
     /// Publish every source even when the state file says it has not changed (`--force`).
     public var force = false
+    /// The shard this run is (`--shard K/N`), for the log and the summary; the caller passes the shard's sources.
+    @_spi(Internals) public var shard: Shard?
 
     public init() {}
 

@@ -8,6 +8,8 @@ public struct RunSummary: Sendable {
     /// What the process held when the run started and ended: open descriptors (start, end) and peak resident KiB.
     /// Equal descriptor counts across a run are the everyday check that no connection or file was leaked.
     @_spi(Internals) public var process: ProcessFigures?
+    /// `K/N` when the run was one shard of its config (`--shard`).
+    @_spi(Internals) public var shard: String?
 
     @_spi(Internals) public struct ProcessFigures: Sendable {
         public var openFDsAtStart: Int
@@ -80,7 +82,7 @@ public struct RunSummary: Sendable {
         func integer(_ key: String, _ value: some BinaryInteger) -> RunEvent.Field {
             .init(key, .integer(Int64(value)))
         }
-        return [
+        return (shard.map { [.init("shard", .text($0))] } ?? []) + [
             integer("sources", outcomes.count), integer("succeeded", succeeded.count),
             integer("failed", failed.count), integer("unchanged", unchanged), integer("retried", retried),
             integer("bytes_down", bytesDownloaded),
@@ -129,7 +131,7 @@ public struct RunSummary: Sendable {
             sources.append(JSONWriter.object(fields))
         }
         return JSONWriter.object(
-            [
+            (shard.map { [("shard", JSONWriter.string($0))] } ?? []) + [
                 ("started", JSONWriter.string(started)), ("sources_total", "\(outcomes.count)"),
                 ("succeeded", "\(succeeded.count)"), ("failed", "\(failed.count)"), ("unchanged", "\(unchanged)"),
                 ("retried", "\(retried)"),

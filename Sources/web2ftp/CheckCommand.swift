@@ -8,6 +8,10 @@ enum CheckCommand {
         var config = "config.json"
         var env = false
         var ftpTLS: FTPSecurity?
+        /// `--shard K/N`: list that shard's sources.
+        var shard: Shard?
+        /// `--shards N`: print the whole partition, the count of each shard.
+        var shards: Int?
     }
 
     static var parser: OptionParser<Arguments> {
@@ -22,6 +26,12 @@ enum CheckCommand {
                     }
                     arguments.ftpTLS = value
                 },
+                .value("--shard", as: "K/N or auto/N") { arguments, word throws(Message) in
+                    arguments.shard = try parseShard(word)
+                },
+                .value("--shards", as: "a number from 1 to \(Shard.maximumCount)") { arguments, word throws(Message) in
+                    arguments.shards = try number(word, 1...Shard.maximumCount, "--shards")
+                },
             ])
     }
 
@@ -32,11 +42,12 @@ enum CheckCommand {
         case .success(let value): parsed = value
         }
         var problems: [String] = []
-        var count = 0
+        var names: [String] = []
         switch ConfigFile.load(parsed.config, runStart: LocalTime.now()) {
         case .failure(let found): problems += found.list
-        case .success(let sources): count = sources.count
+        case .success(let sources): names = sources.map(\.name)
         }
+        let count = names.count
         if parsed.env {
             let variables = FTPVariables.load(processEnvironment(), security: parsed.ftpTLS)
             problems += variables.problems
@@ -53,6 +64,23 @@ enum CheckCommand {
         }
         let sources = count == 1 ? "1 source" : "\(count) sources"
         writeOut("\(parsed.config): \(sources) OK\(parsed.env ? ", FTP variables OK" : "")\n", to: 1)
+        if let shard = parsed.shard { writeOut(shardListing(names, shard), to: 1) }
+        if let shards = parsed.shards { writeOut(partition(names, shards), to: 1) }
         return 0
     }
+
+    /// `shard K/N: M sources` and then the names, one a line, in the config's order.
+    static func shardListing(_ names: [String], _ shard: Shard) -> String {
+        let members = names.filter(shard.contains)
+        return "shard \(shard.label): \(plural(members.count))\n" + members.map { "  \($0)\n" }.joined()
+    }
+
+    /// One line per shard, `shard K/N: M sources`, so that the balance shows.
+    static func partition(_ names: [String], _ count: Int) -> String {
+        var counts = [Int](repeating: 0, count: count)
+        for name in names { counts[Shard.index(of: name, count: count)] += 1 }
+        return counts.enumerated().map { "shard \($0.offset)/\(count): \(plural($0.element))\n" }.joined()
+    }
+
+    private static func plural(_ count: Int) -> String { count == 1 ? "1 source" : "\(count) sources" }
 }

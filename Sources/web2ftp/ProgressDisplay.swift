@@ -18,8 +18,10 @@ final class ProgressDisplay {
     func start() {
         timer = loop.scheduleTimer(afterMilliseconds: 30_000, repeating: 30_000) { [unowned self] in
             for transfer in self.source().running where transfer.elapsedMS >= 30_000 {
-                var fields = [("bytes", "\(transfer.bytes)"), ("rate", Self.rate(transfer))]
-                if let total = transfer.total { fields.append(("total", "\(total)")) }
+                var fields = [
+                    RunEvent.Field("bytes", .integer(Int64(transfer.bytes))), .init("rate", .text(Self.rate(transfer))),
+                ]
+                if let total = transfer.total { fields.append(.init("total", .integer(Int64(total)))) }
                 self.log.event(.info, source: transfer.name, "progress", fields)
             }
         }

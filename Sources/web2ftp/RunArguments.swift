@@ -6,12 +6,16 @@ struct RunArguments {
     var modeGiven = false
     var config = "config.json"
     var log = "etl_pipeline.log"
+    /// `--log-format json` (or `WEB2FTP_LOG_FORMAT=json`, which the flag overrides); nil: the variable decides.
+    var logFormat: String?
     var workers = 4
     var retries = 2
     var only: [String] = []
     var force = false
     var statePath: String?
     var summaryJSON: String?
+    /// `--shard K/N`: only the sources of that shard, with the shard's own lock and state file.
+    var shard: Shard?
     var caFile: String?
     var insecure = false
     var ftpTLS: FTPSecurity?
@@ -41,7 +45,13 @@ struct RunArguments {
             command,
             [
                 .value("--config", as: "a path") { $0.config = $1 },
-                .value("--log", as: "a path") { $0.log = $1 },
+                .value("--log", as: "a path, or - for stderr only") { $0.log = $1 },
+                .value("--log-format", as: "text or json") { arguments, word throws(Message) in
+                    guard word == "text" || word == "json" else {
+                        throw Message("unknown --log-format '\(word)' (expected text or json)")
+                    }
+                    arguments.logFormat = word
+                },
                 .value("--workers", as: "a number from 1 to 64") { arguments, word throws(Message) in
                     arguments.workers = try number(word, 1...64, "--workers")
                 },
@@ -55,6 +65,9 @@ struct RunArguments {
                 .flag("--force") { $0.force = true },
                 .value("--state", as: "a path") { $0.statePath = $1 },
                 .value("--summary-json", as: "a path") { $0.summaryJSON = $1 },
+                .value("--shard", as: "K/N or auto/N") { arguments, word throws(Message) in
+                    arguments.shard = try parseShard(word)
+                },
                 .value("--cacert", as: "a file") { $0.caFile = $1 },
                 .flag("--insecure") { $0.insecure = true },
                 .value("--ftp-tls", as: "explicit, implicit or none") { arguments, word throws(Message) in
@@ -136,6 +149,14 @@ struct RunArguments {
                 return .failure(parser.usage(error))
             }
         }
+    }
+}
+
+/// `--shard`'s word, `auto/N` reading `JOB_COMPLETION_INDEX`.
+func parseShard(_ word: String) throws(Message) -> Shard {
+    switch Shard.parse(word, completionIndex: processEnvironment()["JOB_COMPLETION_INDEX"]) {
+    case .success(let shard): return shard
+    case .failure(let error): throw Message(error.message)
     }
 }
 

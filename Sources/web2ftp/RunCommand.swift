@@ -56,6 +56,7 @@ enum RunCommand {
     }
 
     /// Reads the config, and checks that `--only` names its sources (the pipeline applies it); every problem listed.
+    /// Under `--shard`, the shard's sources only, and `--only` must name sources of the shard.
     static func loadSources(_ parsed: Arguments, runStart: LocalTime) -> Result<[SourceConfig], Problems> {
         let sources: [SourceConfig]
         switch ConfigFile.load(parsed.config, runStart: runStart) {
@@ -67,7 +68,25 @@ enum RunCommand {
         } catch {
             return .failure(Problems(list: error.messages))
         }
-        return .success(sources)
+        guard let shard = parsed.shard else { return .success(sources) }
+        let outside = parsed.only.filter { !shard.contains($0) }
+        guard outside.isEmpty else {
+            return .failure(
+                Problems(
+                    list: outside.map {
+                        "--only: \"\($0)\" is in shard \(Shard.index(of: $0, count: shard.count))/\(shard.count), not \(shard.label)"
+                    }))
+        }
+        return .success(sources.filter { shard.contains($0.name) })
+    }
+
+    /// The state file: `--state`, else the config's default, which a shard names after itself
+    /// (`<hash>.<K>-of-<N>.json`) so that shards never write one another's.
+    static func statePath(_ parsed: Arguments) -> String? {
+        if let given = parsed.statePath { return given }
+        guard let path = SyncStateFile.defaultPath(forConfig: parsed.config) else { return nil }
+        guard let shard = parsed.shard else { return path }
+        return String(path.dropLast(".json".count)) + ".\(shard.fileTag).json"
     }
 
     /// Everything a run needs, checked before anything runs: config, environment, TLS files, the log. When it is
@@ -91,7 +110,8 @@ enum RunCommand {
         options.trustPassiveAddress = parsed.trustPASV
         options.only = Set(parsed.only)
         options.force = parsed.force
-        options.statePath = parsed.statePath ?? SyncStateFile.defaultPath(forConfig: parsed.config)
+        options.statePath = statePath(parsed)
+        options.shard = parsed.shard
         if let seconds = parsed.ftpTimeoutSeconds { options.ftpTimeoutMS = seconds * 1000 }
         // For tests and impatient operators: the first retry's base delay (default 1 s).
         if let base = environment["WEB2FTP_RETRY_BASE_MS"].flatMap({ Int($0) }), base >= 0 {
@@ -107,12 +127,19 @@ enum RunCommand {
         if parsed.caFile != nil {
             do { try TLSContext.loadTrust(options.tls) } catch { problems.append("--cacert: \(error)") }
         }
+        let logFormat =
+            parsed.logFormat ?? environment["WEB2FTP_LOG_FORMAT"].flatMap { $0.isEmpty ? nil : $0 } ?? "text"
+        if logFormat != "text" && logFormat != "json" {
+            problems.append("WEB2FTP_LOG_FORMAT '\(logFormat)' is not text or json")
+        }
         var log: RunLog?
         do {
-            log = try RunLog(path: parsed.log, secrets: [ftp?.password ?? ""])
+            // `--log -`: no file at all, stderr is the log (a read-only root filesystem, a container's log driver).
+            log = try RunLog(path: parsed.log == "-" ? nil : parsed.log, secrets: [ftp?.password ?? ""])
         } catch {
             problems += error.messages
         }
+        log?.json = logFormat == "json"
         guard problems.isEmpty, let ftp, let log else {
             if let log {
                 // Printed on stderr with the rest by the caller; the log file alone gets these lines.
@@ -134,7 +161,7 @@ enum RunCommand {
     /// The lock for this config, or why not (after saying so): another run holds it, or it cannot be created.
     static func takeLock(_ parsed: Arguments, log: RunLog) -> Result<RunLock, RunLock.Failure> {
         do {
-            return .success(try RunLock(config: parsed.config))
+            return .success(try RunLock(config: parsed.config, shard: parsed.shard))
         } catch {
             switch error {
             case .held(let path, let holder):

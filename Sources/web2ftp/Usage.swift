@@ -35,7 +35,11 @@ enum Usage {
     static let runOptions = """
           --config PATH          sources file (default ./config.json): {"name": {"URL": "...", "PARAMS": {...}}}
           --workers N            transfers at once in parallel mode (default 4)
-          --log PATH             log file, appended (default ./etl_pipeline.log)
+          --log PATH             log file, appended (default ./etl_pipeline.log); - writes no file: the lines go
+                                 to stderr only (a read-only filesystem)
+          --log-format FORMAT    text (default) or json: one JSON object per line (time, level, source, event and
+                                 the fields; integers as numbers) in the log file and on stderr off a terminal;
+                                 env WEB2FTP_LOG_FORMAT
           --only NAME            run only this source (repeatable)
           --force                publish every source, even those unchanged since their last publication
           --state PATH           the state file (default $XDG_STATE_HOME/web2ftp/HASH.json, else
@@ -54,6 +58,9 @@ enum Usage {
                                  header values but for Content-Type, Content-Length, Content-Encoding,
                                  Transfer-Encoding, ETag, Last-Modified, Retry-After and Location (redacted)
           --summary-json PATH    write the run's summary as JSON
+          --shard K/N            only the sources whose FNV-1a 64 hash of the name modulo N is K (0 <= K < N);
+                                 auto/N takes K from JOB_COMPLETION_INDEX. Own lock and state file
+                                 (HASH.K-of-N.json); the config's lock taken shared, so no unsharded run overlaps
           --cacert PATH          extra CA certificates (PEM), added to the system store, for HTTPS and FTPS
           --insecure             do not verify TLS certificates (logged as a warning)
           --ftp-tls MODE         explicit (default), implicit or none; env FTPTLS
@@ -83,6 +90,8 @@ enum Usage {
           FTPTARGET  remote directory to publish into
           FTPTLS     same as --ftp-tls
           XDG_RUNTIME_DIR  where the run lock lives (/tmp only when unset or empty)
+          WEB2FTP_LOG_FORMAT  text or json, as --log-format (which wins)
+          JOB_COMPLETION_INDEX  K for --shard auto/N (set by Kubernetes Indexed Jobs)
         """
 
     static let exitCodes = """
@@ -122,7 +131,7 @@ enum Usage {
         """
 
     static let check = """
-        usage: web2ftp check [--config PATH] [--env]
+        usage: web2ftp check [--config PATH] [--env] [--shard K/N | --shards N]
         Checks the config offline, as nginx -t does: JSON, keys, URLs, PARAMS, TARGETs, two sources publishing one
         path. No network, no FTP variables needed; nothing written (no log, no lock, no state). Prints
         "config.json: 12 sources OK", or every problem as FILE:LINE:COLUMN: problem.
@@ -131,6 +140,8 @@ enum Usage {
           --config PATH   sources file (default ./config.json)
           --env           check the FTP variables too (FTPHOST, FTPUSER, FTPPASS or ~/.netrc, FTPTARGET, FTPTLS)
           --ftp-tls MODE  as manual's, for --env
+          --shard K/N     also list the sources of shard K of N (as manual --shard would run them)
+          --shards N      also print each of the N shards' counts of sources
           -h, --help      this help
 
         EXIT CODES

@@ -77,7 +77,10 @@ struct CLIHabitsTests {
         #expect(spaced.output == joined.output && spaced.output.split(separator: "\n").count == 2)
         // Every value option of schedule (manual's and --at), each given with `=`: they all parse.
         let parser = RunArguments.parser(schedule: true)
-        let values = ["--workers": "3", "--retries": "1", "--ftp-timeout": "9", "--ftp-tls": "none", "--at": "06:00"]
+        let values = [
+            "--workers": "3", "--retries": "1", "--ftp-timeout": "9", "--ftp-tls": "none", "--at": "06:00",
+            "--shard": "1/4", "--log-format": "json",
+        ]
         for option in parser.options where option.value != nil {
             let name = option.names.last!
             guard case .success = RunArguments.parse(["parallel", "\(name)=\(values[name] ?? "x")"], schedule: true)

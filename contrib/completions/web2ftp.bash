@@ -30,12 +30,12 @@ _web2ftp_sources() {
 
 # The options of a command, those that take a value written as --opt= (both --opt VALUE and --opt=VALUE work).
 _web2ftp_options() {
-    local common="--config= --workers= --log= --only= --force --state= --retries= -q --quiet -v --verbose -vv --trace
-        --summary-json= --cacert= --insecure --ftp-tls= --ftp-use-pasv-ip --ftp-timeout= -h --help -V --version"
+    local common="--config= --workers= --log= --log-format= --only= --force --state= --retries= -q --quiet -v --verbose -vv --trace
+        --summary-json= --shard= --cacert= --insecure --ftp-tls= --ftp-use-pasv-ip --ftp-timeout= -h --help -V --version"
     case $1 in
         manual) echo "$common --dry-run" ;;
         schedule) echo "$common --at= --run-now" ;;
-        check) echo "--config= --env --ftp-tls= -h --help" ;;
+        check) echo "--config= --env --ftp-tls= --shard= --shards= -h --help" ;;
         preview) echo "--config= --rows= -o --output= --cacert= --insecure -q --quiet -h --help" ;;
         get) echo "-o --output= --compressed --cacert= --insecure -vv --trace -h --help" ;;
         next-run) echo "--at= --now= --count= --unix -h --help" ;;
@@ -123,6 +123,7 @@ _web2ftp() {
                 compopt -o filenames 2>/dev/null
                 mapfile -t COMPREPLY < <(compgen -f -- "$value")
                 ;;
+            --log-format) mapfile -t COMPREPLY < <(compgen -W "text json" -- "$value") ;;
             --ftp-tls) mapfile -t COMPREPLY < <(compgen -W "explicit implicit none" -- "$value") ;;
             --rows) mapfile -t COMPREPLY < <(compgen -W "all" -- "$value") ;;
             --only) _web2ftp_complete_sources "$config" "$value" ;;
