@@ -1,3 +1,5 @@
+@_spi(Internals) import Reactor
+
 /// Temporary and backup names for atomic publishing. They carry a fixed marker, the host, the process id and the
 /// Unix time, so that leftovers of a crashed run are recognisable and datable:
 /// `.sales.csv.web2ftp-part.myhost.4242.1764192000` and `.sales.csv.web2ftp-old.myhost.4242.1764192000`.

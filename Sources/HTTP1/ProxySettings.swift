@@ -1,3 +1,5 @@
+@_spi(Internals) import Reactor
+
 /// Proxies from the environment, as curl reads them: `HTTPS_PROXY`/`https_proxy` for https URLs,
 /// `HTTP_PROXY`/`http_proxy` for http URLs (the lower-case form first, as curl does), and `NO_PROXY`/`no_proxy`.
 public struct ProxySettings: Sendable, Equatable {

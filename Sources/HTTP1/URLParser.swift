@@ -1,3 +1,5 @@
+@_spi(Internals) import Reactor
+
 /// Parsing and resolving `HTTPURL`s. Lenient where browsers and curl are (spaces and non-ASCII bytes in path and
 /// query are percent-encoded), strict where a mistake would send a request somewhere unintended (host, port).
 enum URLParser {

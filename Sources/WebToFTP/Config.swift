@@ -1,6 +1,7 @@
 @_spi(Internals) import CSVStream
 @_spi(Internals) import Compression
 @_spi(Internals) import HTTP1
+@_spi(Internals) import Reactor
 
 /// One source of `config.json`: `{"name": {"URL": "...", "PARAMS": {...}, ...}}`.
 public struct SourceConfig: Sendable {

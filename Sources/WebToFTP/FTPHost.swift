@@ -1,4 +1,5 @@
 @_spi(Internals) import FTP
+@_spi(Internals) import Reactor
 
 /// FTPHOST as an operator writes it: `host`, `host:port`, `[IPv6]:port`, or a URL naming the security too,
 /// `ftpes://host[:port]` (explicit FTPS), `ftps://host[:port]` (implicit FTPS, port 990) or `ftp://host[:port]`

@@ -1,3 +1,5 @@
+@_spi(Internals) import Reactor
+
 /// One event of a run, as the log has it: every line of the log file is one of these, and an embedder's observer
 /// (`Web2FTP.run(observer:)`) hears each of them, on the run's loop thread, in order. Secrets are masked already.
 public struct RunEvent: Sendable {

@@ -1,3 +1,4 @@
+@_spi(Internals) import Reactor
 @_spi(Internals) import WebToFTP
 
 /// What the terminal on stderr can show, decided from the environment: Unicode or plain ASCII (the locale's
