@@ -76,15 +76,10 @@ public struct SourceConfig: Sendable {
             problem("TIMEOUT", "TIMEOUT must be a number of seconds > 0")
         }
         do { try csv.validate() } catch { for text in error.problems { problem("PARAMS", text) } }
-        do {
-            _ = try CompressionRule.expected(compression, urlPath: url.path)
-        } catch {
-            problem("PARAMS", error.message)
-        }
-        do {
-            _ = try CompressionRule.outputIsGzip(outputCompression, target: target)
-        } catch {
-            problem("OUTPUT", error.message)
+        for (key, message) in CompressionRule.problems(
+            compression, urlPath: url.path, output: outputCompression, target: target)
+        {
+            problem(key, message)
         }
         return problems
     }
@@ -322,15 +317,10 @@ public enum ConfigLoader {
             source.maxBytes = maxBytes
             source.skipUnchanged = skipUnchanged
             source.settingsText = settings.sorted().joined(separator: ";")
-            do {
-                _ = try CompressionRule.expected(compression, urlPath: url.path)
-            } catch {
-                problem("PARAMS", error.message)
-            }
-            do {
-                _ = try CompressionRule.outputIsGzip(outputCompression, target: target)
-            } catch {
-                problem("OUTPUT", error.message)
+            for (key, message) in CompressionRule.problems(
+                compression, urlPath: url.path, output: outputCompression, target: target)
+            {
+                problem(key, message)
             }
             guard problems.count == before else { continue }
             sources.append(source)
@@ -430,5 +420,25 @@ enum ASCIIHeader {
             rest = rest[rest.index(after: close)...]
         }
         return out + rest
+    }
+}
+
+extension CompressionRule {
+    /// The compression settings' problems as (key, message): one check for a source from JSON and one built in code.
+    static func problems(
+        _ compression: CompressionSetting, urlPath: String, output: CompressionSetting, target: String
+    ) -> [(String, String)] {
+        var found: [(String, String)] = []
+        do {
+            _ = try expected(compression, urlPath: urlPath)
+        } catch {
+            found.append(("PARAMS", error.message))
+        }
+        do {
+            _ = try outputIsGzip(output, target: target)
+        } catch {
+            found.append(("OUTPUT", error.message))
+        }
+        return found
     }
 }
