@@ -295,7 +295,9 @@
         } else if transfer.abortPending && transfer.reply != nil {
             // The ABOR's own reply (225/226, or a refusal): the STOR's came first.
             transfer.abortPending = false
-        } else if !transfer.accepted && transfer.failure == nil {
+        } else if !transfer.accepted && (transfer.failure == nil || transfer.restartedAt > 0) {
+            // A resumed STOR's data connection may die before its refusal is read (proftpd resets it as it answers
+            // 451): the refusal still decides, not the reset.
             if transfer.restartedAt > 0 {
                 // A resume refused (proftpd: 451 without AllowStoreRestart): delete the file, store from zero on a
                 // new data connection (this one belonged to the refused STOR).

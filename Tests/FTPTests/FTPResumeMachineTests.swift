@@ -64,6 +64,17 @@ struct FTPResumeMachineTests {
             ])
     }
 
+    @Test("STOR after REST refused, its data connection reset before the 451 is read: still DELE and a STOR from zero")
+    func storAfterRestRefusedResetFirst() {
+        let out = publish(
+            [
+                "< 229 (|||5000|)", "~connected", "< 350 Restarting at 1000.", "~failed connection reset",
+                "< 451 Append/Restart not permitted", "< 250 deleted", "< 229 (|||5001|)", "~connected", "< 150 go",
+            ], plan: Self.resumePlan, restartAt: 1000)
+        #expect(out.contains("> DELE /in/daily/.sales.csv.part"), "\(out)")
+        #expect(out.suffix(3) == ["~connected", "> STOR /in/daily/.sales.csv.part", "< 150 go"], "\(out)")
+    }
+
     @Test("a STOR from zero refused after the fall-back is a failure as usual")
     func refusedTwice() {
         let out = publish(
