@@ -74,34 +74,16 @@ public struct RunEvent: Sendable {
     /// as a string whatever it looks like (a digest of digits stays a string). Every control character is escaped,
     /// so one event stays one line and cannot drive a terminal.
     @_spi(Internals) public var jsonLine: String {
-        var line = "{\"time\":" + Self.jsonString(time.iso8601) + ",\"level\":" + Self.jsonString(level.rawValue)
-        line += ",\"source\":" + (source.map(Self.jsonString) ?? "null") + ",\"event\":" + Self.jsonString(name)
+        var line = "{\"time\":" + JSONWriter.string(time.iso8601) + ",\"level\":" + JSONWriter.string(level.rawValue)
+        line += ",\"source\":" + (source.map(JSONWriter.string) ?? "null") + ",\"event\":" + JSONWriter.string(name)
         for field in fields {
-            line += "," + Self.jsonString(field.key) + ":"
+            line += "," + JSONWriter.string(field.key) + ":"
             switch field.value {
             case .integer(let number): line += "\(number)"
-            case .text(let text): line += Self.jsonString(text)
+            case .text(let text): line += JSONWriter.string(text)
             }
         }
         return line + "}"
-    }
-
-    private static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.properties.generalCategory == .control:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     /// The event with every secret replaced by `***` in its text values — only there: the keys, the event's name and

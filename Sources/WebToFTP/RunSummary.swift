@@ -160,6 +160,7 @@ public struct RunSummary: Sendable {
 }
 
 enum JSONWriter {
+    /// A JSON string; every control character escaped (C0, DEL and C1: a log line must stay one printable line).
     static func string(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
@@ -169,7 +170,7 @@ enum JSONWriter {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
+            case _ where scalar.properties.generalCategory == .control:
                 let hex = String(scalar.value, radix: 16)
                 out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: out.unicodeScalars.append(scalar)
