@@ -11,6 +11,21 @@ struct FTPServerUnderTest: CustomTestStringConvertible, Sendable {
 
     var testDescription: String { name }
 
+    /// A scenario publishing into this server: its target directory the FTP user's (the servers write as that user,
+    /// pyftpdlib as itself), FTPHOST this server, FTPTARGET inside the home where the server shows the home as `/`.
+    func scenario(_ label: String) throws -> (Scenario, [String: String]) {
+        try TestEnv.requireServer(port: port, name)
+        let scenario = try Scenario("\(label)-\(name)")
+        try FileManager.default.createDirectory(atPath: scenario.target, withIntermediateDirectories: true)
+        _ = chown(
+            scenario.target, getpwnam(TestEnv.ftpUser)?.pointee.pw_uid ?? 0,
+            getpwnam(TestEnv.ftpUser)?.pointee.pw_gid ?? 0)
+        var environment = scenario.environment
+        environment["FTPHOST"] = "localhost:\(port)"
+        if homeIsRoot { environment["FTPTARGET"] = "/" + scenario.targetName }
+        return (scenario, environment)
+    }
+
     static let all = [
         FTPServerUnderTest(name: "vsftpd", port: TestEnv.ftpsPort, homeIsRoot: false),
         FTPServerUnderTest(name: "proftpd", port: TestEnv.proftpdPort, homeIsRoot: false),
@@ -25,13 +40,7 @@ struct ServerCompatibilityTests {
         "publishes transformed, passthrough and nested files over explicit FTPS, twice (the second run overwrites)",
         arguments: FTPServerUnderTest.all)
     func endToEnd(server: FTPServerUnderTest) throws {
-        try TestEnv.requireServer(port: server.port, server.name)
-        let scenario = try Scenario("compat-\(server.name)")
-        try FileManager.default.createDirectory(atPath: scenario.target, withIntermediateDirectories: true)
-        // The servers write as the FTP user (pyftpdlib as itself): the target must be the user's.
-        _ = chown(
-            scenario.target, getpwnam(TestEnv.ftpUser)?.pointee.pw_uid ?? 0,
-            getpwnam(TestEnv.ftpUser)?.pointee.pw_gid ?? 0)
+        let (scenario, environment) = try server.scenario("compat")
         try scenario.writeConfig(
             """
             {
@@ -40,9 +49,6 @@ struct ServerCompatibilityTests {
               "nested": {"URL": "\(http)/chunked/large.csv", "PARAMS": {"sep": ","}, "TARGET": "a/b/{name}.csv"}
             }
             """)
-        var environment = scenario.environment
-        environment["FTPHOST"] = "localhost:\(server.port)"
-        if server.homeIsRoot { environment["FTPTARGET"] = "/" + scenario.targetName }
         let large = try String(contentsOfFile: TestEnv.wwwDirectory + "/large.csv", encoding: .utf8)
         for round in 1...2 {
             let run = try scenario.run("parallel", environment: environment)
@@ -60,17 +66,9 @@ struct ServerCompatibilityTests {
         "a sequential run of six files publishes each at its first attempt: a session whose TLS tickets are spent is replaced before its next data connection (proftpd under TLS 1.3 gives two)",
         arguments: FTPServerUnderTest.all)
     func manyFilesOneWorker(server: FTPServerUnderTest) throws {
-        try TestEnv.requireServer(port: server.port, server.name)
-        let scenario = try Scenario("compat-many-\(server.name)")
-        try FileManager.default.createDirectory(atPath: scenario.target, withIntermediateDirectories: true)
-        _ = chown(
-            scenario.target, getpwnam(TestEnv.ftpUser)?.pointee.pw_uid ?? 0,
-            getpwnam(TestEnv.ftpUser)?.pointee.pw_gid ?? 0)
+        let (scenario, environment) = try server.scenario("compat-many")
         let sources = (1...6).map { "\"f\($0)\": {\"URL\": \"\(http)/small.csv\"}" }
         try scenario.writeConfig("{\(sources.joined(separator: ", "))}")
-        var environment = scenario.environment
-        environment["FTPHOST"] = "localhost:\(server.port)"
-        if server.homeIsRoot { environment["FTPTARGET"] = "/" + scenario.targetName }
         let run = try scenario.run("sequential", environment: environment)
         #expect(run.status == 0, "\(server.name): \(run.error)\n\(scenario.log)")
         #expect(scenario.files == (1...6).map { "f\($0).csv" }, "\(server.name)")
