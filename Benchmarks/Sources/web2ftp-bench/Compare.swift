@@ -110,7 +110,7 @@ struct Compare {
             .write(toFile: config, atomically: true, encoding: .utf8)
         let web2ftpArguments = [
             web2ftp, "manual", "sequential", "--config", config, "--cacert", ca, "--log",
-            Measure.scratch + "/etl_pipeline.log", "--quiet", "--retries", "0",
+            Measure.scratch + "/etl_pipeline.log", "--quiet", "--retries", "0", "--force",
         ]
         let downloaded = Measure.scratch + "/one.csv"
         let curl = "/usr/bin/curl"
@@ -331,7 +331,7 @@ struct Compare {
         let body = sources.map { "\"\($0.0)\": {\"URL\": \"\($0.1)\", \"PARAMS\": {}}" }.joined(separator: ",\n")
         try "{\n\(body)\n}\n".write(toFile: config, atomically: true, encoding: .utf8)
         return
-            "{TIME} \(web2ftp) manual \(mode) --config \(config) --cacert \(ca) --log \(Measure.scratch)/etl_pipeline.log --quiet --retries 0"
+            "{TIME} \(web2ftp) manual \(mode) --config \(config) --cacert \(ca) --log \(Measure.scratch)/etl_pipeline.log --quiet --retries 0 --force"
     }
 
     func ftpEnv(_ ftps: Bool) -> [String: String] {
