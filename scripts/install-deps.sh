@@ -19,6 +19,8 @@ command -v python3 >/dev/null || need+=(python3 python3-pip)
 # The man page and completion checks (OperatorDocsTests): groff renders docs/web2ftp.1, zsh parses _web2ftp.
 command -v groff >/dev/null || need+=(groff-base)
 command -v zsh >/dev/null || need+=(zsh)
+# KubernetesManifestTests reads contrib/kubernetes/web2ftp.yaml with Python's YAML parser.
+python3 -c 'import yaml' 2>/dev/null || need+=(python3-yaml)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: installing ${need[*]}" >&2
