@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # On demand (not in CI): web2ftp against curl | curl, curl | lftp, a curl loop, xargs -P 4, mlr and Python's csv on the
 # same loopback servers, plus the hot-path micro-benchmarks (MB/s, and instructions per byte under callgrind).
-# Budget: ~30 min (the first run also generates ~3.5 GiB of data, ~1 min); `--quick` (2 runs, 200 small files, no
+# Budget: ~40 min (the first run also generates ~3.5 GiB of data, ~1 min); `--quick` (2 runs, 200 small files, no
 # 2 GiB case) ~8 min. Figures on a shared 2-core VM are noisy: compare the ratios measured in one run.
-# usage: scripts/bench.sh [--quick] [--markdown FILE] [--runs N] [--no-micro] [--only-micro] [--only-one-file]
-# (--only-one-file: the whole-process CPU of one small file, web2ftp against curl download + curl upload, ~1 min)
+# usage: scripts/bench.sh [--quick] [--markdown FILE] [--runs N] [--no-micro] [--only-micro] [--only CASE]
+# --only CASE runs one group of the comparison, no micro-benchmarks: one-file (the whole-process CPU of one small file,
+# web2ftp against curl download + curl upload, ~1 min), one-core (1 GiB HTTP → FTPS with client and servers on CPU 0,
+# ~5 min), idle (an idle `schedule`'s RSS and CPU, ~30 s), path (instructions per byte of the whole HTTP → FTPS path and
+# where they go, callgrind, ~5 min), small (200 and 1,000 small files, ~8 min), big (1 GiB HTTP(S) → FTPS and HTTP →
+# plain FTP, ~10 min), lean (one-file, one-core, idle and path: issue #16's rows). --only-one-file is --only one-file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -19,7 +23,8 @@ while [ $# -gt 0 ]; do
     --no-micro) micro= ;;
     --only-micro) compare= ;;
     --only-one-file) only=(--only one-file); micro= ;;
-    *) echo "usage: scripts/bench.sh [--quick] [--markdown FILE] [--runs N] [--no-micro] [--only-micro] [--only-one-file]" >&2; exit 2 ;;
+    --only) only=(--only "$2"); micro=; shift ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--markdown FILE] [--runs N] [--no-micro] [--only-micro] [--only CASE]" >&2; exit 2 ;;
   esac
   shift
 done

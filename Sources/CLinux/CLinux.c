@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <sys/socket.h>
 #include "CLinux.h"
+#include <malloc.h>
 
 int cl_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags) { return accept4(fd, addr, len, flags); }
 
@@ -14,3 +15,5 @@ int cl_affinity_cpu_count(void) {
 }
 
 void cl_name_this_thread(const char *name) { pthread_setname_np(pthread_self(), name); }
+
+int cl_malloc_trim(void) { return malloc_trim(0); }

@@ -26,6 +26,8 @@
     /// Our delegate has heard the end of the peer's data; nothing more will be read.
     private var inputReported = false
     private var outputShutDown = false
+    /// The stream below ended (the peer's FIN, for TCP).
+    private var underlyingEnded = false
     private var drainTimer: TimerID?
     private var failureTimer: TimerID?
     /// Plaintext held back until it fills a whole record (`fullRecords`).
@@ -266,9 +268,18 @@
         handshakeTimer = nil
         drainTimer = nil
         failureTimer = nil
-        underlying.delegate = nil
-        underlying.close()
         delegate = nil
+        if outputShutDown && inputReported && !underlyingEnded {
+            // Both close_notify alerts are through and the peer's FIN is a moment behind its alert. Closing the
+            // socket now races that FIN: one that arrives while close(2) turns the socket into its FIN_WAIT2
+            // remnant is dropped unacknowledged, the peer resends it after its 200 ms retransmission timeout, and
+            // vsftpd — which lingers on its data socket's close — sends 226 that much later (tcpdump: 2–3 % of
+            // small FTPS uploads). Waiting for the FIN costs microseconds; a peer that never sends it, the timeout.
+            underlying.closeGracefully(timeoutMS: 250)
+        } else {
+            underlying.delegate = nil
+            underlying.close()
+        }
     }
 
     // MARK: the stream below
@@ -291,6 +302,7 @@
     public func stream(_ stream: any ByteStream, didEnd end: StreamEnd) {
         switch end {
         case .eof:
+            underlyingEnded = true
             engine.endOfInput()
             switch state {
             case .handshaking: advanceHandshake()

@@ -261,7 +261,8 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
         let plan = FTPPublishPlan.make(
             directory: path.directory, finalName: path.name, host: SystemInfo.hostName,
             processID: Int(SystemInfo.processID), unixTime: MonotonicClock.unixSeconds(),
-            checkSize: session.features.has("SIZE"))
+            checkSize: session.features.has("SIZE"),
+            createDirectories: !session.knownDirectories.contains(path.directory))
         upload = session.upload(plan: plan, delegate: self)
     }
 
@@ -409,7 +410,14 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     }
 
     func upload(_ upload: FTPUpload, didFinish result: Result<FTPPublishResult, FTPError>) {
-        if let session { releaseSession(session) }
+        if let session {
+            if case .success = result, failure == nil {
+                session.knownDirectories.insert(upload.plan.directory)
+            } else {
+                session.knownDirectories.remove(upload.plan.directory)
+            }
+            releaseSession(session)
+        }
         session = nil
         self.upload = nil
         let orphan = upload.temporaryMayRemain ? upload.plan.path(upload.plan.temporaryName) : nil

@@ -1,4 +1,5 @@
 import Glibc
+@_spi(Internals) import Reactor
 @_spi(Internals) import WebToFTP
 
 /// `web2ftp schedule sequential|parallel [--at HH:MM]… [--run-now] [options]`: stays up and runs every source daily
@@ -85,6 +86,7 @@ final class ScheduleCommand {
             ])
         if parsed.runNow { startRun(trigger: "start") }
         armNext()
+        releaseMemoryWhenIdle()
         do {
             try loop.run()
         } catch {
@@ -169,7 +171,16 @@ final class ScheduleCommand {
                 self.loop.stop()
             } else {
                 self.showIdle()
+                self.releaseMemoryWhenIdle()
             }
+        }
+    }
+
+    /// Most of a day until the next run: the code pages the run touched go back (`IdleMemory`). A few seconds on,
+    /// once the run's connections have said goodbye — their TLS shutdowns would touch libcrypto's pages again.
+    private func releaseMemoryWhenIdle() {
+        _ = loop.scheduleTimer(afterMilliseconds: 3_000) { [weak self] in
+            if let self, self.running == nil { IdleMemory.release() }
         }
     }
 

@@ -179,3 +179,49 @@ struct TLSEngineMemoryTests {
                 == .failed(.closedWithoutCloseNotify(host: "127.0.0.1")))
     }
 }
+
+@Suite("TLS close: the socket waits for the peer's FIN after its close_notify")
+struct TLSCloseOrderTests {
+    @Test(
+        """
+        a graceful close that ends on the peer's close_notify keeps the TCP socket until the peer's FIN is read: \
+        closing at once races that FIN, which the kernel may drop, and the peer resends it 200 ms later
+        """
+    )
+    func socketOutlivesCloseNotify() async throws {
+        try TestEnv.requireServer(port: TestEnv.httpsPort, "test servers (for the test CA)")
+        let serverContext = try TLSContext(
+            .server(certificateChainFile: TestEnv.serverCertificate, privateKeyFile: TestEnv.serverKey))
+        let clientContext = try TLSContext(.client(additionalCAFile: TestEnv.caFile))
+        let seen = try await onLoop { loop, done in
+            let listener = try TCPListener(loop: loop, address: SocketAddress(numericHost: "127.0.0.1", port: 0)!)
+            loop.keepAlive(listener)
+            var kept: [AnyObject] = []
+            try listener.startAccepting { connection in
+                kept.append(connection)
+                TLSStream.accept(over: connection, context: serverContext) { result in
+                    guard case .success(let server) = result else { return }
+                    kept.append(server)
+                    // Like vsftpd after an upload: read to the client's end, then close_notify and FIN.
+                    server.closeGracefully(timeoutMS: 2_000)
+                }
+            }
+            TCPConnector(loop: loop).connect(host: "127.0.0.1", port: listener.localAddress.port) { result in
+                guard case .success(let tcp) = result else { return done(.success("connect failed")) }
+                TLSStream.connect(over: tcp, context: clientContext, serverName: "localhost") { result in
+                    guard case .success(let client) = result else { return done(.success("handshake failed")) }
+                    // The FTP data channel's way: close_notify and FIN, then read until the server's end.
+                    client.closeGracefully(timeoutMS: 2_000) { end in
+                        let atClose = tcp.isOpen
+                        loop.scheduleTimer(afterMilliseconds: 1_000) {
+                            listener.close()
+                            done(
+                                .success("end=\(String(describing: end)) open at close=\(atClose) later=\(tcp.isOpen)"))
+                        }
+                    }
+                }
+            }
+        }
+        #expect(seen == "end=Optional(Reactor.StreamEnd.eof) open at close=true later=false", "\(seen)")
+    }
+}

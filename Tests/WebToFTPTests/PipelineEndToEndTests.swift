@@ -507,3 +507,23 @@ struct PublishedDigestTests {
         #expect(digests["transformed"] == transformed)
     }
 }
+
+@Suite("FTP directories: created once per session")
+struct DirectoryOnceTests {
+    @Test("three sources into one directory through one session: MKD for each level once, not once per source")
+    func mkdOnce() throws {
+        try TestEnv.require(.nginxHTTP, .vsftpd)
+        let scenario = try Scenario("mkd-once")
+        try scenario.writeConfig(
+            """
+            {"a": {"URL": "\(http)/small.csv"}, "b": {"URL": "\(http)/small.csv"}, "c": {"URL": "\(http)/small.csv"}}
+            """)
+        let run = try scenario.run("sequential", ["--trace", "--force"])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(scenario.files == ["a.csv", "b.csv", "c.csv"])
+        let mkd = scenario.log.split(separator: "\n").filter { $0.contains("line=\"MKD ") }
+        let levels = FTPPublishPlan.levels(of: scenario.target).count
+        #expect(mkd.count == levels, "\(mkd.joined(separator: "\n"))")
+        #expect(mkd.last?.hasSuffix("MKD \(scenario.target)\"") == true)
+    }
+}

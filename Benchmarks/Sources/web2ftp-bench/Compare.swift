@@ -48,18 +48,42 @@ struct Compare {
         try FileManager.default.createDirectory(atPath: Measure.scratch, withIntermediateDirectories: true)
         _ = chown(uploads, getpwnam(user)?.pointee.pw_uid ?? 0, getpwnam(user)?.pointee.pw_gid ?? 0)
         report.machine = Self.machine()
-        if settings.only == "one-file" {
+        switch settings.only {
+        case "one-file": try oneFile()
+        case "one-core": try oneCore()
+        case "idle": try idleSchedule()
+        case "path": try wholePath()
+        case "small": try smallFiles()
+        case "big":
+            for (https, ftps) in [(false, true), (true, true), (false, false)] {
+                try bigTransfer(https: https, ftps: ftps)
+            }
+        case "lean":
             try oneFile()
-            return print(report.text())
+            try oneCore()
+            try idleSchedule()
+            try wholePath()
+        case nil: break
+        case let other?: fail("--only: unknown case \(other) (one-file, one-core, idle, path, small, big, lean)")
+        }
+        if settings.only != nil {
+            print(report.text())
+            if let path = settings.markdownPath {
+                try report.markdown().write(toFile: path, atomically: true, encoding: .utf8)
+            }
+            return
         }
         try startupAndSize()
         try oneFile()
         for (https, ftps) in [(false, true), (true, true), (false, false), (true, false)] {
             try bigTransfer(https: https, ftps: ftps)
         }
+        try oneCore()
         try memoryFlatness()
         try smallFiles()
         try csvAlone()
+        try idleSchedule()
+        try wholePath()
         print(report.text())
         if let path = settings.markdownPath {
             try report.markdown().write(toFile: path, atomically: true, encoding: .utf8)

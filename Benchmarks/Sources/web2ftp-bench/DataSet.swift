@@ -6,6 +6,8 @@ enum DataSet {
     static let bigSizes: [(name: String, bytes: Int)] = [
         ("bench-100m.csv", 100 << 20), ("bench-1g.csv", 1 << 30), ("bench-2g.csv", 2 << 30),
     ]
+    /// The whole path under callgrind (issue #16): the 64 MiB run minus the 32 MiB run.
+    static let pathSizes: [(name: String, bytes: Int)] = [("bench-32m.csv", 32 << 20), ("bench-64m.csv", 64 << 20)]
     static let latin1 = (name: "bench-latin1.csv", bytes: 100 << 20)
     /// Short fields, as real files have them (issue #13).
     static let short = (name: "bench-short.csv", bytes: 100 << 20)
@@ -16,7 +18,7 @@ enum DataSet {
 
     static func generate(into directory: String, quick: Bool) throws {
         let sizes = quick ? bigSizes.filter { $0.bytes <= 1 << 30 } : bigSizes
-        for (name, bytes) in sizes {
+        for (name, bytes) in sizes + pathSizes {
             try write(directory + "/" + name, bytes: bytes, seed: 1) { rows.append(into: &$0) }
         }
         try write(directory + "/" + latin1.name, bytes: latin1.bytes, seed: 2) { latin1Rows.append(into: &$0) }

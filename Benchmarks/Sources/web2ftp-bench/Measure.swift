@@ -65,6 +65,20 @@ enum Measure {
         return sample
     }
 
+    /// Runs `argv` directly and returns what it wrote to stdout.
+    static func output(_ executable: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// Runs `argv` directly (no shell), waits with wait4 and returns its user + system CPU in milliseconds, to the
     /// microsecond: /usr/bin/time's centiseconds cannot tell 10 ms from 19.
     static func cpuMilliseconds(_ argv: [String], environment: [String: String] = [:]) throws -> Double {

@@ -8,7 +8,7 @@ let usage = """
            web2ftp-bench micro [CASE] [--mib N] [--repeat N]   hot-path micro-benchmarks (MB/s)
            web2ftp-bench csv FILE MODE                        our CSV transform of FILE to nothing (MODE: passthrough,
                                                               redelimit, date, short), MB/s on one core
-           web2ftp-bench compare [--quick] [--runs N] [--markdown FILE] [--only one-file]
+           web2ftp-bench compare [--quick] [--runs N] [--markdown FILE] [--only CASE]
                                                               the contenders on the servers of scripts/test-servers.sh
     """
 

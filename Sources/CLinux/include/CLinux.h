@@ -23,5 +23,7 @@ int cl_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 int cl_affinity_cpu_count(void);
 /// Names the calling thread (at most 15 bytes show), for top -H and /proc/self/task/*/comm.
 void cl_name_this_thread(const char *name);
+/// Gives the heap's free memory back to the kernel (malloc_trim(0)); 1 when some was released.
+int cl_malloc_trim(void);
 
 #endif
