@@ -21,6 +21,8 @@ command -v groff >/dev/null || need+=(groff-base)
 command -v zsh >/dev/null || need+=(zsh)
 # KubernetesManifestTests reads contrib/kubernetes/web2ftp.yaml with Python's YAML parser.
 python3 -c 'import yaml' 2>/dev/null || need+=(python3-yaml)
+# The metrics checks (MetricsFileTests): promtool checks the exposition text and the example alert rules.
+command -v promtool >/dev/null || need+=(prometheus)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: installing ${need[*]}" >&2

@@ -14,7 +14,10 @@ extension Pipeline {
         } else {
             receivedBefore[source.name] = nil
         }
-        outcomes.append(SourceOutcome(name: source.name, attempts: attempts, durationMS: duration, result: result))
+        let outcome = SourceOutcome(name: source.name, attempts: attempts, durationMS: duration, result: result)
+        outcomes.append(outcome)
+        metricsUpdates[source.name] = SourceMetrics.after(
+            outcome, previous: previousMetrics(source.name), nowMS: MonotonicClock.unixMilliseconds())
         switch result {
         case .success(let done):
             if let fingerprint = fingerprints[source.name] {

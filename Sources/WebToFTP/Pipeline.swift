@@ -68,6 +68,8 @@
     /// The state file as the run found it (nil: no state file in use), and what this run's sources published.
     private var state: SyncState?
     var stateUpdates: [String: PublishedRecord] = [:]
+    /// What this run's sources did, for the metrics (kept in the state file with the rest).
+    var metricsUpdates: [String: SourceMetrics] = [:]
     /// Each source's fingerprint for this run, to record with what it published.
     var fingerprints: [String: String] = [:]
 
@@ -250,16 +252,23 @@
         }
     }
 
-    /// The state after the run, written (temporary file, fsync, rename) when a state file is in use.
-    private func saveState() {
-        guard let path = options.statePath, let state else { return }
-        let next = SyncState.merged(state, configNames: sources.map(\.name) + skipped, updates: stateUpdates)
+    /// The state after the run, written (temporary file, fsync, rename) when a state file is in use; returned either
+    /// way, for the metrics (without a state file they know this run's sources only).
+    private func saveState() -> SyncState {
+        let next = SyncState.merged(
+            state ?? SyncState(), configNames: sources.map(\.name) + skipped, updates: stateUpdates,
+            metrics: metricsUpdates)
+        guard let path = options.statePath, state != nil else { return next }
         do {
             try SyncStateFile.write(next, to: path)
         } catch {
             log.event(.warning, source: nil, "state_write_failed", [("path", path), ("reason", "\(error)")])
         }
+        return next
     }
+
+    /// A source's metrics as the state file had them before this run.
+    func previousMetrics(_ name: String) -> SourceMetrics? { state?.metrics[name] }
 
     /// What a source is, for the state file: another fingerprint, another publication.
     func fingerprint(for source: SourceConfig) -> String {
@@ -380,7 +389,13 @@
             summary.process = RunSummary.ProcessFigures(
                 openFDsAtStart: before, openFDsAtEnd: now, peakResidentKiB: SystemInfo.peakResidentKiB)
         }
-        if !started.dryRun { saveState() }
+        if !started.dryRun {
+            let saved = saveState()
+            summary.metrics = RunMetrics(
+                finishedMS: MonotonicClock.unixMilliseconds(), wallMS: summary.wallMS,
+                counts: RunMetrics.counts(outcomes, skipped: skipped.count), version: Web2FTP.version,
+                shard: options.shard, sources: saved.metrics)
+        }
         logSummary(summary, dryRun: started.dryRun)
         let completion = self.completion
         self.completion = nil

@@ -10,6 +10,9 @@ public struct RunSummary: Sendable {
     @_spi(Internals) public var process: ProcessFigures?
     /// `K/N` when the run was one shard of its config (`--shard`).
     @_spi(Internals) public var shard: String?
+    /// What `--metrics-file` writes: this run's figures and the last ones of every source of the config (or shard).
+    /// nil after a dry run, which writes none.
+    @_spi(Internals) public var metrics: RunMetrics?
 
     @_spi(Internals) public struct ProcessFigures: Sendable {
         public var openFDsAtStart: Int

@@ -23,6 +23,9 @@ struct SyncState: Equatable, Sendable {
     static let formatVersion = 1
 
     var sources: [String: PublishedRecord] = [:]
+    /// Per source name, its figures for the metrics file (`--metrics-file`): kept here so that a run that does not
+    /// run a source can still write them. Absent from files written before metrics existed.
+    var metrics: [String: SourceMetrics] = [:]
 
     /// What was published depends on these, and on nothing else we know of before the download. Hashed: the URL's
     /// credentials and the headers' tokens are not written down in the clear.
@@ -44,13 +47,16 @@ struct SyncState: Equatable, Sendable {
 
     /// The state after a run: the sources that ran and were published (or found unchanged) take their new record;
     /// those that failed keep the old one (the file on the server is still the old publication); those the run did
-    /// not run (`--only`) keep theirs. Sources no longer in the config are dropped.
+    /// not run (`--only`) keep theirs. Sources no longer in the config are dropped. The metrics alike: those of the
+    /// sources that ran are replaced, the others kept, those of sources gone from the config dropped.
     static func merged(
-        _ previous: SyncState, configNames: [String], updates: [String: PublishedRecord]
+        _ previous: SyncState, configNames: [String], updates: [String: PublishedRecord],
+        metrics: [String: SourceMetrics] = [:]
     ) -> SyncState {
         var next = SyncState()
         for name in configNames {
             if let record = updates[name] ?? previous.sources[name] { next.sources[name] = record }
+            if let figures = metrics[name] ?? previous.metrics[name] { next.metrics[name] = figures }
         }
         return next
     }
@@ -75,6 +81,14 @@ struct SyncState: Equatable, Sendable {
                 fingerprint: fingerprint, etag: text("etag"), lastModified: text("last_modified"), url: url,
                 path: path, bytes: UInt64(bytes), sha256: sha)
         }
+        // Metrics are for monitoring only: an entry that does not read is dropped, never a reason to republish.
+        if case .object(let entries)? = top.first(where: { $0.key == "metrics" })?.value {
+            for (name, value) in entries {
+                if case .object(let fields) = value, let figures = SourceMetrics(json: fields) {
+                    state.metrics[name] = figures
+                }
+            }
+        }
         return state
     }
 
@@ -89,7 +103,11 @@ struct SyncState: Equatable, Sendable {
                     ("bytes", "\(record.bytes)"), ("sha256", JSONWriter.string(record.sha256)),
                 ])
         }
-        return "{\"version\":\(Self.formatVersion),\"sources\":{" + entries.joined(separator: ",") + "\n}}\n"
+        let figures = metrics.sorted { $0.key < $1.key }.map {
+            "\n  " + JSONWriter.string($0.key) + ":" + $0.value.json
+        }
+        return "{\"version\":\(Self.formatVersion),\"sources\":{" + entries.joined(separator: ",") + "\n},\"metrics\":{"
+            + figures.joined(separator: ",") + "\n}}\n"
     }
 }
 

@@ -26,20 +26,7 @@ import Glibc
     }
 
     static func write(_ state: SyncState, to path: String) throws(FileError) {
-        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
-            try File.makeDirectories(String(path[..<slash]))
-        }
-        let temporary = path + ".tmp-\(SystemInfo.processID)"
-        do {
-            let file = try File(temporary, .truncate, permissions: 0o600)
-            try file.write(state.json)
-            try file.sync()
-            try file.closeReporting()
-            try File.rename(temporary, to: path)
-        } catch {
-            try? File.remove(temporary)
-            throw error
-        }
+        try AtomicFile.replace(path, with: state.json, permissions: 0o600, makingDirectories: true)
     }
 
     /// `$XDG_STATE_HOME/web2ftp/<hash>.json`, else `~/.local/state/web2ftp/<hash>.json`: one per config, named by

@@ -1,3 +1,4 @@
+@_spi(Internals) import HTTP1
 @_spi(Internals) import WebToFTP
 
 /// What `manual` and `schedule` take: `web2ftp manual|schedule sequential|parallel [options]`.
@@ -14,6 +15,10 @@ struct RunArguments {
     var force = false
     var statePath: String?
     var summaryJSON: String?
+    /// `--metrics-file PATH`: the Prometheus text written (atomically) after each run.
+    var metricsFile: String?
+    /// `--metrics-push URL`: the Pushgateway the same text is PUT to after each run.
+    var metricsPush: HTTPURL?
     /// `--shard K/N`: only the sources of that shard, with the shard's own lock and state file.
     var shard: Shard?
     var caFile: String?
@@ -65,6 +70,10 @@ struct RunArguments {
                 .flag("--force") { $0.force = true },
                 .value("--state", as: "a path") { $0.statePath = $1 },
                 .value("--summary-json", as: "a path") { $0.summaryJSON = $1 },
+                .value("--metrics-file", as: "a path") { $0.metricsFile = $1 },
+                .value("--metrics-push", as: "a Pushgateway's http(s) URL") { arguments, word throws(Message) in
+                    arguments.metricsPush = try parsePushgateway(word)
+                },
                 .value("--shard", as: "K/N or auto/N") { arguments, word throws(Message) in
                     arguments.shard = try parseShard(word)
                 },
@@ -158,6 +167,21 @@ func parseShard(_ word: String) throws(Message) -> Shard {
     case .success(let shard): return shard
     case .failure(let error): throw Message(error.message)
     }
+}
+
+/// `--metrics-push`'s word: an http or https URL, to which `/metrics/job/web2ftp` is added (no query: the
+/// Pushgateway's grouping key is the path).
+func parsePushgateway(_ word: String) throws(Message) -> HTTPURL {
+    let url: HTTPURL
+    do {
+        url = try HTTPURL(word)
+    } catch {
+        throw Message("--metrics-push: \(error)")
+    }
+    guard url.query == nil else {
+        throw Message("--metrics-push '\(url.redacted)' has a query: give the Pushgateway's base URL")
+    }
+    return url
 }
 
 /// A whole number in `range`, or a message that echoes the word back.

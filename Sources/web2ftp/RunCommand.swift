@@ -127,6 +127,7 @@ enum RunCommand {
         if parsed.caFile != nil {
             do { try TLSContext.loadTrust(options.tls) } catch { problems.append("--cacert: \(error)") }
         }
+        if let path = parsed.metricsFile, let problem = MetricsOutput.fileProblem(path) { problems.append(problem) }
         let logFormat =
             parsed.logFormat ?? environment["WEB2FTP_LOG_FORMAT"].flatMap { $0.isEmpty ? nil : $0 } ?? "text"
         if logFormat != "text" && logFormat != "json" {
@@ -215,7 +216,7 @@ enum RunCommand {
             } else {
                 exitCode = summary.failed.isEmpty ? 0 : summary.destinationUnusable ? 4 : 1
             }
-            loop.stop()
+            MetricsOutput.publish(summary, parsed: parsed, options: options, log: log, loop: loop) { loop.stop() }
         }
         do {
             try loop.run()

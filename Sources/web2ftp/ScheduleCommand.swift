@@ -166,10 +166,16 @@ final class ScheduleCommand {
             RunCommand.writeSummaryJSON(summary, parsed: self.parsed, log: self.log)
             self.running = nil
             self.lock = nil  // released between runs: an idle scheduler holds no lock
-            if let stopping = self.stopping {
+            // A run interrupted by a signal still writes and pushes its metrics, then the scheduler leaves.
+            let stopping = self.stopping
+            MetricsOutput.publish(
+                summary, parsed: self.parsed, options: self.prepared.options, log: self.log, loop: self.loop
+            ) { [unowned self] in
+                guard let stopping else { return }
                 self.exitCode = stopping == SIGINT ? 130 : 143
                 self.loop.stop()
-            } else {
+            }
+            if stopping == nil {
                 self.showIdle()
                 self.releaseMemoryWhenIdle()
             }

@@ -58,6 +58,11 @@ enum Usage {
                                  header values but for Content-Type, Content-Length, Content-Encoding,
                                  Transfer-Encoding, ETag, Last-Modified, Retry-After and Location (redacted)
           --summary-json PATH    write the run's summary as JSON
+          --metrics-file PATH    after each run, write Prometheus metrics (text format 0.0.4) to PATH, atomically
+                                 (node_exporter's textfile collector: name it *.prom); not after --dry-run
+          --metrics-push URL     after each run, PUT the same metrics to the Pushgateway at URL
+                                 (URL/metrics/job/web2ftp, /shard/K added on a shard run); a failed push is a
+                                 WARN line and does not change the exit code
           --shard K/N            only the sources whose FNV-1a 64 hash of the name modulo N is K (0 <= K < N);
                                  auto/N takes K from JOB_COMPLETION_INDEX. Own lock and state file
                                  (HASH.K-of-N.json); the config's lock taken shared, so no unsharded run overlaps

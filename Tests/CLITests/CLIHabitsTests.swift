@@ -79,7 +79,7 @@ struct CLIHabitsTests {
         let parser = RunArguments.parser(schedule: true)
         let values = [
             "--workers": "3", "--retries": "1", "--ftp-timeout": "9", "--ftp-tls": "none", "--at": "06:00",
-            "--shard": "1/4", "--log-format": "json",
+            "--shard": "1/4", "--log-format": "json", "--metrics-push": "http://gw:9091",
         ]
         for option in parser.options where option.value != nil {
             let name = option.names.last!

@@ -31,7 +31,7 @@ _web2ftp_sources() {
 # The options of a command, those that take a value written as --opt= (both --opt VALUE and --opt=VALUE work).
 _web2ftp_options() {
     local common="--config= --workers= --log= --log-format= --only= --force --state= --retries= -q --quiet -v --verbose -vv --trace
-        --summary-json= --shard= --cacert= --insecure --ftp-tls= --ftp-use-pasv-ip --ftp-timeout= -h --help -V --version"
+        --summary-json= --metrics-file= --metrics-push= --shard= --cacert= --insecure --ftp-tls= --ftp-use-pasv-ip --ftp-timeout= -h --help -V --version"
     case $1 in
         manual) echo "$common --dry-run" ;;
         schedule) echo "$common --at= --run-now" ;;
@@ -119,7 +119,7 @@ _web2ftp() {
     fi
     if [[ -n $option ]]; then
         case $option in
-            --config | --log | --cacert | --summary-json | --state | -o | --output)
+            --config | --log | --cacert | --summary-json | --metrics-file | --state | -o | --output)
                 compopt -o filenames 2>/dev/null
                 mapfile -t COMPREPLY < <(compgen -f -- "$value")
                 ;;
