@@ -80,6 +80,8 @@
     /// Whether the file's compressed bytes are what goes on (known once the first bytes have come, for an inferred
     /// method): then a gzip output is those bytes, not a new compression of them.
     public var passesCompressedFile: Bool { verifier != nil && !(sniffer?.mismatch ?? false) }
+    /// Something is decoded or checked on the way: the bytes out are not the bytes in.
+    public var decodes: Bool { decoder != nil }
     /// Input is held back: the consumer asked to stop. Call `resume` when it is ready.
     public var isHolding: Bool { !held.isEmpty || outputWaiting }
 

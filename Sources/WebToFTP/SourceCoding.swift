@@ -43,6 +43,9 @@
             + "(the server may have decoded it already): passed on as it is"
     }
 
+    /// The published bytes are the body's, one for one (nothing decoded, nothing compressed): a range of the body
+    /// is a range of the file, so an interrupted upload may be resumed.
+    var passesBytesUnchanged: Bool { !pump.decodes && !outputGzip }
     var isHolding: Bool { pump.isHolding }
     var decodedBytes: UInt64 { pump.decodedBytes }
 
