@@ -384,6 +384,14 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
         case .continueFrom(let offset):
             resumedAt = offset
             resumeValidator = point.validator
+            do {
+                // MAX_BYTES counts the whole file, the bytes before the offset too.
+                coding = try SourceCoding(
+                    source: source, head: head, target: path.name, transforms: transformer != nil, resumedAt: offset)
+            } catch {
+                fail(error)
+                return .stop
+            }
             return .proceed
         case .restart(let reason):
             dropResume(reason)

@@ -7,9 +7,9 @@ import Testing
 #endif
 
 /// A web server for the resume tests, on blocking sockets and threads of its own (100 MiB go out with the kernel's
-/// backpressure, not through a buffer): one request per connection. The first request gets a 200 with a strong ETag
-/// and `Accept-Ranges: bytes`, cut after `cutAt` bytes; later ones are answered as `later` says. It records each
-/// request and the body bytes it sent for it.
+/// backpressure, not through a buffer): one request per connection, the same body at every path. The first request
+/// for a path gets a 200 with a strong ETag and `Accept-Ranges: bytes`, cut after `cutAt` bytes; later ones are
+/// answered as `later` says. It records each request and the body bytes it sent for it.
 final class RangeServer: @unchecked Sendable {
     enum Later: Sendable {
         /// RFC 9110: a 206 from the asked offset when If-Range matches the ETag, else the whole body.
@@ -28,6 +28,7 @@ final class RangeServer: @unchecked Sendable {
     private let listener: Int32
     private let lock = NSLock()
     private var log: [(request: String, bytes: Int)] = []
+    private var paths: Set<String> = []
 
     init(body: Data, cutAt: Int, later: Later) throws {
         self.body = body
@@ -83,11 +84,12 @@ final class RangeServer: @unchecked Sendable {
             head.append(buffer[0])
         }
         let request = String(decoding: head, as: UTF8.self)
-        let number = locked { () -> Int in
+        let path = request.split(separator: " ").dropFirst().first.map(String.init) ?? ""
+        let (number, first) = locked { () -> (Int, Bool) in
             log.append((request, 0))
-            return log.count
+            return (log.count, paths.insert(path).inserted)
         }
-        let (status, fields, range) = answer(number, request)
+        let (status, fields, range) = answer(first, request)
         let headText =
             (["HTTP/1.1 \(status)", "Content-Type: text/csv", "Accept-Ranges: bytes", "Connection: close"] + fields)
             .joined(separator: "\r\n") + "\r\n\r\n"
@@ -105,9 +107,9 @@ final class RangeServer: @unchecked Sendable {
     }
 
     /// The status line, the header fields, and the part of the body to send.
-    private func answer(_ number: Int, _ request: String) -> (String, [String], Range<Int>) {
+    private func answer(_ first: Bool, _ request: String) -> (String, [String], Range<Int>) {
         let whole = ("200 OK", ["ETag: \(Self.etag)", "Content-Length: \(body.count)"], 0..<body.count)
-        if number == 1 { return (whole.0, whole.1, 0..<cutAt) }
+        if first { return (whole.0, whole.1, 0..<cutAt) }
         guard let from = Self.field("Range", in: request).flatMap(Self.rangeStart), from < body.count else {
             return whole
         }
@@ -274,5 +276,29 @@ struct ResumeEndToEndTests {
         #expect(!log.contains("attempt 3/3"), "within the second attempt: \(log)")
         let requests = later == .alwaysWhole ? 2 : 3
         #expect(server.served.count == requests && server.served.last?.bytes == body.count)
+    }
+
+    @Test(
+        "a kept temporary file goes with the run's clean-up when no retry comes (RETRIES 0), and when the resumed attempt fails for good (MAX_BYTES counts the bytes before the range too)"
+    )
+    func keptFileCleanedUp() throws {
+        try TestEnv.require(.vsftpd)
+        let scenario = try Scenario("resume-cleanup")
+        let (body, _) = try Self.body(mebibytes: 40, in: scenario)
+        let server = try RangeServer(body: body, cutAt: body.count * 6 / 10, later: .honoursRange)
+        defer { server.stop() }
+        try scenario.writeConfig(
+            """
+            {"last": {"URL": "http://127.0.0.1:\(server.port)/last.csv", "RETRIES": 0},
+             "capped": {"URL": "http://127.0.0.1:\(server.port)/capped.csv", "RETRIES": 2, "MAX_BYTES": \(32 << 20)}}
+            """)
+        let run = try scenario.run("sequential")
+        let log = scenario.log
+        #expect(run.status == 1, "\(log)")
+        #expect(log.contains("[last] failed class=transient attempts=1"), "\(log)")
+        #expect(log.contains("[capped] retry ") && log.contains(" resume_from="), "\(log)")
+        #expect(log.contains("[capped] failed class=permanent attempts=2") && log.contains("MAX_BYTES"), "\(log)")
+        #expect(log.contains("cleanup temporary_files_deleted=1 checked=1"), "\(log)")
+        #expect(scenario.files.isEmpty, "nothing published, no temporary file left: \(scenario.files)")
     }
 }
