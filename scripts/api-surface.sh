@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
 # The modules of the products (WebToFTP re-exports some of them, CSVStream is a product of its own).
-modules=(Reactor TLS HTTP1 FTP CSVStream WebToFTP)
+modules=(Reactor TLS HTTP1 FTP CSVStream Compression WebToFTP)
 expected=api/public-symbols.txt
 # It writes to .build/<triple>/symbolgraph: clear it first, so that only this run's graphs count.
 rm -rf .build/*/symbolgraph

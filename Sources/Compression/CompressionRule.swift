@@ -1,5 +1,5 @@
 /// What a source's bytes are compressed with, as far as we decode them.
-@_spi(Internals) public enum CompressionMethod: Sendable, Equatable {
+public enum CompressionMethod: Sendable, Equatable {
     case gzip
     /// A ZIP archive: its only file, or the member named.
     case zip(member: String?)
@@ -13,7 +13,7 @@
 }
 
 /// PARAMS `compression`, as pandas' `read_csv` takes it: `"infer"` (the default), a method, or none.
-@_spi(Internals) public enum CompressionSetting: Sendable, Equatable {
+public enum CompressionSetting: Sendable, Equatable {
     case infer
     case none
     case method(CompressionMethod)

@@ -26,9 +26,10 @@
     /// itself is compressed with (PARAMS `compression`), `inferred` when only its URL's suffix says so (then the first
     /// bytes decide). `passFileThrough`: the file's compressed bytes go on as they are, checked on the way.
     /// `maxBytes`: the most decoded bytes allowed (default: none when nothing is decoded, 100 GiB otherwise).
+    /// `counted`: bytes of the file that came before this body (a resumed range), counted against `maxBytes`.
     public init(
         contentCodings: [String], file: CompressionMethod?, inferred: Bool = false, passFileThrough: Bool = false,
-        maxBytes: UInt64? = nil
+        maxBytes: UInt64? = nil, counted: UInt64 = 0
     ) throws(CompressionError) {
         var decoder: (any ByteDecoder)?
         for coding in contentCodings.reversed() {
@@ -65,6 +66,7 @@
             decoder = decoder.map { ChainDecoder($0, fileDecoder) } ?? fileDecoder
         }
         self.decoder = decoder
+        decodedBytes = counted
         self.sniffer = sniffer
         self.verifier = verifier
         limit = maxBytes ?? (decoder == nil ? nil : Self.defaultDecodedLimit)
@@ -80,6 +82,8 @@
     /// Whether the file's compressed bytes are what goes on (known once the first bytes have come, for an inferred
     /// method): then a gzip output is those bytes, not a new compression of them.
     public var passesCompressedFile: Bool { verifier != nil && !(sniffer?.mismatch ?? false) }
+    /// Something is decoded or checked on the way: the bytes out are not the bytes in.
+    public var decodes: Bool { decoder != nil }
     /// Input is held back: the consumer asked to stop. Call `resume` when it is ready.
     public var isHolding: Bool { !held.isEmpty || outputWaiting }
 

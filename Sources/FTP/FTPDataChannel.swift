@@ -80,10 +80,17 @@ final class FTPDataConnector {
     /// them. proftpd under TLS 1.3 sends two tickets at login, none on data connections, and takes each once: the
     /// third data connection could resume nothing, and proftpd (like any server that requires reuse) refuses that
     /// with 425. A new login gets fresh tickets. A server that never sent one (pure-ftpd) does not require reuse.
-    func resumptionExhausted() -> Bool {
-        guard context != nil else { return false }
+    func resumptionExhausted() -> Bool { resumableConnections() == 0 }
+
+    /// How many more data connections can resume a session of this client: nil when there is no limit (plain FTP, a
+    /// server that sent no ticket, a session that may be reused as it is).
+    func resumableConnections() -> Int? {
+        guard context != nil else { return nil }
         harvest(control.takeReceivedSessions())
-        return receivedTickets && unspentSessions.isEmpty && control.resumableSession == nil
+        guard receivedTickets, control.resumableSession == nil, unspentSessions.allSatisfy(\.isSingleUse) else {
+            return nil
+        }
+        return unspentSessions.count
     }
 
     /// The session the next data connection offers.

@@ -24,6 +24,10 @@
         case aborted(String)
         /// The caller cancelled the upload: as `aborted`, and during the transfer ABOR tells the server at once.
         case cancelled(String)
+        /// The caller stopped the upload and keeps the temporary file for a later resume (its source failed part-way
+        /// and will be asked for the rest): as `aborted`, but the server's word on the transfer ends the publish —
+        /// no DELE, the file stays (`temporaryMayRemain`).
+        case suspended(String)
     }
 
     public enum Action: Equatable, FTPPassiveActions {
@@ -61,6 +65,8 @@
         var abortPending = false
         /// The offset the server agreed to resume at (REST answered 350): the file's size is that plus what is sent.
         var restartedAt: UInt64 = 0
+        /// The caller suspended the upload: the temporary file is kept, not deleted.
+        var keepsFile = false
     }
 
     /// The file as stored under the temporary name.
@@ -181,6 +187,12 @@
             transfer.abortPending = true
             state = .transfer(transfer)
             return [.abortTransfer]
+        case .suspended(let reason):
+            if case .transfer(var transfer) = state {
+                transfer.keepsFile = true
+                state = .transfer(transfer)
+            }
+            return dataEnded(badly: .aborted(reason))
         }
     }
 
@@ -329,7 +341,7 @@
             // Our side knows best whatever the reply: vsftpd even answers 226 for a cut upload, and a 426 only
             // echoes our own abort. After ABOR, its reply is awaited first: the DELE must not take it for its own.
             guard !transfer.abortPending else { return [] }
-            return cleanUp(after: failure)
+            return transfer.keepsFile ? finish(.failed(failure), temporaryMayRemain: true) : cleanUp(after: failure)
         }
         guard let sent = transfer.bytesSent else { return [] }
         let bytes = transfer.restartedAt + sent

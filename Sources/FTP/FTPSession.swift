@@ -123,6 +123,12 @@ public final class FTPSession {
     /// The next data connection could resume no TLS session of this client (see
     /// `FTPDataConnector.resumptionExhausted`): a server that requires reuse would refuse it; log in again instead.
     @_spi(Internals) public var dataResumptionExhausted: Bool { dataConnector.resumptionExhausted() }
+    /// Whether `count` more data connections can each resume a TLS session of this client (always, without a limit:
+    /// see `FTPDataConnector.resumableConnections`). A resumed upload may need two: the STOR after REST refused
+    /// takes a new one.
+    @_spi(Internals) public func hasDataConnections(_ count: Int) -> Bool {
+        dataConnector.resumableConnections().map { $0 >= count } ?? true
+    }
     var deadError: FTPError? { control.failure }
     public var isTLS: Bool { tlsVersion != nil }
     var host: String { configuration.host }

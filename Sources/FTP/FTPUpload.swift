@@ -102,6 +102,18 @@ public final class FTPUpload: FTPControlChannelUser, FTPMachineDriver {
         }
     }
 
+    /// The source failed part-way and a later attempt will resume this file (REST): stop without deleting the
+    /// temporary file, and report `reason`. The data connection ends with close_notify, so that the bytes handed over
+    /// so far reach the file; the server's SIZE then says how many did.
+    @_spi(Internals) public func suspend(_ reason: String) {
+        control.loop.assertInLoop()
+        if data != nil {
+            closeDataCleanly()
+            control.rearmReplyTimeout()
+        }
+        step(.suspended(reason))
+    }
+
     // MARK: the machine
 
     func perform(_ action: FTPPublishMachine.Action) {

@@ -14,13 +14,15 @@ public struct SourceConfig: Sendable {
     public let retries: Int?
     /// Idle timeout in seconds (no byte for that long fails the attempt).
     public let idleTimeoutSeconds: Double?
-    /// PARAMS `compression`: how the body itself is compressed (default: inferred from the URL's suffix).
-    @_spi(Internals) public var compression: CompressionSetting = .infer
-    /// OUTPUT `compression`: gzip the published file (default: when the rendered TARGET ends in `.gz`).
-    @_spi(Internals) public var outputCompression: CompressionSetting = .infer
-    /// MAX_BYTES: the most decoded bytes the body may have (before the CSV transform); nil: no limit for an identity
-    /// body, 100 GiB for a decompressed one.
-    @_spi(Internals) public var maxBytes: UInt64?
+    /// PARAMS `compression`: how the body itself is compressed (default: inferred from the URL's suffix). Checked
+    /// when the run starts, as the config loader checks it (`.infer` on a `.bz2` URL is refused, say).
+    public var compression: CompressionSetting = .infer
+    /// OUTPUT `compression`: gzip the published file (default: when the rendered TARGET ends in `.gz`); only gzip is
+    /// supported, checked when the run starts.
+    public var outputCompression: CompressionSetting = .infer
+    /// MAX_BYTES: the most decoded bytes the body may have (before the CSV transform; more fails the source for
+    /// good); nil: no limit for an identity body, 100 GiB for a decompressed one. 0 is refused when the run starts.
+    public var maxBytes: UInt64?
     /// SKIP_UNCHANGED: false publishes on every run, even when the source has not changed since the last
     /// publication (for consumers that act on every upload).
     public var skipUnchanged = true
@@ -75,6 +77,7 @@ public struct SourceConfig: Sendable {
         if let seconds = idleTimeoutSeconds, !(seconds > 0) {
             problem("TIMEOUT", "TIMEOUT must be a number of seconds > 0")
         }
+        if maxBytes == 0 { problem("MAX_BYTES", "MAX_BYTES must be a whole number of bytes > 0") }
         do { try csv.validate() } catch { for text in error.problems { problem("PARAMS", text) } }
         for (key, message) in CompressionRule.problems(
             compression, urlPath: url.path, output: outputCompression, target: target)

@@ -28,8 +28,9 @@ final class FTPSessionPool {
     /// Sessions retired while the run goes on (their TLS tickets spent), still saying goodbye.
     private var retiring = 0
     private var gate = FTPLoginGate()
-    /// Askers waiting for the first login to end, or for a session once the server's session limit is reached.
-    private var waiting: [(Result<FTPSession, FTPError>) -> Void] = []
+    /// Askers waiting for the first login to end, or for a session once the server's session limit is reached, and
+    /// how many data connections each needs.
+    private var waiting: [(needs: Int, done: (Result<FTPSession, FTPError>) -> Void)] = []
     /// Sessions handed out and not back yet.
     private var lent = 0
     /// Hears, once, that the destination is unusable (see `FTPLoginGate`): the pipeline fails every source at once.
@@ -58,16 +59,18 @@ final class FTPSessionPool {
 
     /// A usable session: an idle one, else a new login when `FTPLoginGate` allows one, else the asker waits (for
     /// the first login, or for a session to come back). Its first success logs the server's warnings and `ftp_login`.
-    func acquire(_ done: @escaping (Result<FTPSession, FTPError>) -> Void) {
+    /// `dataConnections`: how many data connections the asker may open (an idle session whose TLS tickets do not
+    /// last that long is retired, and a new login made).
+    func acquire(dataConnections needs: Int = 1, _ done: @escaping (Result<FTPSession, FTPError>) -> Void) {
         while let session = idle.popLast() {
-            if session.isUsable && !session.dataResumptionExhausted { return lend(session, to: done) }
+            if session.isUsable && session.hasDataConnections(needs) { return lend(session, to: done) }
             retire(session)
         }
         switch gate.admit(sessions: idle.count + lent + loginsUnderWay) {
         case .login:
-            login(done)
+            login(needs, done)
         case .wait:
-            waiting.append(done)
+            waiting.append((needs, done))
         case .fail(let error):
             // Later, as a login's failure would come: the asker may not expect its answer while it asks.
             loop.scheduleTimer(afterMilliseconds: 0) { done(.failure(error)) }
@@ -77,19 +80,20 @@ final class FTPSessionPool {
     /// The failure that made the FTP destination unusable for this run, once one has.
     var unusable: FTPError? { gate.unusable }
 
-    private func login(_ done: @escaping (Result<FTPSession, FTPError>) -> Void) {
+    private func login(_ needs: Int, _ done: @escaping (Result<FTPSession, FTPError>) -> Void) {
         if context == nil && ftp.security != .none { context = try? TLSContext.shared(options.tls) }
         loginsUnderWay += 1
         FTPSession.connect(loop: loop, configuration: configuration, context: context) { result in
             // Strong: the pool lives until its last login has ended (`close` waits for it).
             self.loginsUnderWay -= 1
-            self.loginEnded(result, done)
+            self.loginEnded(result, needs, done)
             self.closeIfDone()
         }
     }
 
     private func loginEnded(
-        _ result: Result<FTPSession, FTPError>, _ done: @escaping (Result<FTPSession, FTPError>) -> Void
+        _ result: Result<FTPSession, FTPError>, _ needs: Int,
+        _ done: @escaping (Result<FTPSession, FTPError>) -> Void
     ) {
         let failure: FTPError?
         switch result {
@@ -111,7 +115,7 @@ final class FTPSessionPool {
                 log.event(.error, source: nil, "ftp_login", [("reason", "\(failure)"), ("destination", "unusable")])
                 onUnusable?(failure)
             }
-            let askers = [done] + waiting
+            let askers = [done] + waiting.map(\.done)
             waiting = []
             for asker in askers { asker(.failure(failure)) }
         case .backOff(let limit):
@@ -121,7 +125,7 @@ final class FTPSessionPool {
                     .init("reason", .text(failure.map { "\($0)" } ?? "")), .init("sessions", .integer(Int64(limit))),
                     .init("run", .text("goes on")),
                 ])
-            waiting.append(done)
+            waiting.append((needs, done))
             if !idle.isEmpty { wakeWaiting() }
         }
     }
@@ -135,18 +139,20 @@ final class FTPSessionPool {
     private func wakeWaiting() {
         let askers = waiting
         waiting = []
-        for asker in askers { acquire(asker) }
+        for asker in askers { acquire(dataConnections: asker.needs, asker.done) }
     }
 
     /// Takes a session back: handed to the next one waiting, else kept while the run goes on and the session is
     /// usable, else closed.
     func release(_ session: FTPSession) {
         lent -= 1
-        guard case .open = state, session.isUsable, !session.dataResumptionExhausted else {
+        guard case .open = state, session.isUsable, !session.dataResumptionExhausted,
+            session.hasDataConnections(waiting.first?.needs ?? 1)
+        else {
             retire(session)
             return wakeWaiting()
         }
-        if !waiting.isEmpty { return lend(session, to: waiting.removeFirst()) }
+        if !waiting.isEmpty { return lend(session, to: waiting.removeFirst().done) }
         idle.append(session)
     }
 
@@ -174,7 +180,7 @@ final class FTPSessionPool {
     private func failWaiting(_ error: FTPError) {
         let askers = waiting
         waiting = []
-        for asker in askers { asker(.failure(error)) }
+        for asker in askers { asker.done(.failure(error)) }
     }
 
     /// Quits every waiting session (QUIT, then close) and calls `then` when they and any login under way are done.

@@ -48,6 +48,7 @@ extension Pipeline {
                 .init("duration_ms", .integer(Int64(duration))),
                 .init("bytes_per_s", .integer(duration > 0 ? Int64(done.bytesOut * 1000 / UInt64(duration)) : 0)),
             ]
+            if let resumed = done.resumedBytes { fields.append(.init("resumed_bytes", .integer(Int64(resumed)))) }
             if let csv = done.csv { fields += CSVReport.fields(csv) }
             if let tls = done.httpTLS { fields.append(.init("http_tls", .text(tls))) }
             if let resumed = done.ftpDataResumed { fields.append(.init("ftp_data_tls_resumed", .text("\(resumed)"))) }

@@ -57,6 +57,8 @@
     var outcomes: [SourceOutcome] = []
     /// What the failed attempts of a source being retried received: counted in its failure's `bytesIn` should it fail.
     var receivedBefore: [String: UInt64] = [:]
+    /// What a failed attempt left for its source's retry to resume from (its temporary file kept on the server).
+    private var resumes: [String: ResumePoint] = [:]
     /// The source a dry run is probing now, and since when: shown as under way.
     var probing: (name: String, started: UInt64)?
     private(set) var cancelled: String?
@@ -169,8 +171,9 @@
         let now = MonotonicClock.monotonicNanoseconds()
         for source in queue { record(source, attempts: 0, start: now, .failure(failure)) }
         queue = []
-        for (_, waiter) in waiting.sorted(by: { $0.key < $1.key }) {
+        for (name, waiter) in waiting.sorted(by: { $0.key < $1.key }) {
             loop.cancelTimer(waiter.timer)
+            dropResume(of: name)
             record(waiter.source, attempts: 0, start: now, .failure(failure))
         }
         waiting = [:]
@@ -312,9 +315,10 @@
         }
         let transfer = Transfer(
             source: source, directory: path.directory, name: path.name, client: client, prior: prior,
-            acquireSession: pool.acquire, releaseSession: pool.release,
+            resume: resumes.removeValue(forKey: source.name), acquireSession: pool.acquire,
+            releaseSession: pool.release,
             completion: { [unowned self] result in
-                self.running[source.name] = nil
+                let kept = self.running.removeValue(forKey: source.name)?.kept
                 var result = result
                 if case .success(let done) = result, let orphan = done.orphan { self.cleanup.noteOrphan(orphan) }
                 if case .failure(let failure) = result {
@@ -324,12 +328,20 @@
                 guard case .failure(let failure) = result, self.cancelled == nil, !failure.destinationUnusable,
                     case .retry(let delay) = policy.decide(after: number, failure)
                 else {
+                    // No retry will resume it: the kept temporary file goes with the run's clean-up.
+                    if let kept { self.cleanup.noteOrphan(kept.temporaryPath) }
                     self.record(source, attempts: number, start: start, result)
                     return self.startNext()
                 }
                 self.receivedBefore[source.name, default: 0] += failure.bytesIn
-                self.log.event(
-                    .warning, source: source.name, "retry", [("delay", "\(delay)ms"), ("reason", failure.reason)])
+                var fields: [RunEvent.Field] = [
+                    .init("delay", .text("\(delay)ms")), .init("reason", .text(failure.reason)),
+                ]
+                if let kept {
+                    self.resumes[source.name] = kept
+                    fields.append(.init("resume_from", .integer(Int64(kept.expectedOffset))))
+                }
+                self.log.event(.warning, source: source.name, "retry", fields)
                 let timer = self.loop.scheduleTimer(afterMilliseconds: delay) {
                     self.waiting[source.name] = nil
                     self.attempt(source, number: number + 1, start: start)
@@ -343,6 +355,11 @@
         transfer.start()
     }
 
+    /// A source waiting for its retry gets none: the temporary file it kept goes with the run's clean-up.
+    private func dropResume(of name: String) {
+        if let point = resumes.removeValue(forKey: name) { cleanup.noteOrphan(point.temporaryPath) }
+    }
+
     /// The FTP destination is unusable (see `FTPLoginGate`): every source without an outcome fails now with that
     /// reason, and none is tried again. No upload can be under way: no login has succeeded.
     private func destinationFailed(_ error: FTPError) {
@@ -350,8 +367,9 @@
         let now = MonotonicClock.monotonicNanoseconds()
         for source in queue { record(source, attempts: 0, start: now, .failure(failure)) }
         queue = []
-        for (_, waiter) in waiting.sorted(by: { $0.key < $1.key }) {
+        for (name, waiter) in waiting.sorted(by: { $0.key < $1.key }) {
             loop.cancelTimer(waiter.timer)
+            dropResume(of: name)
             record(waiter.source, attempts: waiter.attempts, start: waiter.start, .failure(failure))
         }
         waiting = [:]

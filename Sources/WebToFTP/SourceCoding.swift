@@ -17,8 +17,11 @@
     private let fileMethod: CompressionMethod?
 
     /// `target`: the rendered remote name; `transforms`: a CSV transform runs (then the file is always decoded).
-    public init(source: SourceConfig, head: HTTPResponseHead, target: String, transforms: Bool) throws(TransferFailure)
-    {
+    /// `resumedAt`: the body is the file from this offset on (a resumed range): the bytes before it count against
+    /// MAX_BYTES.
+    public init(
+        source: SourceConfig, head: HTTPResponseHead, target: String, transforms: Bool, resumedAt: UInt64 = 0
+    ) throws(TransferFailure) {
         url = source.url.redacted
         do {
             let expected = try CompressionRule.expected(source.compression, urlPath: source.url.path)
@@ -30,7 +33,8 @@
             pump = try DecodePump(
                 contentCodings: codings.filter { !$0.isEmpty }, file: expected?.method,
                 inferred: expected?.inferred ?? false,
-                passFileThrough: outputGzip && !transforms && expected?.method == .gzip, maxBytes: source.maxBytes)
+                passFileThrough: outputGzip && !transforms && expected?.method == .gzip, maxBytes: source.maxBytes,
+                counted: resumedAt)
         } catch {
             throw TransferFailure(reason: "\(source.url.redacted): \(error.message)", transient: false, retryAfter: nil)
         }
@@ -43,6 +47,9 @@
             + "(the server may have decoded it already): passed on as it is"
     }
 
+    /// The published bytes are the body's, one for one (nothing decoded, nothing compressed): a range of the body
+    /// is a range of the file, so an interrupted upload may be resumed.
+    var passesBytesUnchanged: Bool { !pump.decodes && !outputGzip }
     var isHolding: Bool { pump.isHolding }
     var decodedBytes: UInt64 { pump.decodedBytes }
 

@@ -61,6 +61,8 @@ public struct TransferResult: Sendable {
     var orphan: String?
     /// For an unchanged source: the size of the publication it kept.
     var recordedBytes: UInt64?
+    /// The bytes a resumed upload did not download or upload again: where it went on (REST).
+    var resumedBytes: UInt64?
 }
 
 /// One attempt at one source: HTTP body → CSV transform (or none) → FTP upload, with backpressure both ways.
@@ -70,7 +72,8 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     private let source: SourceConfig
     private let path: (directory: String, name: String)
     private let client: HTTPClient
-    private let acquireSession: (@escaping (Result<FTPSession, FTPError>) -> Void) -> Void
+    /// A session from the pool, for this many data connections.
+    private let acquireSession: (Int, @escaping (Result<FTPSession, FTPError>) -> Void) -> Void
     private let releaseSession: (FTPSession) -> Void
     private let completion: (Result<TransferResult, TransferFailure>) -> Void
     private var task: HTTPTask?
@@ -82,8 +85,9 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     private var finished = false
     private var bytesIn: UInt64 = 0
     private var bytesOut: UInt64 = 0
-    /// SHA-256 of the bytes sent, inline or on the digest thread (`DigestMode`): the same digest either way.
-    private let digest = TransferDigest()
+    /// SHA-256 of the bytes sent, inline or on the digest thread (`DigestMode`): the same digest either way. Its
+    /// state every 8 MiB is kept, for a resume.
+    private var digest = CheckpointedDigest()
     /// Plain FTP with nothing transformed: the digest thread hashes the very buffer the send reads (no copy), while
     /// the send runs. Otherwise a copy goes to the thread, and the loop does not wait for the hash at all: the
     /// memcpy is small next to the transform's or TLS's own passes over the bytes.
@@ -116,10 +120,26 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     /// The upload is being dropped: its bytes are those already published.
     private var identical = false
     private var sha256: String?
+    /// The resume point a previous attempt left, until this attempt uses it or drops it; after a failure, the one
+    /// this attempt leaves for the next (its temporary file kept). The pipeline reads it when the attempt ends.
+    private(set) var kept: ResumePoint?
+    /// The plan of the previous attempt's temporary file: this attempt publishes through it, resumed or from zero.
+    private var resumedPlan: FTPPublishPlan?
+    /// The ranged request in flight asks for the body from this offset.
+    private var rangeFrom: UInt64?
+    /// Where this attempt's upload goes on in the file (REST): the bytes neither downloaded nor uploaded again.
+    private var resumedAt: UInt64 = 0
+    /// The previous attempt's temporary file, to delete before this attempt stores from zero.
+    private var staleTemporary: String?
+    /// The response may be resumed should the attempt fail part-way, with this validator (`ResumeRule.validator`).
+    private var resumeValidator: ResumeValidator?
+    /// A response is being dropped for another request in this attempt: its cancellation is not a failure.
+    private var droppingTask = false
 
     init(
         source: SourceConfig, directory: String, name: String, client: HTTPClient, prior: PublishedRecord? = nil,
-        acquireSession: @escaping (@escaping (Result<FTPSession, FTPError>) -> Void) -> Void,
+        resume: ResumePoint? = nil,
+        acquireSession: @escaping (Int, @escaping (Result<FTPSession, FTPError>) -> Void) -> Void,
         releaseSession: @escaping (FTPSession) -> Void,
         completion: @escaping (Result<TransferResult, TransferFailure>) -> Void
     ) {
@@ -130,11 +150,19 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
         self.releaseSession = releaseSession
         self.completion = completion
         self.prior = prior
+        kept = resume
         transformer = source.csv.isPassthrough ? nil : CSVTransformer(options: source.csv)
         output.reserveCapacity(256 * 1024)
     }
 
     func start() {
+        if let kept { return startResumed(kept) }
+        requestWhole()
+    }
+
+    /// The whole body: a plain GET, conditional when the state file has a publication of this source.
+    private func requestWhole() {
+        rangeFrom = nil
         var headers = source.headers
         let conditional = prior.map { $0.etag != nil || $0.lastModified != nil } ?? false
         if let prior, conditional {
@@ -152,7 +180,7 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     /// source is downloaded again, unconditionally, and published.
     private func checkNotModified(_ prior: PublishedRecord) {
         let release = releaseSession
-        acquireSession { [weak self] result in
+        acquireSession(1) { [weak self] result in
             guard let self, !self.finished else {
                 if case .success(let session) = result { release(session) }
                 return
@@ -175,7 +203,7 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
                             + " recorded \(prior.bytes)): downloading again")
                     self.prior = nil
                     self.notModified = false
-                    self.start()
+                    self.requestWhole()
                 }
             }
         }
@@ -230,11 +258,37 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
         } catch {
             return fail(error)
         }
+        if let from = rangeFrom, let point = kept {
+            guard case .proceed = resumeAnswered(head, from: from, point) else { return }
+        } else {
+            resumeValidator = ResumeRule.validator(
+                status: head.status, headers: head.headers, transforms: transformer != nil,
+                bytesPassUnchanged: coding?.passesBytesUnchanged ?? false)
+        }
+        // The server refused to resume the upload, and the whole body was asked for again: it goes to the upload
+        // already waiting for it.
+        if upload != nil { return }
         task.pause()
+        withSession { transfer, session in
+            guard let stale = transfer.staleTemporary else { return transfer.sessionReady(session) }
+            // Deleted first: a server that refuses to overwrite (proftpd without AllowOverwrite) would refuse the STOR.
+            transfer.staleTemporary = nil
+            session.deleteFiles([stale]) { [weak transfer] _ in
+                guard let transfer, !transfer.finished else { return }
+                transfer.sessionReady(session)
+            }
+        }
+    }
+
+    /// The attempt's FTP session: the one it holds, or a login from the pool. A failed login fails the attempt.
+    /// `body` gets the transfer, so that a login ending after the attempt is gone holds nothing.
+    /// `dataConnections`: a resumed upload whose REST the server refuses at the STOR needs a second one.
+    private func withSession(dataConnections: Int = 1, _ body: @escaping (Transfer, FTPSession) -> Void) {
+        if let session { return body(self, session) }
         // Held strongly: the attempt may have failed and be gone by the time the login ends, and the session must
         // still go back to the pool (it leaked, found by the fault matrix's descriptor count in parallel mode).
         let release = releaseSession
-        acquireSession { [weak self] result in
+        acquireSession(dataConnections) { [weak self] result in
             guard let self, !self.finished else {
                 if case .success(let session) = result { release(session) }
                 return
@@ -245,25 +299,130 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
             case .success(let session):
                 self.session = session
                 self.hashAlongsideSend = self.transformer == nil && session.configuration.security == .none
-                guard let prior = self.prior else { return self.beginUpload(session) }
-                session.size(of: self.publishedPath) { [weak self] size in
-                    guard let self, !self.finished else { return }
-                    self.publishedSize = size
-                    // Unused when the size does not match: the bytes are published whatever they are.
-                    if size != prior.bytes { self.prior = nil }
-                    self.beginUpload(session)
-                }
+                body(self, session)
             }
         }
     }
 
+    private func sessionReady(_ session: FTPSession) {
+        guard let prior else { return beginUpload(session) }
+        session.size(of: publishedPath) { [weak self] size in
+            guard let self, !self.finished else { return }
+            self.publishedSize = size
+            // Unused when the size does not match: the bytes are published whatever they are.
+            if size != prior.bytes { self.prior = nil }
+            self.beginUpload(session)
+        }
+    }
+
     private func beginUpload(_ session: FTPSession) {
-        let plan = FTPPublishPlan.make(
-            directory: path.directory, finalName: path.name, host: SystemInfo.hostName,
-            processID: Int(SystemInfo.processID), unixTime: MonotonicClock.unixSeconds(),
-            checkSize: session.features.has("SIZE"),
-            createDirectories: !session.knownDirectories.contains(path.directory))
-        upload = session.upload(plan: plan, delegate: self)
+        var plan =
+            resumedPlan
+            ?? FTPPublishPlan.make(
+                directory: path.directory, finalName: path.name, host: SystemInfo.hostName,
+                processID: Int(SystemInfo.processID), unixTime: MonotonicClock.unixSeconds(),
+                checkSize: session.features.has("SIZE"),
+                createDirectories: !session.knownDirectories.contains(path.directory))
+        plan.checkSize = session.features.has("SIZE")
+        if resumedAt > 0, let point = kept {
+            // The upload owns the temporary file from now on: a failure deletes it, unless it is kept again.
+            kept = nil
+            digest = CheckpointedDigest(resumingFrom: point.digest.checkpoint(atOrBelow: resumedAt))
+            bytesOut = resumedAt
+        }
+        upload = session.upload(plan: plan, restartAt: resumedAt > 0 ? resumedAt : nil, delegate: self)
+    }
+
+    // MARK: resuming
+
+    /// A previous attempt left its temporary file: the FTP server says how much of it it holds, and the web server is
+    /// asked for the rest from the largest checkpoint at or below that.
+    private func startResumed(_ point: ResumePoint) {
+        // The bytes are published whatever they are: the state file's check needs a whole download.
+        prior = nil
+        resumedPlan = point.plan
+        withSession(dataConnections: 2) { transfer, session in
+            session.size(of: point.temporaryPath) { [weak transfer] size in
+                guard let transfer, !transfer.finished else { return }
+                let offset = ResumeRule.startOffset(
+                    serverResumes: ResumeRule.serverResumes(session.features), temporarySize: size,
+                    checkpoints: point.digest.offsets)
+                guard offset > 0 else {
+                    transfer.dropResume(
+                        "the server holds \(size.map { "\($0) bytes" } ?? "no size") of \(point.temporaryPath),"
+                            + " below the first checkpoint, or does not resume uploads")
+                    return transfer.requestWhole()
+                }
+                transfer.requestRange(from: offset, point)
+            }
+        }
+    }
+
+    private func requestRange(from offset: UInt64, _ point: ResumePoint) {
+        rangeFrom = offset
+        var headers = source.headers
+        for (name, value) in ResumeRule.requestHeaders(from: offset, validator: point.validator) {
+            headers.remove(name)
+            headers.add(name, value)
+        }
+        task = client.request(
+            source.url, headers: headers, idleTimeoutMS: source.idleTimeoutSeconds.map { Int($0 * 1000) },
+            decodes: SourceCoding.decodes, delegate: self)
+    }
+
+    private enum Resumed { case proceed, stop }
+
+    /// The answer to the ranged request: a 206 of the same representation goes on at `from`; a whole body (200) is
+    /// published from zero; anything else is asked for again, whole. Either way within this attempt.
+    private func resumeAnswered(_ head: HTTPResponseHead, from: UInt64, _ point: ResumePoint) -> Resumed {
+        rangeFrom = nil
+        var answer = ResumeRule.answer(
+            status: head.status, headers: head.headers, offset: from, validator: point.validator)
+        if case .continueFrom = answer, coding?.passesBytesUnchanged != true {
+            answer = .refetch(reason: "the range came content-coded")
+        }
+        switch answer {
+        case .continueFrom(let offset):
+            resumedAt = offset
+            resumeValidator = point.validator
+            do {
+                // MAX_BYTES counts the whole file, the bytes before the offset too.
+                coding = try SourceCoding(
+                    source: source, head: head, target: path.name, transforms: transformer != nil, resumedAt: offset)
+            } catch {
+                fail(error)
+                return .stop
+            }
+            return .proceed
+        case .restart(let reason):
+            dropResume(reason)
+            resumeValidator = ResumeRule.validator(
+                status: head.status, headers: head.headers, transforms: transformer != nil,
+                bytesPassUnchanged: coding?.passesBytesUnchanged ?? false)
+            return .proceed
+        case .refetch(let reason):
+            dropResume(reason)
+            restartDownload()
+            return .stop
+        }
+    }
+
+    /// This attempt goes on from zero: the previous attempt's temporary file is deleted before the upload.
+    private func dropResume(_ reason: String) {
+        if let point = kept { staleTemporary = point.temporaryPath }
+        kept = nil
+        onWarning?("resume", "\(reason): from zero")
+    }
+
+    /// Drops the response under way and asks for the whole body again, from zero.
+    private func restartDownload() {
+        // The cancel reports at once, and is no failure of this attempt.
+        droppingTask = true
+        task?.cancel()
+        droppingTask = false
+        coding = nil
+        expectedBytes = nil
+        requestWhole()
     }
 
     func task(_ task: HTTPTask, didReceive bytes: UnsafeRawBufferPointer) {
@@ -308,10 +467,11 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     }
 
     func task(_ task: HTTPTask, didFinish result: Result<HTTPResponseSummary, HTTPError>) {
-        guard !finished else { return }
+        guard !finished, !droppingTask else { return }
         switch result {
         case .failure(let error):
-            fail(Self.classify(error))
+            // Cut part-way, a resumable body keeps its upload for the next attempt.
+            fail(Self.classify(error), keepsUpload: true)
         case .success(let summary):
             self.summary = summary
             if notModified, let prior { return checkNotModified(prior) }
@@ -389,6 +549,15 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     // MARK: FTP
 
     func uploadCanBegin(_ upload: FTPUpload) {
+        if resumedAt > 0, let refusal = upload.restartRefused {
+            // The server stores the file from zero (it deleted what it had): the download starts over too.
+            onWarning?("resume", "\(refusal): from zero")
+            resumedAt = 0
+            bytesOut = 0
+            digest = CheckpointedDigest()
+            downloadDone = false
+            return restartDownload()
+        }
         if downloadDone { return finishUpload(upload) }
         task?.resume()
     }
@@ -422,9 +591,10 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
         self.upload = nil
         let orphan = upload.temporaryMayRemain ? upload.plan.path(upload.plan.temporaryName) : nil
         if var failure {
-            // The upload was aborted and has cleaned up (or tried to): now the attempt may report.
+            // The upload was aborted and has cleaned up (or tried to): now the attempt may report. A kept file is
+            // the resume point's, not an orphan.
             self.failure = nil
-            failure.orphan = orphan
+            failure.orphan = kept == nil ? orphan : nil
             return completion(.failure(failure))
         }
         guard !finished else { return }
@@ -452,25 +622,39 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
                         finalURL: summary?.finalURL ?? source.url.redacted, status: summary?.status ?? 0,
                         httpTLS: summary?.tlsVersion, ftpDataResumed: upload.dataSessionResumed,
                         sha256: sha256 ?? digest.hexDigest(), warnings: warnings, etag: validators.etag,
-                        lastModified: validators.lastModified)))
+                        lastModified: validators.lastModified, resumedBytes: resumedAt > 0 ? resumedAt : nil)))
         }
     }
 
     // MARK: failure
 
-    private func fail(_ failure: TransferFailure) {
+    /// `keepsUpload`: the body was cut part-way; when the response may be resumed (see `ResumeRule.keepsUpload`),
+    /// the temporary file stays for the next attempt.
+    private func fail(_ failure: TransferFailure, keepsUpload: Bool = false) {
         guard !finished else { return }
         finished = true
         var failure = failure
         failure.bytesIn = bytesIn
         task?.cancel()
         if let upload {
-            // The upload reports back once it has deleted its temporary file; the attempt ends then, so that a run
-            // that stops right after leaves nothing behind.
+            // The upload reports back once it has deleted its temporary file (or kept it); the attempt ends then, so
+            // that a run that stops right after leaves nothing behind.
             self.failure = failure
-            upload.abort(failure.reason)
+            if keepsUpload, let session, let validator = resumeValidator,
+                ResumeRule.keepsUpload(
+                    transient: failure.transient, validator: validator,
+                    serverResumes: ResumeRule.serverResumes(session.features),
+                    largestCheckpoint: digest.offsets.last ?? 0)
+            {
+                kept = ResumePoint(validator: validator, plan: upload.plan, digest: digest)
+                upload.suspend(failure.reason)
+            } else {
+                upload.abort(failure.reason)
+            }
             return
         }
+        // A previous attempt's file this attempt meant to replace, not deleted yet.
+        if let stale = staleTemporary { failure.orphan = stale }
         if let session {
             releaseSession(session)
             self.session = nil

@@ -1,4 +1,5 @@
 @_exported import CSVStream
+@_exported import Compression
 @_exported import FTP
 @_exported import HTTP1
 @_spi(Internals) import HTTP1

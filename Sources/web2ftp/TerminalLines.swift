@@ -46,9 +46,10 @@ struct TerminalLines {
         case "retry":
             let delay = event.text("delay") ?? ""
             let milliseconds = Int(delay.hasSuffix("ms") ? String(delay.dropLast(2)) : delay) ?? 0
+            let resume = event.text("resume_from").flatMap(UInt64.init).map { ", resuming at \(HumanFormat.size($0))" }
             return [
                 "\(kind.again) \(event.source ?? "")  \(Self.shortReason(event.text("reason") ?? "")), "
-                    + "again in \(HumanFormat.duration(milliseconds: milliseconds))"
+                    + "again in \(HumanFormat.duration(milliseconds: milliseconds))\(resume ?? "")"
             ]
         case "summary", "dry_run_summary":
             defer { failedNames = [] }

@@ -44,7 +44,8 @@ enum Usage {
           --force                publish every source, even those unchanged since their last publication
           --state PATH           the state file (default $XDG_STATE_HOME/web2ftp/HASH.json, else
                                  ~/.local/state/web2ftp/HASH.json; HASH from the config's path)
-          --retries N            retries after the first attempt (default 2)
+          --retries N            retries after the first attempt (default 2); a passthrough body cut part-way
+                                 is resumed from its last 8 MiB checkpoint when both servers allow it
           --at HH:MM[:SS]        schedule: run at this local time (repeatable; default 22:23)
           --run-now              schedule: also run once at start
           --dry-run              manual: check config, env, DNS, FTP login and each source (the CSV transform

@@ -199,6 +199,14 @@ struct TerminalLinesTests {
                     [("delay", .text("1500ms")), ("reason", .text("http://h/s.csv: HTTP 503 Service Unavailable"))]))
                 == ["↻ s  503 Service Unavailable, again in 1.5 s"])
         #expect(
+            lines.lines(
+                for: event(
+                    .warning, "s", "retry",
+                    [
+                        ("delay", .text("1500ms")), ("reason", .text("connection reset")),
+                        ("resume_from", .integer(58_720_256)),
+                    ])) == ["↻ s  connection reset, again in 1.5 s, resuming at 58.7 MB"])
+        #expect(
             lines.lines(for: event(.error, "evil\u{1B}[2J", "failed", [("reason", .text("x\ny"))]))
                 == ["✗ evil?[2J  x?y"])
     }

@@ -117,6 +117,17 @@ struct DecodingTests {
         }
         #expect(identity.error?.kind == .limit)
         #expect(DecodePump.defaultDecodedLimit == 100 << 30)
+        // A resumed range: the bytes of the file before it count too (the rest alone would be within the limit).
+        let limit = UInt64(Self.csv.count) + 100
+        let resumed = pumpRun(Self.csv, splits: []) { () throws(CompressionError) in
+            try DecodePump(contentCodings: [], file: nil, maxBytes: limit, counted: 101)
+        }
+        #expect(resumed.error?.kind == .limit)
+        #expect(resumed.error?.message.contains("more than \(limit) bytes") == true)
+        let within = pumpRun(Self.csv, splits: []) { () throws(CompressionError) in
+            try DecodePump(contentCodings: [], file: nil, maxBytes: limit, counted: 100)
+        }
+        #expect(within.error == nil)
     }
 
     @Test("infer: a .gz body that is gzip is decoded; one that is not goes on as it is, and says so")

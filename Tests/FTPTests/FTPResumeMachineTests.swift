@@ -122,6 +122,57 @@ struct FTPResumeMachineTests {
     }
 }
 
+@Suite("FTP publish machine: suspending an upload, its temporary file kept for a resume")
+struct FTPSuspendMachineTests {
+    static let plan = FTPResumeMachineTests.resumePlan
+
+    /// The machine up to a transfer under way (STOR accepted, data ready, bytes flowing).
+    static func transferring(restartAt: UInt64? = nil) -> FTPPublishMachine {
+        var machine = FTPPublishMachine(plan: plan, host: "ftp.test", restartAt: restartAt)
+        _ = machine.start()
+        _ = machine.handle(.reply(reply("229 (|||5000|)")))
+        _ = machine.handle(.dataConnected)
+        if restartAt != nil { _ = machine.handle(.reply(reply("350 ok"))) }
+        _ = machine.handle(.reply(reply("150 go")))
+        #expect(machine.handle(.dataReady).map(describe) == ["! beginTransfer"])
+        return machine
+    }
+
+    @Test(
+        "suspended mid-transfer: the server's word on the STOR ends it, no DELE, the file may remain",
+        arguments: ["226 Transfer complete.", "426 Connection closed; transfer aborted.", "451 local error"])
+    func suspended(answer: String) {
+        var machine = Self.transferring()
+        #expect(machine.handle(.suspended("body cut")).isEmpty)
+        #expect(
+            machine.handle(.reply(reply(answer))).map(describe) == ["! failed upload aborted: body cut"])
+        #expect(machine.temporaryMayRemain)
+        #expect(machine.isDone)
+    }
+
+    @Test("a resumed upload suspended again keeps its file too; aborted, it is deleted as ever")
+    func resumedSuspended() {
+        var kept = Self.transferring(restartAt: 8 << 20)
+        _ = kept.handle(.suspended("cut again"))
+        #expect(kept.handle(.reply(reply("226 ok"))).map(describe) == ["! failed upload aborted: cut again"])
+        #expect(kept.temporaryMayRemain)
+        var aborted = Self.transferring(restartAt: 8 << 20)
+        _ = aborted.handle(.aborted("permanent"))
+        #expect(aborted.handle(.reply(reply("226 ok"))).map(describe) == ["> DELE /in/daily/.sales.csv.part"])
+        _ = aborted.handle(.reply(reply("250 deleted")))
+        #expect(!aborted.temporaryMayRemain)
+    }
+
+    @Test("suspended before STOR went out: nothing stored, nothing to keep")
+    func suspendedEarly() {
+        var machine = FTPPublishMachine(plan: Self.plan, host: "ftp.test")
+        _ = machine.start()
+        #expect(machine.handle(.suspended("cut")).isEmpty)
+        #expect(machine.handle(.reply(reply("229 (|||5000|)"))).map(describe) == ["! failed upload aborted: cut"])
+        #expect(!machine.temporaryMayRemain)
+    }
+}
+
 @Suite("FTP FEAT: REST STREAM")
 struct FTPRestStreamFeatureTests {
     @Test(

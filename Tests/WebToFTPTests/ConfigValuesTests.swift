@@ -96,6 +96,27 @@ struct ConfigValuesTests {
     }
 }
 
+extension ConfigValuesTests {
+    @Test(
+        "compression, outputCompression and maxBytes set in code are checked when the run starts, as the loader would")
+    func compressionSetInCode() async throws {
+        var source = try SourceConfig(name: "s", url: try HTTPURL("http://127.0.0.1:9/s.csv"))
+        source.maxBytes = 0
+        source.outputCompression = .method(.zip(member: nil))
+        let ftp = try FTPEnvironment(host: "127.0.0.1", port: 9, user: "u", password: "p", targetDirectory: "/in")
+        do {
+            _ = try await Web2FTP.run(sources: [source], ftp: ftp)
+            Issue.record("the run started")
+        } catch let error as ConfigError {
+            #expect(error.problems.map { "\($0.source ?? "") \($0.key ?? "")" } == ["s MAX_BYTES", "s OUTPUT"])
+        }
+        // The default, .infer, is checked by init already: a .bz2 URL is refused there.
+        #expect(throws: ConfigError.self) {
+            try SourceConfig(name: "t", url: try HTTPURL("http://127.0.0.1:9/t.csv.bz2"))
+        }
+    }
+}
+
 @Suite("config: PARAMS and OUTPUT compression, MAX_BYTES (issue #18)")
 struct CompressionConfigTests {
     func problems(_ source: String) -> [String] {

@@ -46,6 +46,7 @@ struct FaultMatrixTests {
             #expect(landed.victim == nil, "nothing under the final name")
             let reason = log.split(separator: "\n").first { $0.contains("[victim] failed ") }.map(String.init) ?? ""
             #expect(reason.contains(text), "\(log)")
+            if let failedClass = row.failedClass { #expect(reason.contains("class=\(failedClass) "), "\(log)") }
             outcome =
                 "failed after \(retries) retr\(retries == 1 ? "y" : "ies"): "
                 + (reason.components(separatedBy: "reason=").last ?? "").prefix(90)

@@ -44,6 +44,8 @@ struct FaultCase: CustomTestStringConvertible, Sendable {
 
     /// What the misbehaving server does, for rows without a proxy fault.
     var misbehaviour = ""
+    /// For a row whose victim fails: what its `failed` line says after `class=` (the class, and the attempts).
+    var failedClass: String? = nil
 
     var faultDescription: String {
         misbehaviour.isEmpty ? faults.map(\.description).joined(separator: "; ") : misbehaviour

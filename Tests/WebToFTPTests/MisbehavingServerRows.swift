@@ -86,6 +86,33 @@ extension FaultCase {
         web(
             "HTTPS body", tls: true, "TLS closed without close_notify after the whole Content-Length body",
             .published(retries: 0), { _, body in Canned.serve(body) + [.closeWithoutNotify] })
+        // Compressed sources (#18 part 1): a gzip file cut short is a truncation (transient, retried, never
+        // published); a body that says gzip and is not is a lie no retry mends (permanent, one attempt).
+        func gzipRow(
+            _ misbehaviour: String, file: String, _ expect: Expect, failedClass: String,
+            _ steps: @escaping @Sendable () -> [ScriptedServer.Step]
+        ) {
+            var row = FaultCase(
+                phase: "HTTP body (gzip)", side: .scriptedHTTP(tls: false) { { _, _ in steps() } }, faults: [],
+                expect: expect, file: file)
+            row.misbehaviour = misbehaviour
+            row.failedClass = failedClass
+            rows.append(row)
+        }
+        gzipRow(
+            "a .csv.gz whose gzip stream lacks its last 5 bytes (trailer), whole per Content-Length; every time",
+            file: "small.csv.gz", .failed("truncated"), failedClass: "transient attempts=2"
+        ) {
+            let cut = Canned.csv("small.csv.gz").dropLast(5)
+            return [.send(Canned.head(["Content-Length: \(cut.count)"])), .bytes(Array(cut))]
+        }
+        gzipRow(
+            "Content-Encoding: gzip over a body that is plain CSV", file: "small.csv", .failed("not gzip"),
+            failedClass: "permanent attempts=1"
+        ) {
+            let body = Canned.csv("small.csv")
+            return [.send(Canned.head(["Content-Encoding: gzip", "Content-Length: \(body.count)"])), .bytes(body)]
+        }
         var silent = FaultCase(
             phase: "TLS handshake (HTTPS)",
             side: .scriptedHTTP(tls: false) {

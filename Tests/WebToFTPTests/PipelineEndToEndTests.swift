@@ -431,6 +431,31 @@ struct LibraryRunTests {
         #expect(scenario.published("lib.csv") == "id\n1\n2\n3\n")
     }
 
+    @Test("a source's compression, outputCompression and maxBytes set in code take effect")
+    func compressionSetInCode() async throws {
+        try TestEnv.require(.nginxHTTP, .vsftpd)
+        let scenario = try Scenario("libgz")
+        var (sources, ftp, options) = try scenario.libraryRun(
+            """
+            {"raw": {"URL": "\(http)/small.csv.gz", "TARGET": "raw.bin"}, "zipped": {"URL": "\(http)/small.csv"},
+             "capped": {"URL": "\(http)/small.csv"}}
+            """)
+        func set(_ name: String, _ change: (inout SourceConfig) -> Void) {
+            if let index = sources.firstIndex(where: { $0.name == name }) { change(&sources[index]) }
+        }
+        set("raw") { $0.compression = .none }
+        set("zipped") { $0.outputCompression = .method(.gzip) }
+        set("capped") { $0.maxBytes = 10 }
+        let summary = try await Web2FTP.run(
+            sources: sources, ftp: ftp, options: options, logPath: scenario.directory + "/lib.log")
+        #expect(summary.succeeded.count == 2 && summary.failed.map(\.name) == ["capped"])
+        let gz = FileManager.default.contents(atPath: TestEnv.wwwDirectory + "/small.csv.gz")
+        #expect(FileManager.default.contents(atPath: scenario.target + "/raw.bin") == gz, "the gzip bytes as they came")
+        let zipped = FileManager.default.contents(atPath: scenario.target + "/zipped.csv").map { Array($0) } ?? []
+        #expect(zipped.starts(with: [0x1f, 0x8b]), "gzipped on the way out")
+        #expect(scenario.published("capped.csv") == nil)
+    }
+
     @Test("Web2FTP.run on a full log device publishes, tells the observer once (log_write_failed), traces when asked")
     func fullLogAndTrace() async throws {
         try TestEnv.require(.nginxHTTP, .vsftpd)

@@ -1,3 +1,4 @@
+@_spi(Internals) import FTP
 @_spi(Internals) import HTTP1
 import Testing
 
@@ -125,5 +126,39 @@ struct ResumeStartTests {
         let checkpoints = (0...7).map { UInt64($0) * 8 * Self.mib }
         #expect(
             ResumeRule.startOffset(serverResumes: resumes, temporarySize: size, checkpoints: checkpoints) == expected)
+    }
+}
+
+@Suite("resume: when a failed attempt keeps its temporary upload")
+struct ResumeKeepTests {
+    static let etag = ResumeValidator.etag("\"v1\"")
+
+    @Test(
+        "kept only for a transient failure of a resumable response, on a server that appends, past a checkpoint",
+        arguments: [
+            (true, etag, true, UInt64(8 << 20), true),
+            (true, etag, true, UInt64(64 << 20), true),
+            (false, etag, true, UInt64(8 << 20), false),  // permanent: no retry will come
+            (true, nil, true, UInt64(8 << 20), false),  // no strong validator, no ranges, or transformed
+            (true, etag, false, UInt64(8 << 20), false),  // no REST STREAM or no SIZE
+            (true, etag, true, UInt64(0), false),  // not one checkpoint passed: nothing to save
+        ] as [(Bool, ResumeValidator?, Bool, UInt64, Bool)])
+    func keeps(transient: Bool, validator: ResumeValidator?, serverResumes: Bool, checkpoint: UInt64, kept: Bool) {
+        #expect(
+            ResumeRule.keepsUpload(
+                transient: transient, validator: validator, serverResumes: serverResumes, largestCheckpoint: checkpoint)
+                == kept)
+    }
+
+    @Test(
+        "the FTP side resumes with REST STREAM and SIZE both in FEAT",
+        arguments: [
+            (["REST", "SIZE"], ["REST": "STREAM"], true),
+            (["REST", "SIZE"], [:], false),
+            (["REST"], ["REST": "STREAM"], false),
+            (["SIZE"], [:], false),
+        ] as [([String], [String: String], Bool)])
+    func serverResumes(names: [String], parameters: [String: String], expected: Bool) {
+        #expect(ResumeRule.serverResumes(FTPFeatures(Set(names), parameters: parameters)) == expected)
     }
 }
