@@ -19,6 +19,8 @@ command -v python3 >/dev/null || need+=(python3 python3-pip)
 # The man page and completion checks (OperatorDocsTests): groff renders docs/web2ftp.1, zsh parses _web2ftp.
 command -v groff >/dev/null || need+=(groff-base)
 command -v zsh >/dev/null || need+=(zsh)
+# systemd-analyze verify checks the units in contrib/ (SystemdUnitsTests).
+command -v systemd-analyze >/dev/null || need+=(systemd)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: installing ${need[*]}" >&2
