@@ -19,7 +19,7 @@ command -v python3 >/dev/null || need+=(python3 python3-pip)
 # The man page and completion checks (OperatorDocsTests): groff renders docs/web2ftp.1, zsh parses _web2ftp.
 command -v groff >/dev/null || need+=(groff-base)
 command -v zsh >/dev/null || need+=(zsh)
-# systemd-analyze verify checks the units in contrib/ (SystemdUnitsTests).
+# systemd-analyze verify checks the units in contrib/, systemd-escape the shard template's instance (SystemdUnitsTests).
 command -v systemd-analyze >/dev/null || need+=(systemd)
 
 if [ ${#need[@]} -gt 0 ]; then
