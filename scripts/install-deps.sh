@@ -23,6 +23,8 @@ command -v zsh >/dev/null || need+=(zsh)
 python3 -c 'import yaml' 2>/dev/null || need+=(python3-yaml)
 # The metrics checks (MetricsFileTests): promtool checks the exposition text and the example alert rules.
 command -v promtool >/dev/null || need+=(prometheus)
+# systemd-analyze verify checks the units in contrib/, systemd-escape the shard template's instance (SystemdUnitsTests).
+command -v systemd-analyze >/dev/null || need+=(systemd)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: installing ${need[*]}" >&2

@@ -368,6 +368,21 @@ enum Sys {
         try SocketAddress.fromKernel("getpeername") { getpeername(fd, $0, $1) }
     }
 
+    /// An AF_UNIX datagram socket, nonblocking and close-on-exec: systemd's notify socket (sd_notify(3)).
+    static func unixDatagramSocket() throws(ReactorError) -> Int32 {
+        let type = Int32(SOCK_DGRAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)
+        return try call("socket(AF_UNIX)") { Glibc.socket(AF_UNIX, type, 0) }
+    }
+
+    /// sendto(2) of one datagram with MSG_NOSIGNAL; a full receive queue is `.wouldBlock`.
+    static func sendTo(
+        _ fd: Int32, _ buffer: UnsafeRawBufferPointer, _ address: UnsafePointer<sockaddr>, _ length: socklen_t
+    ) throws(ReactorError) -> IOResult<Int> {
+        try nonBlocking("sendto") {
+            Glibc.sendto(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), address, length)
+        }
+    }
+
     // MARK: threads and name resolution
 
     /// Starts a thread running `body`. Threads are created here, in library code, because a `@convention(c)` entry

@@ -6,7 +6,8 @@ import Glibc
 /// (22:23 local time unless `--at` says otherwise). Never two runs at once; config.json is read again before each
 /// run (a broken edit is logged and that run skipped); the run lock is held only while a run runs; idles on a
 /// wall-clock timerfd (0 % CPU) that also notices clock steps. SIGINT/SIGTERM: exit 0 when idle, else abort the run
-/// and exit 130/143. SIGHUP reopens the log.
+/// and exit 130/143. SIGHUP reopens the log. Under systemd (`NOTIFY_SOCKET`) it reports READY, its STATUS and
+/// watchdog pings, and STOPPING (`SystemdNotifier`).
 final class ScheduleCommand {
     private let parsed: RunCommand.Arguments
     private let schedule: DailySchedule
@@ -24,6 +25,10 @@ final class ScheduleCommand {
     private var terminal: TerminalDisplay?
     private var nextRunTime: Int64?
     private var lastRun: LiveLines.LastRun?
+    /// systemd's notify socket, when there is one; `lastResult` and `statusTimer` feed its STATUS line.
+    private var notifier: SystemdNotifier?
+    private var lastResult: ScheduleNotice.LastResult?
+    private var statusTimer: TimerID?
 
     static func run(_ arguments: [String]) -> Int32 {
         let parsed: RunCommand.Arguments
@@ -84,8 +89,12 @@ final class ScheduleCommand {
                 ("mode", parsed.mode.rawValue), ("at", schedule.times.map(\.description).joined(separator: ",")),
                 ("config", parsed.config), ("version", Web2FTP.version),
             ])
+        notifier = SystemdNotifier(environment: processEnvironment(), log: log)
         if parsed.runNow { startRun(trigger: "start") }
         armNext()
+        // Set up: the config passed its check, the timer is armed for the first run (a run's lock is taken per run).
+        notifier?.ready(notice)
+        notifier?.startWatchdog(on: loop)
         releaseMemoryWhenIdle()
         do {
             try loop.run()
@@ -95,6 +104,7 @@ final class ScheduleCommand {
         }
         timer?.close()
         watcher?.close()
+        notifier?.stopWatchdog(on: loop)
         return exitCode
     }
 
@@ -106,6 +116,7 @@ final class ScheduleCommand {
             try timer?.arm(atUnixTime: next.unixTime)
             log.event(.info, source: nil, "next_run", [("at", DailySchedule.describe(next.unixTime))])
             if running == nil { showIdle() }
+            notifier?.status(notice)
         } catch {
             log.event(.error, source: nil, "timer", [("reason", "\(error)")])
         }
@@ -153,16 +164,29 @@ final class ScheduleCommand {
         let periodic = terminal == nil ? ProgressDisplay(loop: loop, log: log) { pipeline.progress } : nil
         terminal?.watch { pipeline.progress }
         periodic?.start()
+        notifier?.status(notice)
+        if notifier != nil {
+            // The STATUS line follows the run's progress; the notifier sends it only when it changed.
+            statusTimer = loop.scheduleTimer(afterMilliseconds: 1000, repeating: 1000) { [unowned self] in
+                self.notifier?.status(self.notice)
+            }
+        }
         let started = LocalTime.now()
         pipeline.start(trigger: trigger) { [unowned self] summary in
             periodic?.stop()
             self.terminal?.stopLive()
-            self.lastRun = LiveLines.LastRun(
+            let lastRun = LiveLines.LastRun(
                 started: String(LiveLines.WallTime(started).clock.prefix(5)), sources: summary.outcomes.count,
                 failed: summary.failed.count,
                 interrupted: summary.failed.contains {
                     if case .failure(let failure) = $0.result { failure.interrupted } else { false }
                 })
+            self.lastRun = lastRun
+            self.lastResult = ScheduleNotice.LastResult(
+                started: lastRun.started, published: summary.succeeded.count - summary.unchanged,
+                unchanged: summary.unchanged, failed: summary.failed.count, interrupted: lastRun.interrupted)
+            if let statusTimer = self.statusTimer { self.loop.cancelTimer(statusTimer) }
+            self.statusTimer = nil
             RunCommand.writeSummaryJSON(summary, parsed: self.parsed, log: self.log)
             self.running = nil
             self.lock = nil  // released between runs: an idle scheduler holds no lock
@@ -177,6 +201,7 @@ final class ScheduleCommand {
             }
             if stopping == nil {
                 self.showIdle()
+                self.notifier?.status(self.notice)
                 self.releaseMemoryWhenIdle()
             }
         }
@@ -188,6 +213,20 @@ final class ScheduleCommand {
         _ = loop.scheduleTimer(afterMilliseconds: 3_000) { [weak self] in
             if let self, self.running == nil { IdleMemory.release() }
         }
+    }
+
+    /// What systemd's STATUS line says now.
+    private var notice: ScheduleNotice {
+        let phase: ScheduleNotice.Phase
+        if let stopping {
+            phase = .stopping(signal: stopping == SIGINT ? "SIGINT" : "SIGTERM", aborting: running != nil)
+        } else if let running {
+            let progress = running.progress
+            phase = .running(done: progress.done, total: progress.total, failed: progress.failed)
+        } else {
+            phase = .idle(next: nextRunTime.map { NextRunCommand.people($0) } ?? "not set")
+        }
+        return ScheduleNotice(phase: phase, last: lastResult)
     }
 
     /// The terminal's idle line: when the next run is, and how the last one went.
@@ -207,6 +246,7 @@ final class ScheduleCommand {
         let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
         if stopping != nil { exit(signal == SIGINT ? 130 : 143) }
         stopping = signal
+        notifier?.stopping(notice)
         guard let running else {
             terminal?.stopLive()
             log.event(.info, source: nil, "stopped", [("signal", name)])

@@ -98,6 +98,7 @@ enum Usage {
           XDG_RUNTIME_DIR  where the run lock lives (/tmp only when unset or empty)
           WEB2FTP_LOG_FORMAT  text or json, as --log-format (which wins)
           JOB_COMPLETION_INDEX  K for --shard auto/N (set by Kubernetes Indexed Jobs)
+          NOTIFY_SOCKET  schedule tells systemd READY, STATUS, STOPPING, and WATCHDOG every half WATCHDOG_USEC
         """
 
     static let exitCodes = """
