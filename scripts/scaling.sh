@@ -113,13 +113,15 @@ wait "$victim" 2>/dev/null || true
 published=$(ls "$remote" | grep -c '\.csv$' || true)
 leftover=$(ls -a "$remote" | grep -vc '^\.\{1,2\}$\|\.csv$' || true)
 echo "killed after 1.5 s: $published published, $leftover temporary files left on the server"
-"$bin" manual parallel --workers 4 --config "$c" --shard 0/4 --cacert "$W2F_CA_FILE" --log "$work/kill.log" --quiet \
+"$bin" manual parallel --workers 4 --config "$c" --shard 0/4 --cacert "$W2F_CA_FILE" --log "$work/again.log" --quiet \
   --retries 0 >/dev/null 2>&1 || true
-cleaned=$(grep -c 'leftover' "$work/kill.log" || true)
+cleaned=$(grep -c 'leftover' "$work/again.log" || true)
+again_published=$(grep -c '\] published' "$work/again.log" || true)
+again_unchanged=$(grep -c '\] unchanged' "$work/again.log" || true)
 after_published=$(ls "$remote" | grep -c '\.csv$' || true)
 after_leftover=$(ls -a "$remote" | grep -vc '^\.\{1,2\}$\|\.csv$' || true)
-echo "run again: $after_published published, $after_leftover temporary files left, $cleaned leftover log lines"
-kill_line="A shard (\`--shard 0/4\`, 4 workers) killed with SIGKILL 1.5 s into its run: $published files published, $leftover temporary files left on the server; the next run of that shard: $after_published published, $after_leftover temporary files left ($cleaned \`leftover\` log lines)."
+echo "run again: $again_published uploaded, $again_unchanged unchanged; on the server $after_published files, $after_leftover temporary files left, $cleaned leftover log lines"
+kill_line="A shard (\`--shard 0/4\`, 4 workers) killed with SIGKILL 1.5 s into its run: $published files published, $leftover temporary files left on the server; the next run of that shard (without \`--force\`) uploaded $again_published and found $again_unchanged unchanged; the server then held $after_published files and $after_leftover temporary files ($cleaned \`leftovers\` log lines)."
 
 header="| run | sources | published | wall s | CPU s | CPU ms/source | peak RSS MiB | max fds | max sockets | FTP logins | exit |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
