@@ -168,17 +168,7 @@ struct ResumeEndToEndTests {
         return (data, try sha256sum(path))
     }
 
-    static func sha256sum(_ path: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-        process.arguments = [path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(String(decoding: output, as: UTF8.self).prefix(64))
-    }
+    static func sha256sum(_ path: String) throws -> String { try PublishedDigestTests.sha256sum(path) }
 
     /// The integer after `key=` on the first line containing `marker`.
     static func integer(_ key: String, on marker: String, in log: String) -> Int? {
