@@ -106,7 +106,9 @@ struct TerminalLines {
         func number(_ key: String) -> Int64 { Int64(event[key]?.description ?? "") ?? 0 }
         let sources = number("sources")
         let failed = number("failed")
-        var counts = "\(HumanFormat.count(sources)) source\(sources == 1 ? "" : "s"): "
+        // A shard run counts its own sources: say whose, as the log's summary line does (`shard=K/N`).
+        let shard = event.text("shard").map { " of shard \($0)" } ?? ""
+        var counts = "\(HumanFormat.count(sources)) source\(sources == 1 ? "" : "s")\(shard): "
         let unchanged = number("unchanged")
         counts += "\(HumanFormat.count(number("succeeded") - unchanged)) \(dryRun ? "checked" : "published")"
         if unchanged > 0 { counts += ", \(HumanFormat.count(unchanged)) unchanged" }

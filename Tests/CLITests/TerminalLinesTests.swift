@@ -110,6 +110,10 @@ struct TerminalLinesTests {
                 ("bytes_up", .integer(0)), ("wall_ms", .integer(100)),
             ])
         #expect(lines.lines(for: summary).dropFirst().first == "3 sources: 1 published, 2 unchanged, 0 failed")
+        var sharded = summary
+        sharded.fields.append(.init("shard", .text("1/4")))
+        #expect(
+            lines.lines(for: sharded).dropFirst().first == "3 sources of shard 1/4: 1 published, 2 unchanged, 0 failed")
     }
 
     @Test(
