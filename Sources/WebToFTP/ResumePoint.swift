@@ -9,11 +9,15 @@ final class ResumePoint {
     /// The plan whose temporary name holds the bytes; the next attempt publishes through it.
     let plan: FTPPublishPlan
     let digest: CheckpointedDigest
+    /// The body's length as the first response announced it (Content-Length), when it did: a resumed range must end
+    /// there.
+    let total: UInt64?
 
-    init(validator: ResumeValidator, plan: FTPPublishPlan, digest: CheckpointedDigest) {
+    init(validator: ResumeValidator, plan: FTPPublishPlan, digest: CheckpointedDigest, total: UInt64?) {
         self.validator = validator
         self.plan = plan
         self.digest = digest
+        self.total = total
     }
 
     var temporaryPath: String { plan.path(plan.temporaryName) }

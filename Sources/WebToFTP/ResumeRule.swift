@@ -22,8 +22,10 @@
 
     /// The response's strong validator: an ETag without `W/`, else a Last-Modified at least 60 s before its Date.
     public static func strongValidator(etag: String?, lastModified: String?, date: String?) -> ResumeValidator? {
-        if let etag = etag.map(trimmed), !etag.isEmpty, !etag.hasPrefix("W/"), etag.hasPrefix("\"") {
-            return .etag(etag)
+        if let etag = etag.map(trimmed), !etag.isEmpty {
+            // RFC 9110 §13.1.5: a client that has an entity tag must not send a date in If-Range — a weak or
+            // malformed one means no resume at all, not a fall-back to Last-Modified.
+            return !etag.hasPrefix("W/") && etag.hasPrefix("\"") ? .etag(etag) : nil
         }
         guard let lastModified = lastModified.map(trimmed), let modified = HTTPDate.parse(lastModified),
             let date = date.flatMap({ HTTPDate.parse(trimmed($0)) }), date - modified >= lastModifiedMargin
@@ -74,8 +76,9 @@
     }
 
     /// What the response to a resumed request from `offset` means.
+    /// `total`: the length the first response announced (Content-Length), when it did.
     public static func answer(
-        status: Int, headers: HTTPHeaders, offset: UInt64, validator: ResumeValidator
+        status: Int, headers: HTTPHeaders, offset: UInt64, validator: ResumeValidator, total: UInt64? = nil
     ) -> Answer {
         if status == 200 {
             return .restart(reason: "the server sent the whole body (200), not the range from \(offset)")
@@ -101,6 +104,13 @@
         else {
             return .refetch(
                 reason: "the range came as \(headers["Content-Range"] ?? "no Content-Range"), not from \(offset)")
+        }
+        // A server may send less than was asked (RFC 9110 §14.2): appending a range that stops short would pass the
+        // upload's SIZE check (it counts the bytes sent) and publish a truncated file.
+        guard let complete = range.total, range.last + 1 == complete, total == nil || total == complete else {
+            return .refetch(
+                reason: "the range came as \(headers["Content-Range"] ?? ""), not to the end of the "
+                    + (total.map { "\($0) bytes" } ?? "representation"))
         }
         return .continueFrom(offset)
     }

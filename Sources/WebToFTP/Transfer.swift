@@ -133,6 +133,9 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     private var staleTemporary: String?
     /// The response may be resumed should the attempt fail part-way, with this validator (`ResumeRule.validator`).
     private var resumeValidator: ResumeValidator?
+    /// The whole body's length as a 200 announced it (a 206's Content-Length is only the rest): a later resume's
+    /// range must end there.
+    private var representationLength: UInt64?
     /// A response is being dropped for another request in this attempt: its cancellation is not a failure.
     private var droppingTask = false
 
@@ -264,6 +267,7 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
             resumeValidator = ResumeRule.validator(
                 status: head.status, headers: head.headers, transforms: transformer != nil,
                 bytesPassUnchanged: coding?.passesBytesUnchanged ?? false)
+            representationLength = expectedBytes
         }
         // The server refused to resume the upload, and the whole body was asked for again: it goes to the upload
         // already waiting for it.
@@ -272,9 +276,10 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
         withSession { transfer, session in
             guard let stale = transfer.staleTemporary else { return transfer.sessionReady(session) }
             // Deleted first: a server that refuses to overwrite (proftpd without AllowOverwrite) would refuse the STOR.
-            transfer.staleTemporary = nil
+            // Forgotten only once its DELE is answered: an attempt failing meanwhile still hands it to the clean-up.
             session.deleteFiles([stale]) { [weak transfer] _ in
                 guard let transfer, !transfer.finished else { return }
+                transfer.staleTemporary = nil
                 transfer.sessionReady(session)
             }
         }
@@ -377,7 +382,8 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     private func resumeAnswered(_ head: HTTPResponseHead, from: UInt64, _ point: ResumePoint) -> Resumed {
         rangeFrom = nil
         var answer = ResumeRule.answer(
-            status: head.status, headers: head.headers, offset: from, validator: point.validator)
+            status: head.status, headers: head.headers, offset: from, validator: point.validator,
+            total: point.total)
         if case .continueFrom = answer, coding?.passesBytesUnchanged != true {
             answer = .refetch(reason: "the range came content-coded")
         }
@@ -385,6 +391,7 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
         case .continueFrom(let offset):
             resumedAt = offset
             resumeValidator = point.validator
+            representationLength = point.total
             do {
                 // MAX_BYTES counts the whole file, the bytes before the offset too.
                 coding = try SourceCoding(
@@ -399,6 +406,7 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
             resumeValidator = ResumeRule.validator(
                 status: head.status, headers: head.headers, transforms: transformer != nil,
                 bytesPassUnchanged: coding?.passesBytesUnchanged ?? false)
+            representationLength = expectedBytes
             return .proceed
         case .refetch(let reason):
             dropResume(reason)
@@ -609,6 +617,15 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
             // fail() records this reason before it stops the download: cancelling first would report "cancelled"
             // (permanent) instead, and a retryable FTP failure would not be retried (found by the fault matrix).
             var failure = Self.classify(error)
+            // The session skipped the MKDs (it had published there before): a STOR refused as 550/553 may mean the
+            // directory was removed since. Retried — with the MKDs, as the session forgot the directory above.
+            if case .reply(let command, let code, _) = error, command.hasPrefix("STOR"), code == 550 || code == 553,
+                upload.plan.directoriesToCreate.isEmpty, !FTPPublishPlan.levels(of: upload.plan.directory).isEmpty
+            {
+                failure = TransferFailure(
+                    reason: failure.reason + " (the directory may be gone: the retry creates it)", transient: true,
+                    retryAfter: nil)
+            }
             failure.orphan = orphan
             fail(failure)
         case .success(let published):
@@ -646,7 +663,8 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
                     serverResumes: ResumeRule.serverResumes(session.features),
                     largestCheckpoint: digest.offsets.last ?? 0)
             {
-                kept = ResumePoint(validator: validator, plan: upload.plan, digest: digest)
+                kept = ResumePoint(
+                    validator: validator, plan: upload.plan, digest: digest, total: representationLength)
                 upload.suspend(failure.reason)
             } else {
                 upload.abort(failure.reason)

@@ -16,7 +16,9 @@ struct ResumeRuleTests {
         arguments: [
             ("\"abc\"", nil, nil, ResumeValidator.etag("\"abc\"")),
             ("W/\"abc\"", nil, nil, nil),
-            ("W/\"abc\"", "Tue, 01 Dec 2026 20:00:00 GMT", date, .lastModified("Tue, 01 Dec 2026 20:00:00 GMT")),
+            // An entity tag present, weak: no date in If-Range then (RFC 9110 §13.1.5), so no resume.
+            ("W/\"abc\"", "Tue, 01 Dec 2026 20:00:00 GMT", date, nil),
+            ("unquoted", "Tue, 01 Dec 2026 20:00:00 GMT", date, nil),
             (nil, "Tue, 01 Dec 2026 20:59:00 GMT", date, .lastModified("Tue, 01 Dec 2026 20:59:00 GMT")),
             (nil, "Tue, 01 Dec 2026 20:59:01 GMT", date, nil),
             (nil, "Tue, 01 Dec 2026 21:00:00 GMT", date, nil),
@@ -68,7 +70,9 @@ struct ResumeRuleTests {
                 206, [("ETag", "\"v1\""), ("Content-Range", "bytes 100-199/200")], ResumeValidator.etag("\"v1\""),
                 "continue"
             ),
-            (206, [("ETag", "\"v1\""), ("Content-Range", "bytes 100-199/*")], .etag("\"v1\""), "continue"),
+            // A range that stops short of the end, or of an unknown end, would publish a truncated file.
+            (206, [("ETag", "\"v1\""), ("Content-Range", "bytes 100-199/*")], .etag("\"v1\""), "refetch"),
+            (206, [("ETag", "\"v1\""), ("Content-Range", "bytes 100-149/200")], .etag("\"v1\""), "refetch"),
             (200, [("ETag", "\"v2\"")], .etag("\"v1\""), "restart"),
             (200, [("ETag", "\"v1\"")], .etag("\"v1\""), "restart"),
             (206, [("ETag", "\"v2\""), ("Content-Range", "bytes 100-199/200")], .etag("\"v1\""), "refetch"),
@@ -99,6 +103,15 @@ struct ResumeRuleTests {
         case .restart: #expect(expected == "restart")
         case .refetch: #expect(expected == "refetch")
         }
+    }
+
+    @Test("a 206 must end where the first response's Content-Length said the body ends")
+    func rangeEndsAtTheKnownLength() {
+        let fields = Self.headers([("ETag", "\"v1\""), ("Content-Range", "bytes 100-199/200")])
+        let same = ResumeRule.answer(status: 206, headers: fields, offset: 100, validator: .etag("\"v1\""), total: 200)
+        #expect(same == .continueFrom(100))
+        let other = ResumeRule.answer(status: 206, headers: fields, offset: 100, validator: .etag("\"v1\""), total: 300)
+        #expect(other != .continueFrom(100))
     }
 
     @Test(
