@@ -53,6 +53,17 @@ import Glibc
 
     public var isOpen: Bool { fd >= 0 }
 
+    /// Sets the mode exactly (`fchmod`): the mode given to `init` is filtered by the umask, which must not make a
+    /// file meant for another user's reader (a metrics collector) unreadable to it.
+    public func setPermissions(_ permissions: mode_t) throws(FileError) {
+        precondition(fd >= 0, "fchmod of closed file \(path)")
+        do throws(ReactorError) {
+            _ = try Sys.call("fchmod") { fchmod(fd, permissions) }
+        } catch {
+            throw FileError(error, path: path)
+        }
+    }
+
     /// Writes all of `bytes` (a short write is continued) or throws why not.
     public func write(_ bytes: UnsafeRawBufferPointer) throws(FileError) {
         precondition(fd >= 0, "write to closed file \(path)")

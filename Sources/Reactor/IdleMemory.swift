@@ -16,7 +16,7 @@ import Glibc
     @discardableResult
     public static func release() -> Int {
         _ = cl_malloc_trim()
-        guard let maps = readMaps() else { return 0 }
+        guard let maps = readSmaps() else { return 0 }
         var asked = 0
         for mapping in fileBackedReadOnly(maps) {
             guard let start = UnsafeMutableRawPointer(bitPattern: mapping.start) else { continue }
@@ -41,20 +41,37 @@ import Glibc
         }
     }
 
-    /// The mappings of `/proc/self/maps` that come from a file (an inode) and are not writable.
+    /// The mappings of `/proc/self/smaps` that come from a file (an inode), are not writable, and hold no page of
+    /// their own (`Anonymous: 0 kB`): a page written since it was mapped — text relocated by the loader, a debugger's
+    /// breakpoint — would be lost to `MADV_DONTNEED`, so such a mapping is left alone whole. (`/proc/self/maps`
+    /// lines, without the per-mapping figures, read as holding none.)
     public static func fileBackedReadOnly(_ text: [UInt8]) -> [Mapping] {
         var result: [Mapping] = []
+        var candidate: Mapping?
+        func settle() {
+            if let candidate { result.append(candidate) }
+            candidate = nil
+        }
+        let anonymous = Array("Anonymous:".utf8)
         for line in text.split(separator: UInt8(ascii: "\n")) {
-            // start-end perms offset dev inode [path]
             let fields = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true)
-            guard fields.count >= 6, fields[1].count == 4, fields[1][fields[1].startIndex + 1] != UInt8(ascii: "w"),
-                fields[4].contains(where: { $0 != UInt8(ascii: "0") }), fields[5].first == UInt8(ascii: "/"),
-                let dash = fields[0].firstIndex(of: UInt8(ascii: "-")),
+            if fields.first.map({ $0.elementsEqual(anonymous) }) == true {
+                // "Anonymous:   N kB" of the mapping above
+                if fields.count >= 2, fields[1].contains(where: { $0 != UInt8(ascii: "0") }) { candidate = nil }
+                continue
+            }
+            // start-end perms offset dev inode [path]; any other line is a figure of the mapping above.
+            guard fields.count >= 5, fields[1].count == 4, let dash = fields[0].firstIndex(of: UInt8(ascii: "-")),
                 let start = hex(fields[0][..<dash]), let end = hex(fields[0][(dash + 1)...]), end > start
             else { continue }
+            settle()
+            guard fields.count >= 6, fields[1][fields[1].startIndex + 1] != UInt8(ascii: "w"),
+                fields[4].contains(where: { $0 != UInt8(ascii: "0") }), fields[5].first == UInt8(ascii: "/")
+            else { continue }
             let executable = fields[1][fields[1].startIndex + 2] == UInt8(ascii: "x")
-            result.append(Mapping(start: start, end: end, executable: executable))
+            candidate = Mapping(start: start, end: end, executable: executable)
         }
+        settle()
         return result
     }
 
@@ -71,8 +88,8 @@ import Glibc
         return value
     }
 
-    private static func readMaps() -> [UInt8]? {
-        let fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC)
+    private static func readSmaps() -> [UInt8]? {
+        let fd = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var text: [UInt8] = []

@@ -12,8 +12,11 @@ import Glibc
             try File.makeDirectories(String(path[..<slash]))
         }
         let temporary = path + ".tmp-\(SystemInfo.processID)"
+        // A temporary file a killed run left under this pid would keep its old mode: start from none.
+        try? File.remove(temporary)
         do {
             let file = try File(temporary, .truncate, permissions: permissions)
+            try file.setPermissions(permissions)
             try file.write(text)
             try file.sync()
             try file.closeReporting()

@@ -173,7 +173,7 @@ struct ScheduleIdleMemoryTests {
 
 @Suite("IdleMemory: which mappings are asked to go")
 struct IdleMemoryMapsTests {
-    @Test("file-backed and not writable: code and read-only data; never the heap, the stack, anonymous or writable")
+    @Test("file-backed, not writable, no page of its own: never the heap, the stack, anonymous, writable or relocated")
     func selection() {
         let maps = """
             55d0c0000000-55d0c0200000 r--p 00000000 fd:01 1234 /usr/local/bin/web2ftp
@@ -182,6 +182,11 @@ struct IdleMemoryMapsTests {
             55d0c1000000-55d0c1100000 rw-p 00000000 00:00 0 [heap]
             7f0000000000-7f0000100000 rw-p 00000000 00:00 0
             7f0000200000-7f0000300000 r-xp 00000000 fd:01 77 /usr/lib/x86_64-linux-gnu/libcrypto.so.3
+            Rss:                 512 kB
+            Anonymous:             0 kB
+            7f0000400000-7f0000500000 r-xp 00000000 fd:01 78 /opt/vendor/libtextrel.so
+            Rss:                  64 kB
+            Anonymous:             4 kB
             7f0000300000-7f0000301000 r--s 00000000 00:05 0 /SYSV00000000 (deleted)
             7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0 [stack]
             ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0 [vsyscall]
