@@ -69,8 +69,9 @@ measure() {
     [ -n "$pid" ] || pid=$(pgrep -P "$timer" || true)
     if [ -n "$pid" ] && [ -d "/proc/$pid/fd" ]; then
       local f s
-      f=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)
-      s=$(find "/proc/$pid/fd" -lname 'socket:*' 2>/dev/null | wc -l)
+      # The process may end between two looks: a vanished /proc entry counts nothing.
+      f=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l || true)
+      s=$(find "/proc/$pid/fd" -lname 'socket:*' 2>/dev/null | wc -l || true)
       [ "$f" -gt "$fds" ] && fds=$f
       [ "$s" -gt "$socks" ] && socks=$s
     fi
@@ -81,11 +82,11 @@ measure() {
   end=$(date +%s.%N)
   after=$(grep -c 'OK LOGIN' "$ftplog" 2>/dev/null || true)
   local published
-  published=$(ls "$remote"/*.csv 2>/dev/null | wc -l)
+  published=$(ls "$remote"/*.csv 2>/dev/null | wc -l || true)
   read -r wall user sys rss <"$timefile"
   rows+=("$(awk -v l="$label" -v n="$n" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v f="$fds" -v k="$socks" \
     -v g="$((after - before))" -v p="$published" -v st="$status" 'BEGIN {
-      printf "| %s | %d | %d | %.2f | %.2f | %.1f | %.1f | %d | %d | %d | %d |", l, n, p, w, u + s, 1000 * (u + s) / n,
+      printf "| %s | %d | %d | %.2f | %.2f | %.1f | %.1f | %d | %d | %d | %d |", l, n, p, w, u + s, 1000 * (u + s) / (p > 0 ? p : n),
         r / 1024, f, k, g, st }')")
   echo "${rows[-1]}"
 }
@@ -104,16 +105,17 @@ done
 
 echo "== a shard killed mid-run, then run again"
 rm -f "$remote"/*
-"$bin" manual parallel --workers 4 --config "$c" --shard 0/4 --cacert "$W2F_CA_FILE" --log "$work/kill.log" --quiet \
+# Sequential, half of the 1,000: long enough (≈ 2 s) to die in the middle.
+"$bin" manual sequential --config "$c" --shard 0/2 --cacert "$W2F_CA_FILE" --log "$work/kill.log" --quiet \
   --retries 0 --force >/dev/null 2>&1 &
 victim=$!
-sleep 1.5
+sleep 1
 kill -9 "$victim" 2>/dev/null || true
 wait "$victim" 2>/dev/null || true
 published=$(ls "$remote" | grep -c '\.csv$' || true)
 leftover=$(ls -a "$remote" | grep -vc '^\.\{1,2\}$\|\.csv$' || true)
-echo "killed after 1.5 s: $published published, $leftover temporary files left on the server"
-"$bin" manual parallel --workers 4 --config "$c" --shard 0/4 --cacert "$W2F_CA_FILE" --log "$work/again.log" --quiet \
+echo "killed after 1 s: $published published, $leftover temporary files left on the server"
+"$bin" manual sequential --config "$c" --shard 0/2 --cacert "$W2F_CA_FILE" --log "$work/again.log" --quiet \
   --retries 0 >/dev/null 2>&1 || true
 cleaned=$(grep -c 'leftover' "$work/again.log" || true)
 again_published=$(grep -c '\] published' "$work/again.log" || true)
@@ -121,9 +123,9 @@ again_unchanged=$(grep -c '\] unchanged' "$work/again.log" || true)
 after_published=$(ls "$remote" | grep -c '\.csv$' || true)
 after_leftover=$(ls -a "$remote" | grep -vc '^\.\{1,2\}$\|\.csv$' || true)
 echo "run again: $again_published uploaded, $again_unchanged unchanged; on the server $after_published files, $after_leftover temporary files left, $cleaned leftover log lines"
-kill_line="A shard (\`--shard 0/4\`, 4 workers) killed with SIGKILL 1.5 s into its run: $published files published, $leftover temporary files left on the server; the next run of that shard (without \`--force\`) uploaded $again_published and found $again_unchanged unchanged; the server then held $after_published files and $after_leftover temporary files ($cleaned \`leftovers\` log lines)."
+kill_line="A shard (\`--shard 0/2\`: 500 sources, sequential) killed with SIGKILL 1 s into its run: $published files published, $leftover temporary files left on the server; the next run of that shard (without \`--force\`) uploaded $again_published and found $again_unchanged unchanged; the server then held $after_published files and $after_leftover temporary files ($cleaned \`leftovers\` log lines)."
 
-header="| run | sources | published | wall s | CPU s | CPU ms/source | peak RSS MiB | max fds | max sockets | FTP logins | exit |
+header="| run | sources in the config | published | wall s | CPU s | CPU ms per published source | peak RSS MiB | max fds | max sockets | FTP logins | exit |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 {
   echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load average at the end $(cut -d' ' -f1-3 /proc/loadavg):"
