@@ -551,4 +551,28 @@ struct DirectoryOnceTests {
         #expect(mkd.count == levels, "\(mkd.joined(separator: "\n"))")
         #expect(mkd.last?.hasSuffix("MKD \(scenario.target)\"") == true)
     }
+
+    @Test("the directory removed between two sources: the STOR refused after skipped MKDs is retried, with them")
+    func directoryRemovedMidRun() async throws {
+        try TestEnv.require(.nginxHTTP, .vsftpd)
+        let scenario = try Scenario("mkd-gone")
+        // b's body comes 1.5 s late the first time: long enough to remove the directory after a was published.
+        let (thread, port) = try await scriptedServer { connection, _ in
+            (connection == 1 ? [.pause(milliseconds: 1_500)] : [])
+                + [.send("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 4\r\n\r\na\n1\n")]
+        }
+        defer { thread.shutdown() }
+        try scenario.writeConfig(
+            """
+            {"a": {"URL": "\(http)/small.csv"}, "b": {"URL": "http://127.0.0.1:\(port)/b.csv", "RETRIES": 1}}
+            """)
+        let process = try scenario.start(["manual", "sequential", "--force"])
+        for _ in 0..<500 where !scenario.log.contains("[a] published") { usleep(10_000) }
+        try FileManager.default.removeItem(atPath: scenario.target)
+        process.waitUntilExit()
+        let log = scenario.log
+        #expect(process.terminationStatus == 0, "\(log)")
+        #expect(log.contains("the directory may be gone"), "\(log)")
+        #expect(scenario.files == ["b.csv"], "\(log)")
+    }
 }
