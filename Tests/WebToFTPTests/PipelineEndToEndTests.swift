@@ -567,7 +567,7 @@ struct DirectoryOnceTests {
             {"a": {"URL": "\(http)/small.csv"}, "b": {"URL": "http://127.0.0.1:\(port)/b.csv", "RETRIES": 1}}
             """)
         let process = try scenario.start(["manual", "sequential", "--force"])
-        for _ in 0..<500 where !scenario.log.contains("[a] published") { usleep(10_000) }
+        for _ in 0..<3_000 where !scenario.log.contains("[a] published") { usleep(10_000) }
         try FileManager.default.removeItem(atPath: scenario.target)
         process.waitUntilExit()
         let log = scenario.log
