@@ -105,7 +105,9 @@ struct FTPAsyncUploadTests {
         // The session is still good for the next upload: the ABOR's reply was not left for another command.
         let next = try await ftp.handle.upload(
             plan: plan(directory: directory, name: "n.bin"), from: patternChunks(1, seed: 1))
-        #expect(next.verifiedSize == 64 * 1024)
+        // `?? 0`: #expect's AnyHashable thunk for a `UInt64?` operand reads 9 bytes of an 8-byte slot (AddressSanitizer's
+        // stack-buffer-overflow, in compiler-generated code), which stops scripts/sanitize.sh address.
+        #expect(next.verifiedSize ?? 0 == 64 * 1024)
         await ftp.handle.quit()
     }
 

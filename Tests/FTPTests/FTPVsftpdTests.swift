@@ -42,7 +42,7 @@ struct FTPVsftpdTests {
         let directory = uniqueDirectory("large")
         let size = 100 * 1024 * 1024
         let outcome = try await uploads([plan(directory: directory, name: "big.bin")], bytes: size, seed: 7)[0]
-        #expect(try outcome.result.get().verifiedSize == UInt64(size))
+        #expect(try outcome.result.get().verifiedSize ?? 0 == UInt64(size))
         let stored = try Data(contentsOf: URL(fileURLWithPath: ftpHome + "/" + directory + "/big.bin"))
         #expect(stored.count == size)
         #expect(stored == expectedBytes(size, seed: 7))
@@ -78,7 +78,7 @@ struct FTPVsftpdTests {
         let directory = uniqueDirectory("plain")
         let outcome = try await uploads(
             [plan(directory: directory, name: "p.csv")], configuration: plainConfiguration())[0]
-        #expect(try outcome.result.get().verifiedSize == 10_000)
+        #expect(try outcome.result.get().verifiedSize ?? 0 == 10_000)
         #expect(outcome.resumed == nil)
     }
 
