@@ -4,85 +4,24 @@
 @_spi(Internals) import Reactor
 @_spi(Internals) import TLS
 
-/// Why an attempt failed, classified for the retry policy.
-public struct TransferFailure: Error, Sendable, CustomStringConvertible {
-    public let reason: String
-    public let transient: Bool
-    /// The server's Retry-After, in seconds, when it gave one.
-    public let retryAfter: Int64?
-    /// The temporary file this attempt uploaded to, when it may still be on the server (its clean-up could not be
-    /// confirmed: the connection was lost, or the DELE failed). The pipeline deletes it with a later session.
-    public var orphan: String?
-    /// The run was cancelled (a signal, the task awaiting `Web2FTP.run`) before this source had its outcome.
-    public var interrupted = false
-    /// The FTP destination is unusable (the run's first login failed for good: refused, TLS refused or not
-    /// trusted): the source was not tried, or stopped, and no further login was made.
-    public var destinationUnusable = false
-    /// Body bytes received from the web server before the source failed, over all its attempts: a failure part-way
-    /// through a large file still counts in the run's `bytes_down`.
-    public var bytesIn: UInt64 = 0
-
-    /// As the log and the summary JSON name it: `interrupted`, `destination`, `transient` or `permanent`.
-    public var failureClass: String {
-        interrupted ? "interrupted" : destinationUnusable ? "destination" : transient ? "transient" : "permanent"
-    }
-
-    @_spi(Internals) public init(reason: String, transient: Bool, retryAfter: Int64?, orphan: String? = nil) {
-        self.reason = reason
-        self.transient = transient
-        self.retryAfter = retryAfter
-        self.orphan = orphan
-    }
-
-    public var description: String { reason }
-}
-
-/// What a published source looked like.
-public struct TransferResult: Sendable {
-    public var path: String
-    public var bytesIn: UInt64
-    public var bytesOut: UInt64
-    /// The CSV transform's counters, when the source has PARAMS or OUTPUT.
-    public var csv: CSVCounters?
-    /// Rows written, when the CSV was transformed.
-    public var rowsOut: Int? { csv?.rowsOut }
-    public var finalURL: String
-    public var status: Int
-    public var httpTLS: String?
-    public var ftpDataResumed: Bool?
-    public var sha256: String
-    public var warnings: [String]
-    /// Set when nothing was published because the source has not changed since its last publication (see the state
-    /// file): `not-modified` (the web server said 304) or `identical` (the same bytes came again).
-    public var unchanged: String?
-    var etag: String?
-    var lastModified: String?
-    /// The temporary upload of an `identical` source, when its deletion could not be confirmed.
-    var orphan: String?
-    /// For an unchanged source: the size of the publication it kept.
-    var recordedBytes: UInt64?
-    /// The bytes a resumed upload did not download or upload again: where it went on (REST).
-    var resumedBytes: UInt64?
-}
-
 /// One attempt at one source: HTTP body → CSV transform (or none) → FTP upload, with backpressure both ways.
 /// The upload starts only once the response head is accepted (a 404 creates nothing on the server); a failure on
 /// either side stops the other, and the upload's temporary file is removed.
 final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
-    private let source: SourceConfig
-    private let path: (directory: String, name: String)
-    private let client: HTTPClient
+    let source: SourceConfig
+    let path: (directory: String, name: String)
+    let client: HTTPClient
     /// A session from the pool, for this many data connections.
     private let acquireSession: (Int, @escaping (Result<FTPSession, FTPError>) -> Void) -> Void
     private let releaseSession: (FTPSession) -> Void
     private let completion: (Result<TransferResult, TransferFailure>) -> Void
-    private var task: HTTPTask?
+    var task: HTTPTask?
     private var session: FTPSession?
     private var upload: FTPUpload?
-    private let transformer: CSVTransformer?
+    let transformer: CSVTransformer?
     private var output: [UInt8] = []
     private var downloadDone = false
-    private var finished = false
+    var finished = false
     private var bytesIn: UInt64 = 0
     private var bytesOut: UInt64 = 0
     /// SHA-256 of the bytes sent, inline or on the digest thread (`DigestMode`): the same digest either way. Its
@@ -94,7 +33,7 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     private var hashAlongsideSend = false
     private var summary: HTTPResponseSummary?
     /// The body size the server announced (Content-Length), for progress percentages.
-    private(set) var expectedBytes: UInt64?
+    var expectedBytes: UInt64?
     private(set) var bytesReceived: UInt64 = 0
     let started = MonotonicClock.monotonicNanoseconds()
     /// Set when the attempt failed while an upload was open: reported once the upload has removed its file.
@@ -106,12 +45,12 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     /// Hears other warnings as `(event, detail)`: a `.gz` URL whose body is not gzip.
     var onWarning: ((String, String) -> Void)?
     /// Decoding (content coding, the file's compression) and the output's gzip: `SourceCoding`, made with the head.
-    private var coding: SourceCoding?
+    var coding: SourceCoding?
     /// The body ended while decoded bytes still waited for the upload: finish when it is writable.
     private var finishWaiting = false
     /// The source's last publication, when the state file has one for what this source now is: the request is
     /// conditional, and a download of the same bytes is not published again.
-    private var prior: PublishedRecord?
+    var prior: PublishedRecord?
     /// The web server answered 304 to the conditional request.
     private var notModified = false
     private var validators: (etag: String?, lastModified: String?) = (nil, nil)
@@ -122,22 +61,22 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     private var sha256: String?
     /// The resume point a previous attempt left, until this attempt uses it or drops it; after a failure, the one
     /// this attempt leaves for the next (its temporary file kept). The pipeline reads it when the attempt ends.
-    private(set) var kept: ResumePoint?
+    var kept: ResumePoint?
     /// The plan of the previous attempt's temporary file: this attempt publishes through it, resumed or from zero.
-    private var resumedPlan: FTPPublishPlan?
+    var resumedPlan: FTPPublishPlan?
     /// The ranged request in flight asks for the body from this offset.
-    private var rangeFrom: UInt64?
+    var rangeFrom: UInt64?
     /// Where this attempt's upload goes on in the file (REST): the bytes neither downloaded nor uploaded again.
-    private var resumedAt: UInt64 = 0
+    var resumedAt: UInt64 = 0
     /// The previous attempt's temporary file, to delete before this attempt stores from zero.
-    private var staleTemporary: String?
+    var staleTemporary: String?
     /// The response may be resumed should the attempt fail part-way, with this validator (`ResumeRule.validator`).
-    private var resumeValidator: ResumeValidator?
+    var resumeValidator: ResumeValidator?
     /// The whole body's length as a 200 announced it (a 206's Content-Length is only the rest): a later resume's
     /// range must end there.
-    private var representationLength: UInt64?
+    var representationLength: UInt64?
     /// A response is being dropped for another request in this attempt: its cancellation is not a failure.
-    private var droppingTask = false
+    var droppingTask = false
 
     init(
         source: SourceConfig, directory: String, name: String, client: HTTPClient, prior: PublishedRecord? = nil,
@@ -164,7 +103,7 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     }
 
     /// The whole body: a plain GET, conditional when the state file has a publication of this source.
-    private func requestWhole() {
+    func requestWhole() {
         rangeFrom = nil
         var headers = source.headers
         let conditional = prior.map { $0.etag != nil || $0.lastModified != nil } ?? false
@@ -288,7 +227,7 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
     /// The attempt's FTP session: the one it holds, or a login from the pool. A failed login fails the attempt.
     /// `body` gets the transfer, so that a login ending after the attempt is gone holds nothing.
     /// `dataConnections`: a resumed upload whose REST the server refuses at the STOR needs a second one.
-    private func withSession(dataConnections: Int = 1, _ body: @escaping (Transfer, FTPSession) -> Void) {
+    func withSession(dataConnections: Int = 1, _ body: @escaping (Transfer, FTPSession) -> Void) {
         if let session { return body(self, session) }
         // Held strongly: the attempt may have failed and be gone by the time the login ends, and the session must
         // still go back to the pool (it leaked, found by the fault matrix's descriptor count in parallel mode).
@@ -336,101 +275,6 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
             bytesOut = resumedAt
         }
         upload = session.upload(plan: plan, restartAt: resumedAt > 0 ? resumedAt : nil, delegate: self)
-    }
-
-    // MARK: resuming
-
-    /// A previous attempt left its temporary file: the FTP server says how much of it it holds, and the web server is
-    /// asked for the rest from the largest checkpoint at or below that.
-    private func startResumed(_ point: ResumePoint) {
-        // The bytes are published whatever they are: the state file's check needs a whole download.
-        prior = nil
-        resumedPlan = point.plan
-        withSession(dataConnections: 2) { transfer, session in
-            session.size(of: point.temporaryPath) { [weak transfer] size in
-                guard let transfer, !transfer.finished else { return }
-                let offset = ResumeRule.startOffset(
-                    serverResumes: ResumeRule.serverResumes(session.features), temporarySize: size,
-                    checkpoints: point.digest.offsets)
-                guard offset > 0 else {
-                    transfer.dropResume(
-                        "the server holds \(size.map { "\($0) bytes" } ?? "no size") of \(point.temporaryPath),"
-                            + " below the first checkpoint, or does not resume uploads")
-                    return transfer.requestWhole()
-                }
-                transfer.requestRange(from: offset, point)
-            }
-        }
-    }
-
-    private func requestRange(from offset: UInt64, _ point: ResumePoint) {
-        rangeFrom = offset
-        var headers = source.headers
-        for (name, value) in ResumeRule.requestHeaders(from: offset, validator: point.validator) {
-            headers.remove(name)
-            headers.add(name, value)
-        }
-        task = client.request(
-            source.url, headers: headers, idleTimeoutMS: source.idleTimeoutSeconds.map { Int($0 * 1000) },
-            decodes: SourceCoding.decodes, delegate: self)
-    }
-
-    private enum Resumed { case proceed, stop }
-
-    /// The answer to the ranged request: a 206 of the same representation goes on at `from`; a whole body (200) is
-    /// published from zero; anything else is asked for again, whole. Either way within this attempt.
-    private func resumeAnswered(_ head: HTTPResponseHead, from: UInt64, _ point: ResumePoint) -> Resumed {
-        rangeFrom = nil
-        var answer = ResumeRule.answer(
-            status: head.status, headers: head.headers, offset: from, validator: point.validator,
-            total: point.total)
-        if case .continueFrom = answer, coding?.passesBytesUnchanged != true {
-            answer = .refetch(reason: "the range came content-coded")
-        }
-        switch answer {
-        case .continueFrom(let offset):
-            resumedAt = offset
-            resumeValidator = point.validator
-            representationLength = point.total
-            do {
-                // MAX_BYTES counts the whole file, the bytes before the offset too.
-                coding = try SourceCoding(
-                    source: source, head: head, target: path.name, transforms: transformer != nil, resumedAt: offset)
-            } catch {
-                fail(error)
-                return .stop
-            }
-            return .proceed
-        case .restart(let reason):
-            dropResume(reason)
-            resumeValidator = ResumeRule.validator(
-                status: head.status, headers: head.headers, transforms: transformer != nil,
-                bytesPassUnchanged: coding?.passesBytesUnchanged ?? false)
-            representationLength = expectedBytes
-            return .proceed
-        case .refetch(let reason):
-            dropResume(reason)
-            restartDownload()
-            return .stop
-        }
-    }
-
-    /// This attempt goes on from zero: the previous attempt's temporary file is deleted before the upload.
-    private func dropResume(_ reason: String) {
-        if let point = kept { staleTemporary = point.temporaryPath }
-        kept = nil
-        onWarning?("resume", "\(reason): from zero")
-    }
-
-    /// Drops the response under way and asks for the whole body again, from zero.
-    private func restartDownload() {
-        // The cancel reports at once, and is no failure of this attempt.
-        droppingTask = true
-        task?.cancel()
-        droppingTask = false
-        coding = nil
-        expectedBytes = nil
-        requestWhole()
     }
 
     func task(_ task: HTTPTask, didReceive bytes: UnsafeRawBufferPointer) {
@@ -647,7 +491,7 @@ final class Transfer: HTTPResponseDelegate, FTPUploadDelegate {
 
     /// `keepsUpload`: the body was cut part-way; when the response may be resumed (see `ResumeRule.keepsUpload`),
     /// the temporary file stays for the next attempt.
-    private func fail(_ failure: TransferFailure, keepsUpload: Bool = false) {
+    func fail(_ failure: TransferFailure, keepsUpload: Bool = false) {
         guard !finished else { return }
         finished = true
         var failure = failure
